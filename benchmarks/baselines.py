@@ -1,0 +1,269 @@
+"""Peer search engines for the benchmarks, behind one small interface.
+
+Each engine indexes records in the CONTRACT.md format (only the four text fields ``title_en``,
+``title_es``, ``summary_en``, ``summary_es`` are searched; ``id`` is kept to report hits) and
+answers a natural-language query with ranked record ids:
+
+- ``whoosh``: stock Whoosh, ``StemmingAnalyzer()`` on the English fields and
+  ``LanguageAnalyzer("es")`` on the Spanish ones, ``MultifieldParser`` over the four fields with
+  ``OrGroup`` (a question AND-ed finds nothing).
+- ``whoosh-accent``: the same plus ``| CharsetFilter(accent_map)`` on every text field.
+- ``fts5``: SQLite FTS5 (stdlib ``sqlite3``), ``porter unicode61 remove_diacritics 2``; the
+  query's words, each quoted, joined with ``OR``; ranked by ``bm25()``.
+- ``tantivy``: tantivy-py when installed; simple tokenizer, lowercase, ascii_fold and the Snowball
+  stemmer (english / spanish); the query's words, each quoted, OR-ed across the four fields.
+- ``ours``: diaspora_search, ``SearchIndex.create(path)`` / ``.search(q, limit=...)``.
+
+Not a benchmark by itself: imported by ``quality.py`` and ``bench_index.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+TEXT_FIELDS: tuple[str, ...] = ("title_en", "title_es", "summary_en", "summary_es")
+EN_FIELDS: tuple[str, ...] = ("title_en", "summary_en")
+_WORD = re.compile(r"[^\W_]+")
+
+Record = Mapping[str, Any]
+
+
+class Engine(Protocol):
+    """What the benchmarks need from a search engine."""
+
+    name: str
+
+    def add(self, records: Iterable[Record]) -> None: ...
+
+    def search(self, query: str, limit: int = 10) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+def query_words(query: str) -> list[str]:
+    """The alphanumeric words of ``query`` (punctuation, ``¿`` and ``_`` split words)."""
+    return _WORD.findall(query)
+
+
+def text_fields(record: Record) -> dict[str, str]:
+    """The non-empty text fields of ``record``, a title equal in both languages kept once.
+
+    A record's title is one title: indexing ``title_es`` when it repeats ``title_en`` (as in every
+    XQuAD record) would count its words twice. This is also what reproduces the peer numbers of
+    ``../shared/xquad/README.md``.
+    """
+    fields = {f: record[f] for f in TEXT_FIELDS if record.get(f)}
+    if fields.get("title_es") is not None and fields.get("title_es") == fields.get("title_en"):
+        del fields["title_es"]
+    return fields
+
+
+# --------------------------------------------------------------------------- whoosh
+
+
+class WhooshEngine:
+    """Stock Whoosh with per-language analyzers; optionally accent-folded."""
+
+    def __init__(self, path: Path, *, accent_fold: bool = False) -> None:
+        from whoosh import index
+        from whoosh.analysis import CharsetFilter, LanguageAnalyzer, StemmingAnalyzer
+        from whoosh.fields import ID, TEXT, Schema
+        from whoosh.qparser import MultifieldParser, OrGroup
+        from whoosh.support.charset import accent_map
+
+        en, es = StemmingAnalyzer(), LanguageAnalyzer("es")
+        if accent_fold:
+            en, es = en | CharsetFilter(accent_map), es | CharsetFilter(accent_map)
+        fields: dict[str, Any] = {"id": ID(stored=True, unique=True)}
+        for name in TEXT_FIELDS:
+            fields[name] = TEXT(analyzer=en if name in EN_FIELDS else es)
+        schema = Schema(**fields)
+        path.mkdir(parents=True, exist_ok=True)
+        self.name = "whoosh-accent" if accent_fold else "whoosh"
+        self._index = index.create_in(str(path), schema)
+        self._parser = MultifieldParser(list(TEXT_FIELDS), schema, group=OrGroup)
+        self._searcher: Any = None
+
+    def add(self, records: Iterable[Record]) -> None:
+        writer = self._index.writer()
+        for rec in records:
+            writer.add_document(id=rec["id"], **text_fields(rec))
+        writer.commit()
+        self._searcher = None
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        if self._searcher is None:
+            self._searcher = self._index.searcher()
+        # Words only: Whoosh's syntax would read "surrender?" as an unanalyzed wildcard, and
+        # lower case so that a word such as "OR" or "NOT" is never an operator.
+        text = " ".join(w.lower() for w in query_words(query))
+        hits = self._searcher.search(self._parser.parse(text), limit=limit)
+        return [hit["id"] for hit in hits]
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self._index.close()
+
+
+# --------------------------------------------------------------------------- sqlite fts5
+
+
+def fts5_match(query: str) -> str:
+    """The FTS5 MATCH expression for ``query``: each word double-quoted, joined with OR."""
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in query_words(query))
+
+
+class Fts5Engine:
+    """SQLite FTS5 with the porter stemmer over unicode61 with diacritics removed."""
+
+    name = "fts5"
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path / "fts5.db"))
+        cols = ", ".join(TEXT_FIELDS)
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, {cols}, "
+            "tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+
+    def add(self, records: Iterable[Record]) -> None:
+        rows = ((r["id"], *(text_fields(r).get(f, "") for f in TEXT_FIELDS)) for r in records)
+        with self._db:
+            self._db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", rows)
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        match = fts5_match(query)
+        if not match:
+            return []
+        sql = "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?"
+        return [row[0] for row in self._db.execute(sql, (match, limit))]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# --------------------------------------------------------------------------- tantivy
+
+
+def tantivy_available() -> bool:
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TantivyEngine:
+    """tantivy-py with lowercase + ascii_fold + Snowball analyzers registered per language."""
+
+    name = "tantivy"
+
+    def __init__(self, path: Path) -> None:
+        import tantivy as tv
+
+        builder = tv.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        for name in TEXT_FIELDS:
+            lang = "en" if name in EN_FIELDS else "es"
+            builder.add_text_field(name, tokenizer_name=f"stem_{lang}")
+        path.mkdir(parents=True, exist_ok=True)
+        self._index = tv.Index(builder.build(), path=str(path), reuse=False)
+        for lang, stemmer in (("en", "english"), ("es", "spanish")):
+            analyzer = (
+                tv.TextAnalyzerBuilder(tv.Tokenizer.simple())
+                .filter(tv.Filter.remove_long(40))
+                .filter(tv.Filter.lowercase())
+                .filter(tv.Filter.ascii_fold())
+                .filter(tv.Filter.stemmer(stemmer))
+                .build()
+            )
+            self._index.register_tokenizer(f"stem_{lang}", analyzer)
+        self._tv = tv
+
+    def add(self, records: Iterable[Record]) -> None:
+        writer = self._index.writer()
+        for rec in records:
+            doc = self._tv.Document(id=rec["id"])
+            for name, text in text_fields(rec).items():
+                doc.add_text(name, text)
+            writer.add_document(doc)
+        writer.commit()
+        writer.wait_merging_threads()
+        self._index.reload()
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        words = query_words(query)
+        if not words:
+            return []
+        text = " ".join(f'"{w}"' for w in words)  # quoted: no operator or field syntax left
+        parsed = self._index.parse_query(text, list(TEXT_FIELDS))
+        searcher = self._index.searcher()
+        hits = searcher.search(parsed, limit=limit).hits
+        return [searcher.doc(addr)["id"][0] for _score, addr in hits]
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- ours
+
+
+class OursEngine:
+    """diaspora_search through its public API only."""
+
+    name = "ours"
+
+    def __init__(self, path: Path) -> None:
+        import diaspora_search as ds
+
+        self._index = ds.SearchIndex.create(path)
+
+    def add(self, records: Iterable[Record]) -> None:
+        self._index.add(records)
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        return [hit.id for hit in self._index.search(query, limit=limit)]
+
+    def close(self) -> None:
+        close = getattr(self._index, "close", None)
+        if callable(close):
+            close()
+
+
+def ours_available() -> bool:
+    try:
+        import diaspora_search  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+ENGINES: dict[str, Callable[[Path], Engine]] = {
+    "ours": OursEngine,
+    "whoosh": WhooshEngine,
+    "whoosh-accent": lambda path: WhooshEngine(path, accent_fold=True),
+    "fts5": Fts5Engine,
+    "tantivy": TantivyEngine,
+}
+
+
+def available(name: str) -> bool:
+    """Whether engine ``name`` can run in this environment."""
+    if name == "ours":
+        return ours_available()
+    if name == "tantivy":
+        return tantivy_available()
+    return name in ENGINES
+
+
+def make_engine(name: str, path: Path) -> Engine:
+    """A new, empty index of engine ``name`` in the folder ``path``."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    return ENGINES[name](path)

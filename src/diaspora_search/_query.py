@@ -1,0 +1,305 @@
+"""Queries: the user's syntax, parsed; then one Whoosh query across both languages.
+
+Syntax: plain words, ``"quoted phrases"``, ``-exclusion`` (of a word or a phrase) and ``OR``
+between alternatives. Nothing is ever a syntax error: unbalanced quotes make the quotes plain
+characters, and Whoosh syntax (``title:``, ``[a TO z]``, ``*``) is only words to us.
+
+Every word is analyzed as English and as Spanish (the analyzers of the index, by name) and looked
+up in each language's title and summary fields; the words are OR-ed with a coordination bonus,
+so records that hold more of them rank first. Each language is weighted by how likely the query
+is to be in it (:func:`language_weights`).
+
+An unaccented word also stands for its accented forms: the accented words of the index that
+fold to it (``forms_L``) and, in Spanish, the word with one accent (or ñ, ü) added where the
+stem that gives is in the index ("economia" also looks for the stem of "economía").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.query import spans
+
+from ._language import LANGUAGES, Language
+from ._schema import NAMES, forms_field, summary_field, title_field
+from .analysis import FORM_SEPARATOR, analyzer, fold_term, normalize, word_texts
+from .analysis.stopwords import is_stopword
+
+# Ranking parameters, tuned on the XQuAD dev questions only (benchmarks/quality.py).
+TITLE_BOOST = 2.0
+NAME_BOOST = 1.0
+EXACT_FORM_BOOST = 1.5
+ACCENT_VARIANT_WEIGHT = 0.9
+COORDINATION = 0.5
+LANGUAGE_FLOOR = 0.3
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One positive or negative unit of a query: a word or a phrase (several words)."""
+
+    words: tuple[str, ...]
+    negated: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    """A query as typed: groups of alternatives (joined by OR) and excluded clauses."""
+
+    groups: list[list[Clause]] = field(default_factory=list)
+    excluded: list[Clause] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        """Every positive word, in order."""
+        return [w for group in self.groups for clause in group for w in clause.words]
+
+
+_CHUNK = re.compile(r'(-?)"([^"]*)"|(\S+)')
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse the query syntax. Never raises.
+
+    >>> p = parse('"Estados Unidos" educación OR salud -politica')
+    >>> [[c.words for c in g] for g in p.groups], [c.words for c in p.excluded]
+    ([[('Estados', 'Unidos')], [('educación',), ('salud',)]], [('politica',)])
+    """
+    if text.count('"') % 2:
+        text = text.replace('"', " ")
+    parsed = ParsedQuery()
+    join_next = False
+    for m in _CHUNK.finditer(text):
+        if m.group(3) is not None:
+            raw = m.group(3)
+            if raw == "OR" and parsed.groups and not join_next:
+                join_next = True
+                continue
+            negated = raw.startswith("-") and len(raw) > 1
+            found = word_texts(raw[1:] if negated else raw)
+            clauses = [Clause(tuple(found), True)] if negated else [Clause((w,)) for w in found]
+        else:
+            negated = m.group(1) == "-"
+            found = word_texts(m.group(2))
+            clauses = [Clause(tuple(found), negated)]
+        for clause in clauses:
+            if not clause.words:
+                continue
+            if clause.negated:
+                parsed.excluded.append(clause)
+            elif join_next:
+                parsed.groups[-1].append(clause)
+                join_next = False
+            else:
+                parsed.groups.append([clause])
+    return parsed
+
+
+class Lexicon:
+    """What the query builder asks of the index: term existence and accented forms."""
+
+    def __init__(self, reader: object) -> None:
+        self._reader = reader
+
+    def has(self, fieldname: str, term: str) -> bool:
+        return (fieldname, term) in self._reader  # type: ignore[operator]
+
+    def surfaces(self, lang: Language, folded: str) -> list[str]:
+        """The accented (normalized) words of the index whose folded form is ``folded``."""
+        prefix = folded + FORM_SEPARATOR
+        found = self._reader.expand_prefix(forms_field(lang), prefix)  # type: ignore[attr-defined]
+        return [
+            t.decode("utf-8")[len(prefix) :] if isinstance(t, bytes) else t[len(prefix) :]
+            for t in found
+        ]
+
+    def knows(self, lang: Language, term: str) -> bool:
+        return self.has(summary_field(lang), term) or self.has(title_field(lang), term)
+
+
+_SPANISH_ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "úü", "n": "ñ"}
+
+
+def spanish_variants(word: str) -> Iterable[str]:
+    """``word`` (unaccented, lowercase) with one accent, ñ or ü added.
+
+    >>> sorted(spanish_variants("ano"))
+    ['anó', 'año', 'áno']
+    """
+    for i, ch in enumerate(word):
+        for accented in _SPANISH_ACCENTS.get(ch, ""):
+            yield word[:i] + accented + word[i + 1 :]
+
+
+def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
+    """The terms one query word stands for in ``lang``, each with a weight.
+
+    The word's own term weighs 1; terms of accented forms the reader may have meant weigh
+    :data:`ACCENT_VARIANT_WEIGHT`. Empty for a stopword.
+    """
+    chain = analyzer(lang.value).chain
+    own = chain.term(word)
+    if own is None:
+        return {}
+    terms = {own: 1.0}
+    norm = normalize(word)
+    folded = fold_term(norm)
+    if folded != norm:
+        return terms
+    candidates = [s for s in lexicon.surfaces(lang, folded) if s != norm]
+    if lang is Language.ES:
+        candidates.extend(spanish_variants(norm))
+    for surface in candidates:
+        term = chain.term(surface)
+        if term is not None and term not in terms and lexicon.knows(lang, term):
+            terms[term] = ACCENT_VARIANT_WEIGHT
+    return terms
+
+
+def language_weights(text: str, words: list[str], lexicon: Lexicon) -> dict[Language, float]:
+    """How likely the query is English or Spanish, as weights in [LANGUAGE_FLOOR, 1].
+
+    Evidence for Spanish: ¿ ¡ ñ, accented letters, Spanish-only stopwords, words only the
+    Spanish vocabulary of the index knows; and the same for English.
+    """
+    score = 0.0
+    if any(ch in text for ch in "¿¡ñÑ"):
+        score += 2.0
+    for word in words:
+        norm = normalize(word)
+        folded = fold_term(norm)
+        if folded != norm:
+            score += 1.0
+        stop_en, stop_es = is_stopword(norm, Language.EN), is_stopword(norm, Language.ES)
+        if stop_es != stop_en:
+            score += 1.0 if stop_es else -1.0
+            continue
+        if stop_en:
+            continue
+        known = {lang: bool(lexicon.surfaces(lang, folded)) for lang in LANGUAGES}
+        if known[Language.ES] != known[Language.EN]:
+            score += 0.7 if known[Language.ES] else -0.7
+    p_es = 1.0 / (1.0 + math.exp(-score))
+    span = 1.0 - LANGUAGE_FLOOR
+    return {
+        Language.ES: LANGUAGE_FLOOR + span * min(1.0, 2 * p_es),
+        Language.EN: LANGUAGE_FLOOR + span * min(1.0, 2 * (1.0 - p_es)),
+    }
+
+
+def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> wq.Query | None:
+    clauses: list[wq.Query] = []
+    for lang, weight in weights.items():
+        terms = word_terms(word, lang, lexicon)
+        for term, tw in terms.items():
+            boost = weight * tw
+            clauses.append(wq.Term(title_field(lang), term, boost=TITLE_BOOST * boost))
+            clauses.append(wq.Term(summary_field(lang), term, boost=boost))
+        if len(terms) > 1:
+            norm = normalize(word)
+            exact = fold_term(norm) + FORM_SEPARATOR + norm
+            clauses.append(wq.Term(forms_field(lang), exact, boost=EXACT_FORM_BOOST * weight))
+    name = analyzer("name").chain.term(word)
+    if name is not None:
+        clauses.append(wq.Term(NAMES, name, boost=NAME_BOOST))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+
+def _phrase_query(
+    words: tuple[str, ...], weights: dict[Language, float], lexicon: Lexicon
+) -> wq.Query | None:
+    if len(words) == 1:
+        return _word_query(words[0], weights, lexicon)
+    clauses: list[wq.Query] = []
+    for lang, weight in weights.items():
+        per_word = [word_terms(w, lang, lexicon) for w in words]
+        kept = [terms for terms in per_word if terms]
+        if not kept:
+            continue
+        gap = _largest_gap(per_word)
+        for fieldname, boost in ((title_field(lang), TITLE_BOOST), (summary_field(lang), 1.0)):
+            parts = [_alternatives(fieldname, terms) for terms in kept]
+            if len(parts) == 1:
+                near: wq.Query = parts[0]
+            else:
+                near = spans.SpanNear2(parts, slop=gap, ordered=True)
+            clauses.append(wq.Or([near], boost=boost * weight))
+    name_terms = [t for t in (analyzer("name").chain.term(w) for w in words) if t is not None]
+    if len(name_terms) > 1:
+        clauses.append(wq.Phrase(NAMES, name_terms, boost=NAME_BOOST))
+    if not clauses:
+        return None
+    return wq.Or(clauses)
+
+
+def _alternatives(fieldname: str, terms: dict[str, float]) -> wq.Query:
+    subs = [wq.Term(fieldname, t, boost=w) for t, w in terms.items()]
+    return subs[0] if len(subs) == 1 else spans.SpanOr(subs)
+
+
+def _largest_gap(per_word: list[dict[str, float]]) -> int:
+    """The slop a phrase needs: 1, plus the longest run of stopwords inside it."""
+    gap = run = 0
+    for terms in per_word:
+        run = 0 if terms else run + 1
+        gap = max(gap, run)
+    return gap + 1
+
+
+@dataclass
+class QueryPlan:
+    """A compiled query: the Whoosh query and what was decided on the way.
+
+    ``term_groups`` maps each ``(field, term)`` of the query to the positive groups (the typed
+    words or phrases, or OR-ed alternatives) it stands for, so that a hit's matched terms tell
+    how many of the groups it holds (:func:`coordination`).
+    """
+
+    query: wq.Query | None
+    weights: dict[Language, float]
+    parsed: ParsedQuery
+    term_groups: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    group_count: int = 0
+
+    def coordination(self, matched: Iterable[tuple[str, str | bytes]]) -> float:
+        """The factor for a hit holding ``matched`` terms: 1 when it holds every group, less
+        the fewer it holds (``(held / groups) ** COORDINATION``)."""
+        if self.group_count <= 1:
+            return 1.0
+        held: set[int] = set()
+        for fieldname, term in matched:
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            held |= self.term_groups.get((fieldname, text), set())
+        return float((max(len(held), 1) / self.group_count) ** COORDINATION)
+
+
+def compile_query(text: str, lexicon: Lexicon, lang: Language | None = None) -> QueryPlan:
+    """Parse ``text`` and build the Whoosh query; ``lang`` restricts it to one language."""
+    parsed = parse(text)
+    weights = {lang: 1.0} if lang is not None else language_weights(text, parsed.words, lexicon)
+    plan = QueryPlan(None, weights, parsed)
+    groups: list[wq.Query] = []
+    for group in parsed.groups:
+        alternatives = [q for c in group if (q := _phrase_query(c.words, weights, lexicon))]
+        if not alternatives:
+            continue
+        group_query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+        for term in group_query.iter_all_terms():
+            plan.term_groups.setdefault(term, set()).add(len(groups))
+        groups.append(group_query)
+    if not groups:
+        return plan
+    plan.group_count = len(groups)
+    positive: wq.Query = groups[0] if len(groups) == 1 else wq.Or(groups)
+    all_langs = {language: 1.0 for language in LANGUAGES}
+    excluded = [q for c in parsed.excluded if (q := _phrase_query(c.words, all_langs, lexicon))]
+    if excluded:
+        positive = wq.AndNot(positive, wq.Or(excluded))
+    plan.query = positive
+    return plan

@@ -1,0 +1,110 @@
+"""Writing to an index: a context manager that commits on success and cancels on error.
+
+The writer never imports the query code. A batch is all or nothing: records are validated
+before anything is written, and an error while writing cancels the whole batch, so the index
+keeps its last committed state (Whoosh writes new segments and only then swaps in a new table of
+contents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from whoosh.index import Index, LockError
+
+from ._errors import IndexLockedError
+from ._language import LANGUAGES
+from ._records import Record
+from ._schema import ID, NAMES, forms_field, summary_field, title_field
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+"""Seconds a writer waits for another writer's lock before :class:`IndexLockedError`."""
+
+
+def record_document(record: Record) -> dict[str, Any]:
+    """The Whoosh document of a record."""
+    doc: dict[str, Any] = {ID: record.id}
+    for lang in LANGUAGES:
+        title = getattr(record, title_field(lang))
+        summary = getattr(record, summary_field(lang))
+        if title:
+            doc[title_field(lang)] = title
+        if summary:
+            doc[summary_field(lang)] = summary
+        if title or summary:
+            doc[forms_field(lang)] = f"{title}\n{summary}"
+    names = "\n".join(n for n in (*record.authors, record.source) if n)
+    if names:
+        doc[NAMES] = names
+    doc["authors"] = list(record.authors)
+    doc["source"] = record.source
+    doc["url"] = record.url
+    doc["year"] = record.year
+    return doc
+
+
+class Writer:
+    """An open write transaction on an index.
+
+    Use as a context manager: it commits when the block ends normally and cancels (leaving the
+    index as it was) when it raises.
+    """
+
+    def __init__(self, index: Index, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        try:
+            self._writer = index.writer(timeout=timeout, delay=0.05)
+        except LockError:
+            raise IndexLockedError(
+                f"index is locked by another writer (waited {timeout:g} s); "
+                "try again when it has finished"
+            ) from None
+        self._reader = self._writer.reader()
+        self._open = True
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
+    def _exists(self, record_id: str) -> bool:
+        return (ID, record_id) in self._reader
+
+    def add(self, records: Iterable[Record], progress: Callable[[int], None] | None = None) -> int:
+        """Add (or replace) validated records; the count written."""
+        count = 0
+        writer = self._writer
+        for record in records:
+            if self._exists(record.id):
+                writer.delete_by_term(ID, record.id)
+            writer.add_document(**record_document(record))
+            count += 1
+            if progress is not None and count % 256 == 0:
+                progress(count)
+        return count
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete records by id; how many were there."""
+        return sum(int(self._writer.delete_by_term(ID, i)) for i in set(ids) if self._exists(i))
+
+    def commit(self) -> None:
+        if self._open:
+            self._open = False
+            self._reader.close()
+            self._writer.commit()
+
+    def cancel(self) -> None:
+        if self._open:
+            self._open = False
+            self._reader.close()
+            self._writer.cancel()

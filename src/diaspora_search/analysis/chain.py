@@ -1,0 +1,164 @@
+"""The analyzers: one tokenizer and a cached chain of per-word stages, registered by name.
+
+The order of stages, and why::
+
+    ICUWordTokenizer     words and their offsets in the original text
+    NormalizeFilter      NFKC + case folding; accents kept (the stemmer needs them)
+    StopwordFilter(lang) the language's own list, matched without accents
+    SnowballFilter(lang) Snowball sees "integración" and strips "-ación"
+    FoldFilter           diacritics folded last: "integr", "educ", "nin"
+
+Every analyzer is registered under a name ("en", "es", "name", "forms-en", "forms-es") and pickles
+as that name, so the schema Whoosh stores in the index refers to the analysis of the running
+code (never stale copies, never ICU objects), and indexing, query parsing and highlighting can
+never disagree. :data:`ANALYSIS_VERSION` changes whenever a change here changes any term; the
+index records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
+
+from whoosh.analysis import CompositeAnalyzer, Filter, Token
+
+from .._language import Language
+from .fold import FoldFilter, fold_term
+from .normalize import NormalizeFilter
+from .stage import Stage, apply_each
+from .stem import SnowballFilter
+from .stopwords import StopwordFilter
+from .tokenizer import ICUWordTokenizer
+
+ANALYSIS_VERSION = 1
+FORM_SEPARATOR = "\x1f"
+_CACHE_LIMIT = 500_000
+_STOPPED = ""
+
+
+class TermChain(Filter):  # type: ignore[misc]
+    """Runs per-word stages in order, computing each distinct word once (a per-term cache)."""
+
+    def __init__(self, *stages: Stage) -> None:
+        self.stages = stages
+        self._cache: dict[str, str] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TermChain) and other.stages == self.stages
+
+    def __hash__(self) -> int:
+        return hash(self.stages)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"stages": self.stages}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.stages = state["stages"]
+        self._cache = {}
+
+    def term(self, word: str) -> str | None:
+        """The index term of one word as the tokenizer wrote it, or ``None`` for a stopword."""
+        found = self._cache.get(word)
+        if found is None:
+            found = self._compute(word)
+        return found or None
+
+    def terms(self, words: list[str]) -> list[str]:
+        """The index terms of a list of words, stopwords left out."""
+        cache = self._cache
+        out = []
+        for word in words:
+            found = cache.get(word)
+            if found is None:
+                found = self._compute(word)
+            if found:
+                out.append(found)
+        return out
+
+    def _compute(self, word: str) -> str:
+        text: str | None = word
+        for stage in self.stages:
+            text = stage.apply(text)  # type: ignore[arg-type]
+            if text is None:
+                break
+        result = text or _STOPPED
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[word] = result
+        return result
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        return apply_each(self.term, tokens)
+
+
+class FormsFilter(Filter):  # type: ignore[misc]
+    """Turns each word into the term ``folded<US>written``: "economía" -> ``economia␟economía``.
+
+    Indexed per language, these terms are the collection's vocabulary of written forms: the
+    folded half feeds spelling correction; the pairs tell an unaccented query word which accented
+    words it may stand for, and which records hold exactly the form a reader typed.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if token.stopped:
+                continue
+            token.text = fold_term(token.text) + FORM_SEPARATOR + token.text
+            yield token
+
+
+class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
+    """A composite Whoosh analyzer that pickles as its registry name."""
+
+    def __init__(self, name: str, *items: Any) -> None:
+        super().__init__(*items)
+        self.name = name
+
+    def __reduce__(self) -> tuple[Callable[[str], NamedAnalyzer], tuple[str]]:
+        return (analyzer, (self.name,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NamedAnalyzer) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    @property
+    def chain(self) -> TermChain:
+        """The term chain of this analyzer."""
+        return cast(TermChain, self.items[1])
+
+
+def _language_chain(lang: Language) -> TermChain:
+    return TermChain(NormalizeFilter(), StopwordFilter(lang), SnowballFilter(lang), FoldFilter())
+
+
+def _build(name: str) -> NamedAnalyzer:
+    if name in ("en", "es"):
+        return NamedAnalyzer(name, ICUWordTokenizer(), _language_chain(Language(name)))
+    if name == "name":
+        # Authors and publishers: no stemming; function words of either language dropped.
+        chain = TermChain(
+            NormalizeFilter(),
+            StopwordFilter(Language.EN),
+            StopwordFilter(Language.ES),
+            FoldFilter(),
+        )
+        return NamedAnalyzer(name, ICUWordTokenizer(), chain)
+    if name.startswith("forms-") and name[6:] in ("en", "es"):
+        lang = Language(name[6:])
+        chain = TermChain(NormalizeFilter(), StopwordFilter(lang))
+        return NamedAnalyzer(name, ICUWordTokenizer(), chain, FormsFilter())
+    raise KeyError(f"no analyzer named {name!r}")
+
+
+_REGISTRY: dict[str, NamedAnalyzer] = {}
+ANALYZER_NAMES: Sequence[str] = ("en", "es", "name", "forms-en", "forms-es")
+
+
+def analyzer(name: str) -> NamedAnalyzer:
+    """The registered analyzer ``name``, shared by the whole process (and its cache)."""
+    found = _REGISTRY.get(name)
+    if found is None:
+        found = _REGISTRY[name] = _build(name)
+    return found

@@ -1,0 +1,160 @@
+"""Stage 1: word breaking with ICU's BreakIterator (Unicode word rules, UAX #29).
+
+Tokens keep the exact text and character offsets of the original string, so the highlighter can
+mark the words as they were written. Expected input: any ``str``; later stages normalize.
+
+What the word rules give, and what this stage adds to them:
+
+- ``¿Dónde está?`` gives ``Dónde``, ``está``: inverted marks are punctuation, never words.
+- ``O'Brien``, ``don't`` and ``Government’s`` stay one word (the apostrophe joins letters).
+- A French or Catalan elision is split off: ``l'état`` gives ``état``, ``d'Artagnan`` gives
+  ``Artagnan`` (only the articles and pronouns ``c d j l m n s t qu`` before a vowel or h).
+- ``community-based`` gives ``community``, ``based``; ``U.S.-Mexico`` gives ``U.S``, ``Mexico``.
+- Numbers stay whole (``1848``, ``3.14``, ``1,000``) and take a vulgar fraction that follows
+  them (``6½``).
+- Each script run is a word (``Москва2024``, ``東京タワー``); symbols and emoji are not words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.analysis import Token, Tokenizer
+
+from . import _icu
+
+_FRACTION = re.compile("[¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞↉]")
+
+# A fast path, exact for the characters it admits: text made only of ASCII (but "@", which ICU
+# joins to words in e-mail-like ways), Latin-1 and Latin Extended-A letters and the common
+# punctuation of English and Spanish prose is broken by this regex instead of ICU. For these
+# characters the word rules (UAX #29 as ICU 72 implements them) reduce to: letters, digits and
+# "_" form words; "." and apostrophes join two letters or two digits; "," and ";" join two
+# digits; "·" joins two letters; a lone "_" is no word. tests/analysis/test_tokenizer.py checks
+# this against ICU on random text; anything else (soft hyphens, other scripts, fractions) goes
+# to ICU.
+_LETTER = "A-Za-z\xaa\xb5\xba\xc0-\xd6\xd8-\xf6\xf8-\u017f"
+_SIMPLE_TEXT = re.compile(
+    f"[\\x00-\\x3f\\x41-\\x7f{_LETTER[6:]}\u00a0-\u00ac\u00ae-\u00bb\u00bf"
+    "\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*"
+)
+_SIMPLE_WORD = re.compile(
+    f"[{_LETTER}0-9_]+(?:(?:(?<=[{_LETTER}])[.'\u2018\u2019\u00b7](?=[{_LETTER}])"
+    f"|(?<=[0-9])[.,;'\u2018\u2019](?=[0-9]))[{_LETTER}0-9_]+)*"
+)
+_ELISION = re.compile(r"(?:[cdjlmnst]|qu)['’](?=[aeiouhàâäéèêëíìîïóòôöúùûüœæ])", re.IGNORECASE)
+
+
+def words(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` character offsets of every word of ``text``, in order.
+
+    >>> text = "¿Cuántos? 6½ sacks, l'état"
+    >>> [text[a:b] for a, b in words(text)]
+    ['Cuántos', '6½', 'sacks', 'état']
+    """
+    if _SIMPLE_TEXT.fullmatch(text) is not None:
+        spans = [m.span() for m in _SIMPLE_WORD.finditer(text)]
+        if "_" in text:
+            spans = [(a, b) for a, b in spans if b - a > 1 or text[a] != "_"]
+    else:
+        segments = _icu.word_segments(text)
+        word_min = _icu.WORD_STATUS_MIN
+        spans = [(a, b) for a, b, status in segments if status >= word_min]
+        if _FRACTION.search(text) is not None:
+            spans = _with_fractions(text, segments)
+    if "'" in text or "’" in text:
+        spans = [_without_elision(text, a, b) for a, b in spans]
+    return spans
+
+
+def word_texts(text: str) -> list[str]:
+    """The words of ``text`` as strings: :func:`words` without offsets, and faster.
+
+    >>> word_texts("¡Hola, mundo! l'état")
+    ['Hola', 'mundo', 'état']
+    """
+    if _SIMPLE_TEXT.fullmatch(text) is None or "'" in text or "’" in text:
+        return [text[a:b] for a, b in words(text)]
+    found: list[str] = _SIMPLE_WORD.findall(text)
+    if "_" in text:
+        found = [w for w in found if w != "_"]
+    return found
+
+
+def _with_fractions(text: str, segments: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Word spans where a vulgar fraction is a word and joins the number just before it."""
+    spans: list[tuple[int, int]] = []
+    last_status = 0
+    for start, end, status in segments:
+        if status < _icu.WORD_STATUS_MIN and _FRACTION.fullmatch(text, start, end) is None:
+            last_status = status
+            continue
+        if (
+            status < _icu.WORD_STATUS_MIN
+            and spans
+            and spans[-1][1] == start
+            and (_icu.WORD_STATUS_MIN <= last_status <= _icu.NUMBER_STATUS_MAX)
+        ):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        last_status = status
+    return spans
+
+
+def _without_elision(text: str, start: int, end: int) -> tuple[int, int]:
+    m = _ELISION.match(text, start, end)
+    return (m.end(), end) if m is not None else (start, end)
+
+
+class ICUWordTokenizer(Tokenizer):  # type: ignore[misc]
+    """A Whoosh tokenizer that breaks text into words with ICU.
+
+    >>> [t.text for t in ICUWordTokenizer()("¡Hola, mundo!")]
+    ['Hola', 'mundo']
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+            return
+        for pos, (start, end) in enumerate(words(value), start_pos):
+            token.text = value[start:end]
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
