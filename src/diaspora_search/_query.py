@@ -191,9 +191,21 @@ def language_weights(text: str, words: list[str], lexicon: Lexicon) -> dict[Lang
     }
 
 
+def _searched_languages(word: str, weights: dict[Language, float]) -> dict[Language, float]:
+    """The languages to look ``word`` up in: a stopword of the language the query is more
+    likely in ("de", "los" in a Spanish query) is not looked up in the other one either."""
+    if len(weights) < 2:
+        return weights
+    norm = normalize(word)
+    for lang in weights:
+        if is_stopword(norm, lang) and weights[lang] >= weights[lang.other]:
+            return {}
+    return weights
+
+
 def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> wq.Query | None:
     clauses: list[wq.Query] = []
-    for lang, weight in weights.items():
+    for lang, weight in _searched_languages(word, weights).items():
         terms = word_terms(word, lang, lexicon)
         for term, tw in terms.items():
             boost = weight * tw
@@ -218,7 +230,10 @@ def _phrase_query(
         return _word_query(words[0], weights, lexicon)
     clauses: list[wq.Query] = []
     for lang, weight in weights.items():
-        per_word = [word_terms(w, lang, lexicon) for w in words]
+        per_word = [
+            word_terms(w, lang, lexicon) if lang in _searched_languages(w, weights) else {}
+            for w in words
+        ]
         kept = [terms for terms in per_word if terms]
         if not kept:
             continue

@@ -1,0 +1,212 @@
+"""The ``diaspora-search`` command: parses arguments, calls the library, maps errors to exit codes.
+
+Exit status: 0 on success (zero hits included); 1 for bad input, a missing index or file, or a
+query that cannot be run, with one line on standard error; 2 for wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from ._corpus import bundled_corpus
+from ._errors import DiasporaSearchError
+from ._hits import MARK_CLOSE, MARK_OPEN, Results
+from ._index import META_FILE, SearchIndex
+from ._records import read_corpus
+
+SHOW_REFUSED = 5
+DEMO_QUERIES = (
+    ("educacion", None),
+    ("integración de los migrantes", None),
+    ("immigrant integration policies", None),
+    ('"Estados Unidos" -consejo', None),
+    ("Gonzalez Gutierrez", None),
+    ("diaspora", "es"),
+    ("remitances", None),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diaspora-search",
+        description="Bilingual English/Spanish full-text search.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index",
+        help="create or update an index from JSON Lines corpora",
+        description="Create or update an index from JSON Lines corpora (all or nothing).",
+    )
+    index.add_argument("corpus", nargs="+", metavar="CORPUS.jsonl")
+    index.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    index.add_argument(
+        "--rebuild", action="store_true", help="replace the whole index with these corpora"
+    )
+    index.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="index the valid records and report the refused lines",
+    )
+    bar = index.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show a progress bar (default: on a terminal)",
+    )
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+
+    search = commands.add_parser("search", help="search an index", description="Search an index.")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N")
+    search.add_argument("--lang", choices=("en", "es"), help="search one language only")
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+
+    commands.add_parser(
+        "demo",
+        help="search the bundled IME corpus with example queries",
+        description="Index the bundled corpus in a temporary folder and run example queries.",
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "index":
+            return _index(args)
+        if args.command == "search":
+            return _search(args)
+        return _demo()
+    except DiasporaSearchError as error:
+        print(f"diaspora-search: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("diaspora-search: interrupted", file=sys.stderr)
+        return 130
+
+
+def _index(args: argparse.Namespace) -> int:
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    if corpus.refused:
+        print(f"refused {len(corpus.refused):,} invalid line(s):", file=sys.stderr)
+        for error in corpus.refused[:SHOW_REFUSED]:
+            print(f"  {error}", file=sys.stderr)
+        if len(corpus.refused) > SHOW_REFUSED:
+            print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
+    folder = Path(args.index)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.rebuild:
+        count, total = _rebuild(folder, corpus.records, progress)
+    else:
+        exists = (folder / META_FILE).exists()
+        index = SearchIndex.open(folder) if exists else SearchIndex.create(folder)
+        with index:
+            count = index.add(corpus.records, progress=progress and bool(corpus.records))
+            total = len(index)
+    files = ", ".join(args.corpus)
+    if count == 0:
+        print(f"{files}: 0 records; the index holds {total:,}")
+    else:
+        print(f"indexed {count:,} records from {files}; the index holds {total:,}")
+    return 0
+
+
+def _rebuild(folder: Path, records: list, progress: bool) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Build a new index beside ``folder`` and swap it in only when it is complete."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.rebuild-", dir=folder.parent))
+    try:
+        with SearchIndex.create(fresh) as index:
+            count = index.add(records, progress=progress and bool(records))
+            total = len(index)
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        fresh.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return count, total
+
+
+def _search(args: argparse.Namespace) -> int:
+    with SearchIndex.open(args.index) as index:
+        results = index.search(args.query, limit=args.limit, lang=args.lang)
+    if args.json:
+        print(json.dumps(_as_json(args.query, results), ensure_ascii=False))
+    else:
+        _print_results(results, sys.stdout)
+    return 0
+
+
+def _as_json(query: str, results: Results) -> dict[str, object]:
+    return {
+        "query": query,
+        "corrected_query": results.corrected_query,
+        "hits": [hit.to_dict() for hit in results],
+    }
+
+
+_MARKED = re.compile(re.escape(MARK_OPEN) + "(.+?)" + re.escape(MARK_CLOSE))
+
+
+def _print_results(results: Results, out: TextIO) -> None:
+    color = out.isatty() and "NO_COLOR" not in os.environ
+    bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
+    if results.corrected_query is not None:
+        print(f"no results as typed; showing results for: {results.corrected_query}", file=out)
+    if not results:
+        print("no results", file=out)
+        return
+    for rank, hit in enumerate(results, 1):
+        title = hit.title or hit.id
+        print(
+            f"{rank:>2}. {bold}{title}{reset}  {dim}[{hit.lang}] {hit.score:.2f}  {hit.id}{reset}",
+            file=out,
+        )
+        snippet = _MARKED.sub(rf"{bold}\1{reset}", hit.snippet) if color else hit.snippet
+        print(f"    {snippet}", file=out)
+
+
+def _demo() -> int:
+    corpus = read_corpus(bundled_corpus())
+    with (
+        tempfile.TemporaryDirectory(prefix="diaspora-demo-") as tmp,
+        SearchIndex.create(Path(tmp) / "index") as index,
+    ):
+        index.add(corpus.records)
+        print(f"indexed {len(index)} records of the bundled IME corpus ({bundled_corpus().name})")
+        for query, lang in DEMO_QUERIES:
+            shown = f"{query!r}" + (f" --lang {lang}" if lang else "")
+            print(f"\n$ diaspora-search search {shown} --index DIR")
+            _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
