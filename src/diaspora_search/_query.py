@@ -138,26 +138,35 @@ def spanish_variants(word: str) -> Iterable[str]:
 def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
     """The terms one query word stands for in ``lang``, each with a weight.
 
-    The word's own term weighs 1; terms of accented forms the reader may have meant weigh
-    :data:`ACCENT_VARIANT_WEIGHT`. Empty for a stopword.
+    A word stands for every written form that folds like it, so that a query with or without
+    accents finds the same records: its own term weighs 1, and the terms of the other forms
+    (those in the index, and in Spanish the word with one accent, ñ or ü added, where that stem
+    is in the index) weigh :data:`ACCENT_VARIANT_WEIGHT`. Empty for a stopword.
     """
     chain = analyzer(lang.value).chain
     own = chain.term(word)
     if own is None:
         return {}
     terms = {own: 1.0}
-    norm = normalize(word)
-    folded = fold_term(norm)
-    if folded != norm:
-        return terms
-    candidates = [s for s in lexicon.surfaces(lang, folded) if s != norm]
-    if lang is Language.ES:
-        candidates.extend(spanish_variants(norm))
+    folded = fold_term(normalize(word))
+    candidates = [folded, *lexicon.surfaces(lang, folded)]
+    if lang is Language.ES and folded.isascii():
+        candidates.extend(spanish_variants(folded))
     for surface in candidates:
         term = chain.term(surface)
         if term is not None and term not in terms and lexicon.knows(lang, term):
             terms[term] = ACCENT_VARIANT_WEIGHT
     return terms
+
+
+def exact_form_term(word: str, lang: Language, lexicon: Lexicon) -> str | None:
+    """The ``forms_L`` term of ``word`` as typed, when the index has other forms that fold
+    like it (papá and papa): records holding exactly the typed form then rank first."""
+    norm = normalize(word)
+    folded = fold_term(norm)
+    if any(surface != norm for surface in lexicon.surfaces(lang, folded)):
+        return folded + FORM_SEPARATOR + norm
+    return None
 
 
 def language_weights(text: str, words: list[str], lexicon: Lexicon) -> dict[Language, float]:
@@ -211,9 +220,8 @@ def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> 
             boost = weight * tw
             clauses.append(wq.Term(title_field(lang), term, boost=TITLE_BOOST * boost))
             clauses.append(wq.Term(summary_field(lang), term, boost=boost))
-        if len(terms) > 1:
-            norm = normalize(word)
-            exact = fold_term(norm) + FORM_SEPARATOR + norm
+        exact = exact_form_term(word, lang, lexicon) if terms else None
+        if exact is not None:
             clauses.append(wq.Term(forms_field(lang), exact, boost=EXACT_FORM_BOOST * weight))
     name = analyzer("name").chain.term(word)
     if name is not None:
@@ -245,9 +253,12 @@ def _phrase_query(
             else:
                 near = spans.SpanNear2(parts, slop=gap, ordered=True)
             clauses.append(wq.Or([near], boost=boost * weight))
-    name_terms = [t for t in (analyzer("name").chain.term(w) for w in words) if t is not None]
+    name_chain = analyzer("name").chain
+    per_name = [{t: 1.0} if (t := name_chain.term(w)) else {} for w in words]
+    name_terms = [wq.Term(NAMES, t) for terms in per_name for t in terms]
     if len(name_terms) > 1:
-        clauses.append(wq.Phrase(NAMES, name_terms, boost=NAME_BOOST))
+        near = spans.SpanNear2(name_terms, slop=_largest_gap(per_name), ordered=True)
+        clauses.append(wq.Or([near], boost=NAME_BOOST))
     if not clauses:
         return None
     return wq.Or(clauses)

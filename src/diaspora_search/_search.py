@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import Any
 
 from whoosh import highlight
 from whoosh.searching import Hit as WhooshHit
@@ -81,7 +81,7 @@ def _hit(searcher: Searcher, plan: QueryPlan, hit: WhooshHit, score: float) -> H
     return Hit(
         id=fields["id"],
         score=float(score),
-        lang=cast(Literal["en", "es"], lang.value),
+        lang=lang.value,
         title=title,
         snippet=_snippet(hit, lang, fields),
     )
