@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import EN_FIELDS, TEXT_FIELDS, available, make_engine  # noqa: E402
+from baselines import EN_FIELDS, TEXT_FIELDS, available, make_engine
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "xquad"
