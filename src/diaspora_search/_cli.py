@@ -23,6 +23,7 @@ from ._errors import DiasporaSearchError
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import META_FILE, SearchIndex
 from ._records import read_corpus
+from ._writer import DEFAULT_LOCK_TIMEOUT
 
 SHOW_REFUSED = 5
 DEMO_QUERIES = (
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="index the valid records and report the refused lines",
     )
+    index.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        default=DEFAULT_LOCK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for another writer to finish (default: {DEFAULT_LOCK_TIMEOUT:g})",
+    )
     bar = index.add_mutually_exclusive_group()
     bar.add_argument(
         "--progress",
@@ -94,6 +102,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -124,7 +142,10 @@ def _index(args: argparse.Namespace) -> int:
         count, total = _rebuild(folder, corpus.records, progress)
     else:
         exists = (folder / META_FILE).exists()
-        index = SearchIndex.open(folder) if exists else SearchIndex.create(folder)
+        if exists:
+            index = SearchIndex.open(folder, lock_timeout=args.lock_timeout)
+        else:
+            index = SearchIndex.create(folder, lock_timeout=args.lock_timeout)
         with index:
             count = index.add(corpus.records, progress=progress and bool(corpus.records))
             total = len(index)

@@ -29,6 +29,7 @@ from ._errors import (
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
+from ._query import Lexicon
 from ._records import Record, validate_batch
 from ._schema import build_schema
 from ._search import Vocabulary, search, vocabulary
@@ -54,6 +55,7 @@ class SearchIndex:
         self.lock_timeout = lock_timeout
         self._searcher: Searcher | None = None
         self._vocab: tuple[int, Vocabulary] | None = None
+        self._lexicon: tuple[int, Lexicon] | None = None
         self._lock = threading.RLock()
 
     # Opening ----------------------------------------------------------------------------------
@@ -181,7 +183,13 @@ class SearchIndex:
         language = Language.parse(lang) if lang is not None else None
         with self._lock:
             searcher = self._current_searcher()
-            return search(searcher, query, limit, language, lambda: self._vocabulary(searcher))
+            generation = searcher.reader().generation()
+            if self._lexicon is None or self._lexicon[0] != generation:
+                self._lexicon = (generation, Lexicon(searcher.reader()))
+            lexicon = self._lexicon[1]
+            return search(
+                searcher, lexicon, query, limit, language, lambda: self._vocabulary(searcher)
+            )
 
     def _current_searcher(self) -> Searcher:
         if self._searcher is None:

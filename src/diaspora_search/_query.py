@@ -100,22 +100,40 @@ def parse(text: str) -> ParsedQuery:
 
 
 class Lexicon:
-    """What the query builder asks of the index: term existence and accented forms."""
+    """What the query builder asks of the index: term existence and written forms.
+
+    Answers are memoized: make one per reader (index generation) and reuse it across queries.
+    """
+
+    _MEMO_LIMIT = 100_000
 
     def __init__(self, reader: object) -> None:
         self._reader = reader
+        self._has: dict[tuple[str, str], bool] = {}
+        self._surfaces: dict[tuple[Language, str], list[str]] = {}
 
     def has(self, fieldname: str, term: str) -> bool:
-        return (fieldname, term) in self._reader  # type: ignore[operator]
+        key = (fieldname, term)
+        found = self._has.get(key)
+        if found is None:
+            if len(self._has) > self._MEMO_LIMIT:
+                self._has.clear()
+            found = self._has[key] = key in self._reader  # type: ignore[operator]
+        return found
 
     def surfaces(self, lang: Language, folded: str) -> list[str]:
-        """The accented (normalized) words of the index whose folded form is ``folded``."""
-        prefix = folded + FORM_SEPARATOR
-        found = self._reader.expand_prefix(forms_field(lang), prefix)  # type: ignore[attr-defined]
-        return [
-            t.decode("utf-8")[len(prefix) :] if isinstance(t, bytes) else t[len(prefix) :]
-            for t in found
-        ]
+        """The written (normalized) words of the index whose folded form is ``folded``."""
+        key = (lang, folded)
+        found = self._surfaces.get(key)
+        if found is None:
+            if len(self._surfaces) > self._MEMO_LIMIT:
+                self._surfaces.clear()
+            prefix = folded + FORM_SEPARATOR
+            terms = self._reader.expand_prefix(forms_field(lang), prefix)  # type: ignore[attr-defined]
+            found = self._surfaces[key] = [
+                (t.decode("utf-8") if isinstance(t, bytes) else t)[len(prefix) :] for t in terms
+            ]
+        return found
 
     def knows(self, lang: Language, term: str) -> bool:
         return self.has(summary_field(lang), term) or self.has(title_field(lang), term)
@@ -292,6 +310,10 @@ class QueryPlan:
     parsed: ParsedQuery
     term_groups: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     group_count: int = 0
+
+    def field_terms(self, fieldname: str) -> set[str]:
+        """The terms the query looks up in ``fieldname``."""
+        return {term for f, term in self.term_groups if f == fieldname}
 
     def coordination(self, matched: Iterable[tuple[str, str | bytes]]) -> float:
         """The factor for a hit holding ``matched`` terms: 1 when it holds every group, less

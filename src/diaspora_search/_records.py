@@ -98,6 +98,8 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
         raise fail("id", "must not be blank")
     if len(rid) > MAX_ID_LENGTH:
         raise fail("id", f"is {len(rid)} characters long; the limit is {MAX_ID_LENGTH}")
+    if problem := _text_problem(rid):
+        raise fail("id", problem)
     values: dict[str, Any] = {"id": rid}
     size = len(rid)
     for key in _TEXT_KEYS:
@@ -106,14 +108,16 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
             continue
         if not isinstance(value, str):
             raise fail(key, f"must be a string, got {_json_type(value)}")
-        if "\x00" in value:
-            raise fail(key, "contains a NUL character")
+        if problem := _text_problem(value):
+            raise fail(key, problem)
         values[key] = value
         size += len(value)
     if "authors" in data:
         authors = data["authors"]
         if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
             raise fail("authors", f"must be a list of strings, got {_describe_list(authors)}")
+        if problem := next(filter(None, map(_text_problem, authors)), None):
+            raise fail("authors", problem)
         values["authors"] = tuple(authors)
         size += sum(len(a) for a in authors)
     if "year" in data:
@@ -128,6 +132,18 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
             None, f"record {rid!r} is {size:,} characters; the limit is {MAX_RECORD_CHARS:,}"
         )
     return Record(**values)
+
+
+def _text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be indexed, or ``None``: a NUL, or a lone surrogate (which JSON's
+    ``\\ud800`` escapes can produce but UTF-8 cannot encode)."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"contains a lone surrogate {value[error.start]!r}, which is not valid Unicode text"
+    return None
 
 
 def _describe_list(value: object) -> str:

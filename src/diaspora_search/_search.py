@@ -6,38 +6,25 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from whoosh import highlight
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Searcher
 
-from ._hits import MARK_CLOSE, MARK_OPEN, Hit, Results
+from ._hits import Hit, Results
 from ._language import LANGUAGES, Language
 from ._query import Lexicon, QueryPlan, compile_query, parse
 from ._schema import forms_field, summary_field, title_field
+from ._snippets import shorten, snippet
 from .analysis import FORM_SEPARATOR, fold_term, normalize
 
-SNIPPET_CHARS = 200
 RERANK_DEPTH = 50
 """How many of Whoosh's best hits are rescored for coordination (how many query words)."""
 MAX_QUERY_WORDS = 64
 """Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
 
 
-class _MarkFormatter(highlight.Formatter):  # type: ignore[misc]
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"{MARK_OPEN}{highlight.get_text(text, token, replace)}{MARK_CLOSE}"
-
-
-_HIGHLIGHTER = highlight.Highlighter(
-    fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
-    formatter=_MarkFormatter(),
-)
-
-
 def search(
     searcher: Searcher,
+    lexicon: Lexicon,
     text: str,
     limit: int,
     lang: Language | None,
@@ -48,7 +35,6 @@ def search(
     ``vocab`` gives the index vocabulary; it is called only when a correction is needed.
     """
     text = _bounded(text)
-    lexicon = Lexicon(searcher.reader())
     hits = _run(searcher, compile_query(text, lexicon, lang), limit)
     if hits:
         return Results(hits)
@@ -83,7 +69,7 @@ def _hit(searcher: Searcher, plan: QueryPlan, hit: WhooshHit, score: float) -> H
         score=float(score),
         lang=lang.value,
         title=title,
-        snippet=_snippet(hit, lang, fields),
+        snippet=_snippet(plan, lang, fields),
     )
 
 
@@ -107,22 +93,14 @@ def _matched_language(
     return ranked[0]
 
 
-def _snippet(hit: WhooshHit, lang: Language, fields: dict[str, Any]) -> str:
+def _snippet(plan: QueryPlan, lang: Language, fields: dict[str, Any]) -> str:
     for fieldname in (summary_field(lang), title_field(lang)):
         text = fields.get(fieldname)
         if text:
-            found = _HIGHLIGHTER.highlight_hit(hit, fieldname, text=text, top=2)
+            found = snippet(text, lang, plan.field_terms(fieldname))
             if found:
-                return str(found)
-    text = fields.get(summary_field(lang)) or fields.get(summary_field(lang.other)) or ""
-    return _shorten(text)
-
-
-def _shorten(text: str) -> str:
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    cut = text.rfind(" ", 0, SNIPPET_CHARS)
-    return text[: cut if cut > 0 else SNIPPET_CHARS] + " …"
+                return found
+    return shorten(fields.get(summary_field(lang)) or fields.get(summary_field(lang.other)) or "")
 
 
 # Spelling correction ------------------------------------------------------------------------

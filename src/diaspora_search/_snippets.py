@@ -1,0 +1,75 @@
+"""Snippets: a passage of a record's text with the matched words marked.
+
+The words are found with the very analysis the index used (the field's registered analyzer),
+so "educación" is marked for the query "educacion", and only words whose terms the query looked
+up in that field are marked.
+
+>>> from diaspora_search._language import Language
+>>> snippet("La educación de los niños migrantes.", Language.ES, {"educ", "migrant"})
+'La **educación** de los niños **migrantes**.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from ._hits import MARK_CLOSE, MARK_OPEN
+from ._language import Language
+from .analysis import analyzer, words
+
+SNIPPET_CHARS = 200
+_LEAD = 50
+_ELLIPSIS = "…"
+
+
+def snippet(text: str, lang: Language, terms: Set[str], width: int = SNIPPET_CHARS) -> str:
+    """The window of about ``width`` characters of ``text`` holding the most matched words,
+    with each marked ``**word**``; an empty string when no word matches."""
+    term = analyzer(lang.value).chain.term
+    spans = words(text)
+    matched = [(a, b) for a, b in spans if term(text[a:b]) in terms]
+    if not matched:
+        return ""
+    start, end = _best_window(text, spans, matched, width)
+    out: list[str] = [_ELLIPSIS + " "] if start > 0 else []
+    pos = start
+    for a, b in matched:
+        if a < start or b > end:
+            continue
+        out.append(text[pos:a])
+        out.append(f"{MARK_OPEN}{text[a:b]}{MARK_CLOSE}")
+        pos = b
+    out.append(text[pos:end])
+    if end < len(text):
+        out.append(" " + _ELLIPSIS)
+    return "".join(out).strip()
+
+
+def _best_window(
+    text: str, spans: list[tuple[int, int]], matched: list[tuple[int, int]], width: int
+) -> tuple[int, int]:
+    """Start and end offsets of the window, on word boundaries, holding most matches."""
+    if len(text) <= width:
+        return 0, len(text)
+    best_first, best_count = 0, 0
+    last = 0
+    for first in range(len(matched)):
+        while last < len(matched) and matched[last][1] - matched[first][0] <= width - _LEAD:
+            last += 1
+        if last - first > best_count:
+            best_first, best_count = first, last - first
+    anchor = matched[best_first][0]
+    start = max(0, anchor - _LEAD)
+    start = next((a for a, _ in spans if a >= start), anchor) if start > 0 else 0
+    end = min(len(text), start + width)
+    if end < len(text):
+        end = max((b for _, b in spans if b <= end), default=end)
+    return start, end
+
+
+def shorten(text: str, width: int = SNIPPET_CHARS) -> str:
+    """The start of ``text``, cut at a word boundary, for a hit with no marked word."""
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return text[: cut if cut > 0 else width] + " " + _ELLIPSIS
