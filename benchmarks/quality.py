@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for setting in [s for s in SETTINGS if s in args.settings.split(",")]:
             start = time.perf_counter()
             results[name][setting] = evaluate(name, records, queries, setting)
-            print(f"  {name} / {setting}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+            print(f"  {name} / {setting}: {time.perf_counter() - start:.1f} s", file=sys.stderr,
+                  flush=True)
     print(markdown_table(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -19,11 +19,11 @@ from typing import TextIO
 
 from . import __version__
 from ._corpus import bundled_corpus
-from ._errors import DiasporaSearchError
+from ._errors import DiasporaSearchError, IndexExistsError
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import META_FILE, SearchIndex
-from ._records import read_corpus
-from ._writer import DEFAULT_LOCK_TIMEOUT
+from ._records import Record, read_corpus
+from ._writer import DEFAULT_LOCK_TIMEOUT, write_lock
 
 SHOW_REFUSED = 5
 DEMO_QUERIES = (
@@ -139,7 +139,7 @@ def _index(args: argparse.Namespace) -> int:
     folder = Path(args.index)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if args.rebuild:
-        count, total = _rebuild(folder, corpus.records, progress)
+        count, total = _rebuild(folder, corpus.records, progress, args.lock_timeout)
     else:
         exists = (folder / META_FILE).exists()
         if exists:
@@ -157,21 +157,32 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rebuild(folder: Path, records: list, progress: bool) -> tuple[int, int]:  # type: ignore[type-arg]
-    """Build a new index beside ``folder`` and swap it in only when it is complete."""
+def _rebuild(
+    folder: Path, records: list[Record], progress: bool, lock_timeout: float
+) -> tuple[int, int]:
+    """Build a new index beside ``folder`` and swap it in only when it is complete, holding the
+    old index's write lock meanwhile so that no other writer's work is lost."""
+    if folder.exists() and not (
+        (folder / META_FILE).exists() or (folder.is_dir() and not any(folder.iterdir()))
+    ):
+        raise IndexExistsError(
+            f"{folder}: not a diaspora_search index or an empty folder; "
+            "--rebuild replaces only an index"
+        )
     folder.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.rebuild-", dir=folder.parent))
-    try:
-        with SearchIndex.create(fresh) as index:
-            count = index.add(records, progress=progress and bool(records))
-            total = len(index)
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        if folder.exists():
-            folder.rename(old)
-        fresh.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    with write_lock(folder, timeout=lock_timeout):
+        fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.rebuild-", dir=folder.parent))
+        try:
+            with SearchIndex.create(fresh) as index:
+                count = index.add(records, progress=progress and bool(records))
+                total = len(index)
+            if folder.exists():
+                folder.rename(old)
+            fresh.rename(folder)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
     return count, total
 
 

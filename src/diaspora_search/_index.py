@@ -20,6 +20,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from . import _ranking as ranking
 from ._errors import (
     IndexExistsError,
     IndexNotFoundError,
@@ -30,6 +31,7 @@ from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
 from ._query import Lexicon
+from ._ranking import BM25
 from ._records import Record, validate_batch
 from ._schema import build_schema
 from ._search import Vocabulary, search, vocabulary
@@ -98,8 +100,10 @@ class SearchIndex:
                 f"{folder}: unreadable index metadata ({error}); "
                 + _REBUILD_HINT.format(path=folder)
             ) from None
+        if not isinstance(meta, dict):
+            meta = {}
         found = (meta.get("format"), meta.get("analysis_version"))
-        if not isinstance(meta, dict) or found != (INDEX_FORMAT, ANALYSIS_VERSION):
+        if found != (INDEX_FORMAT, ANALYSIS_VERSION):
             raise IndexVersionError(
                 f"{folder}: index format {found[0]}, analysis version {found[1]}; this version "
                 f"of diaspora_search reads format {INDEX_FORMAT}, analysis version "
@@ -192,11 +196,19 @@ class SearchIndex:
             )
 
     def _current_searcher(self) -> Searcher:
-        if self._searcher is None:
-            self._searcher = self._ix.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
-        return self._searcher
+        # A new searcher for each new commit, never ``Searcher.refresh()``: Whoosh-Reloaded 2.7.5
+        # reuses readers by segment id there, which keeps the segments a merge removed and misses
+        # later deletions (records counted twice, deleted ones still found), and fails on a
+        # searcher of an empty index.
+        with self._lock:
+            old = self._searcher
+            if old is not None and old.reader().generation() == self._ix.latest_generation():
+                return old
+            weighting = BM25(k1=ranking.BM25_K1, b=ranking.BM25_B)
+            self._searcher = self._ix.searcher(weighting=weighting)
+            if old is not None:
+                old.close()
+            return self._searcher
 
     def _vocabulary(self, searcher: Searcher) -> Vocabulary:
         generation = searcher.reader().generation()

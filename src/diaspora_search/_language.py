@@ -11,6 +11,7 @@ diaspora_search._errors.UnsupportedLanguageError: unsupported language 'fr'; cho
 from __future__ import annotations
 
 import enum
+import unicodedata
 
 from ._errors import UnsupportedLanguageError
 
@@ -40,7 +41,7 @@ class Language(str, enum.Enum):
         if isinstance(name, Language):
             return name
         if isinstance(name, str):
-            found = _ALIASES.get(name.strip().casefold())
+            found = _ALIASES.get(unicodedata.normalize("NFC", name.strip().casefold()))
             if found is not None:
                 return found
         choices = ", ".join(lang.value for lang in cls)

@@ -24,18 +24,11 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.query import spans
 
+from . import _ranking as ranking
 from ._language import LANGUAGES, Language
 from ._schema import NAMES, forms_field, summary_field, title_field
 from .analysis import FORM_SEPARATOR, analyzer, fold_term, normalize, word_texts
 from .analysis.stopwords import is_stopword
-
-# Ranking parameters, tuned on the XQuAD dev questions only (benchmarks/quality.py).
-TITLE_BOOST = 2.0
-NAME_BOOST = 1.0
-EXACT_FORM_BOOST = 1.5
-ACCENT_VARIANT_WEIGHT = 0.9
-COORDINATION = 0.5
-LANGUAGE_FLOOR = 0.3
 
 
 @dataclass(frozen=True)
@@ -159,7 +152,7 @@ def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
     A word stands for every written form that folds like it, so that a query with or without
     accents finds the same records: its own term weighs 1, and the terms of the other forms
     (those in the index, and in Spanish the word with one accent, ñ or ü added, where that stem
-    is in the index) weigh :data:`ACCENT_VARIANT_WEIGHT`. Empty for a stopword.
+    is in the index) weigh :data:`~._ranking.ACCENT_VARIANT_WEIGHT`. Empty for a stopword.
     """
     chain = analyzer(lang.value).chain
     own = chain.term(word)
@@ -173,7 +166,7 @@ def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
     for surface in candidates:
         term = chain.term(surface)
         if term is not None and term not in terms and lexicon.knows(lang, term):
-            terms[term] = ACCENT_VARIANT_WEIGHT
+            terms[term] = ranking.ACCENT_VARIANT_WEIGHT
     return terms
 
 
@@ -211,10 +204,10 @@ def language_weights(text: str, words: list[str], lexicon: Lexicon) -> dict[Lang
         if known[Language.ES] != known[Language.EN]:
             score += 0.7 if known[Language.ES] else -0.7
     p_es = 1.0 / (1.0 + math.exp(-score))
-    span = 1.0 - LANGUAGE_FLOOR
+    span = 1.0 - ranking.LANGUAGE_FLOOR
     return {
-        Language.ES: LANGUAGE_FLOOR + span * min(1.0, 2 * p_es),
-        Language.EN: LANGUAGE_FLOOR + span * min(1.0, 2 * (1.0 - p_es)),
+        Language.ES: ranking.LANGUAGE_FLOOR + span * min(1.0, 2 * p_es),
+        Language.EN: ranking.LANGUAGE_FLOOR + span * min(1.0, 2 * (1.0 - p_es)),
     }
 
 
@@ -236,14 +229,16 @@ def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> 
         terms = word_terms(word, lang, lexicon)
         for term, tw in terms.items():
             boost = weight * tw
-            clauses.append(wq.Term(title_field(lang), term, boost=TITLE_BOOST * boost))
+            clauses.append(wq.Term(title_field(lang), term, boost=ranking.TITLE_BOOST * boost))
             clauses.append(wq.Term(summary_field(lang), term, boost=boost))
         exact = exact_form_term(word, lang, lexicon) if terms else None
         if exact is not None:
-            clauses.append(wq.Term(forms_field(lang), exact, boost=EXACT_FORM_BOOST * weight))
+            clauses.append(
+                wq.Term(forms_field(lang), exact, boost=ranking.EXACT_FORM_BOOST * weight)
+            )
     name = analyzer("name").chain.term(word)
     if name is not None:
-        clauses.append(wq.Term(NAMES, name, boost=NAME_BOOST))
+        clauses.append(wq.Term(NAMES, name, boost=ranking.NAME_BOOST))
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
@@ -264,7 +259,10 @@ def _phrase_query(
         if not kept:
             continue
         gap = _largest_gap(per_word)
-        for fieldname, boost in ((title_field(lang), TITLE_BOOST), (summary_field(lang), 1.0)):
+        for fieldname, boost in (
+            (title_field(lang), ranking.TITLE_BOOST),
+            (summary_field(lang), 1.0),
+        ):
             parts = [_alternatives(fieldname, terms) for terms in kept]
             if len(parts) == 1:
                 near: wq.Query = parts[0]
@@ -276,7 +274,7 @@ def _phrase_query(
     name_terms = [wq.Term(NAMES, t) for terms in per_name for t in terms]
     if len(name_terms) > 1:
         near = spans.SpanNear2(name_terms, slop=_largest_gap(per_name), ordered=True)
-        clauses.append(wq.Or([near], boost=NAME_BOOST))
+        clauses.append(wq.Or([near], boost=ranking.NAME_BOOST))
     if not clauses:
         return None
     return wq.Or(clauses)
@@ -324,7 +322,7 @@ class QueryPlan:
         for fieldname, term in matched:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             held |= self.term_groups.get((fieldname, text), set())
-        return float((max(len(held), 1) / self.group_count) ** COORDINATION)
+        return float((max(len(held), 1) / self.group_count) ** ranking.COORDINATION)
 
 
 def compile_query(text: str, lexicon: Lexicon, lang: Language | None = None) -> QueryPlan:

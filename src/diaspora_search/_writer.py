@@ -8,11 +8,15 @@ contents).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from whoosh.index import Index, LockError
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import _DEF_INDEX_NAME, Index, LockError
+from whoosh.util.filelock import try_for
 
 from ._errors import IndexLockedError
 from ._language import LANGUAGES
@@ -21,6 +25,36 @@ from ._schema import ID, NAMES, forms_field, summary_field, title_field
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another writer's lock before :class:`IndexLockedError`."""
+
+
+_LOCK_POLL = 0.05
+
+
+def _locked(timeout: float) -> IndexLockedError:
+    return IndexLockedError(
+        f"index is locked by another writer (waited {timeout:g} s); try again when it has finished"
+    )
+
+
+@contextmanager
+def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the write lock of the index in ``folder``, as a :class:`Writer` does, so that no
+    writer works on it meanwhile (for replacing the whole folder). Nothing to hold if there is
+    no such folder. The lock is an OS file lock: a killed holder's lock is released.
+
+    Raises:
+        IndexLockedError: another writer held it for ``timeout`` seconds.
+    """
+    if not folder.is_dir():
+        yield
+        return
+    lock = FileStorage(str(folder)).lock(f"{_DEF_INDEX_NAME}_WRITELOCK")
+    if not try_for(lock.acquire, timeout=timeout, delay=_LOCK_POLL):
+        raise _locked(timeout)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def record_document(record: Record) -> dict[str, Any]:
@@ -54,12 +88,9 @@ class Writer:
 
     def __init__(self, index: Index, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         try:
-            self._writer = index.writer(timeout=timeout, delay=0.05)
+            self._writer = index.writer(timeout=timeout, delay=_LOCK_POLL)
         except LockError:
-            raise IndexLockedError(
-                f"index is locked by another writer (waited {timeout:g} s); "
-                "try again when it has finished"
-            ) from None
+            raise _locked(timeout) from None
         self._reader = self._writer.reader()
         self._open = True
 

@@ -8,6 +8,9 @@ The order of stages, and why::
     SnowballFilter(lang) Snowball sees "integración" and strips "-ación"
     FoldFilter           diacritics folded last: "integr", "educ", "nin"
 
+English swaps the last two: its Snowball stemmer knows no accented suffix and takes "é" for a
+consonant, so a folded word stems better ("résumé" and "resume" both give "resum").
+
 Every analyzer is registered under a name ("en", "es", "name", "forms-en", "forms-es") and pickles
 as that name, so the schema Whoosh stores in the index refers to the analysis of the running
 code (never stale copies, never ICU objects), and indexing, query parsing and highlighting can
@@ -30,7 +33,7 @@ from .stem import SnowballFilter
 from .stopwords import StopwordFilter
 from .tokenizer import ICUWordTokenizer
 
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 FORM_SEPARATOR = "\x1f"
 _CACHE_LIMIT = 500_000
 _STOPPED = ""
@@ -130,6 +133,12 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
 
 
 def _language_chain(lang: Language) -> TermChain:
+    if lang is Language.EN:
+        # English Snowball has no accented suffixes and treats "é" as a consonant: folding first
+        # makes "résumé" and "resume", "división" and "division" stem alike.
+        return TermChain(
+            NormalizeFilter(), StopwordFilter(lang), FoldFilter(), SnowballFilter(lang)
+        )
     return TermChain(NormalizeFilter(), StopwordFilter(lang), SnowballFilter(lang), FoldFilter())
 
 

@@ -4,7 +4,7 @@ Expects one word as the tokenizer wrote it. After this stage, "ﬁ" is "fi", ful
 are ASCII, and "é" is the same precomposed character whether it was written as one character or
 as "e" plus a combining accent. Accents are kept: the Spanish stemmer needs them.
 
-Also: the typographic apostrophe (’) becomes ``'``; the dots of an abbreviation made of single
+Also: the typographic apostrophes (’ and ‘) become ``'``; the dots of an abbreviation made of single
 letters go (``U.S`` is ``us``, ``e.g`` is ``eg``); a number with a vulgar fraction keeps the two
 apart (``6½`` is ``6+1/2``). Pure-ASCII words skip ICU entirely.
 """
@@ -30,7 +30,9 @@ def normalize(word: str) -> str:
         text = word.lower()
     else:
         # NFKC alone turns "6½" into "61⁄2": keep the whole number and the fraction apart.
-        text = _FRACTION.sub(lambda m: "+" + m.group(), word.replace("’", "'")).lstrip("+")
+        text = _FRACTION.sub(
+            lambda m: "+" + m.group(), word.replace("’", "'").replace("‘", "'")
+        ).lstrip("+")
         text = _icu.nfkc_casefold(text).replace("⁄", "/")
     if "." in text and _ABBREVIATION.match(text):
         text = text.replace(".", "")

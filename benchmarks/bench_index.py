@@ -1,0 +1,227 @@
+"""Indexing speed, memory, index size and query latency: diaspora_search against its peers.
+
+Indexes the first N records of the parallel documentation corpus (default: all 51,854 of
+``../shared/corpus/records.jsonl``) with each engine of ``baselines.py`` (ours, stock Whoosh with
+default writer settings, SQLite FTS5, tantivy if installed), each in its own subprocess so that
+peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` in the child; it includes the records loaded in
+memory, reported apart as ``rss_loaded_mb``) is per engine. Reports records/s, MB/s of text (UTF-8
+bytes of the title and summary fields), peak RSS, index size on disk and indexing wall time
+(``add`` through commit), with the ratio of our records/s to each peer's.
+
+Query latency, in the same run: ``--queries`` queries (default 500) of 1 to 4 words drawn
+uniformly (seeded) from the distinct words of the English and Spanish summaries, each run with
+``limit=10`` on the index just built after 10 warm-up queries; every engine ranks the OR of the
+words (FTS5: quoted words joined with OR, ``ORDER BY bm25``, ``LIMIT 10``). p50 and p95 in ms.
+
+Run from the repository root::
+
+    python benchmarks/bench_index.py
+    python benchmarks/bench_index.py --limit 10000 --engines ours,fts5 \
+        --plot benchmarks/out/bench_index.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines import TEXT_FIELDS, available, make_engine
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "records.jsonl"
+DEFAULT_JSON = REPO / "benchmarks" / "out" / "bench_index.json"
+ENGINE_ORDER = ("ours", "whoosh", "fts5", "tantivy")
+WARMUP = 10
+_VOCAB_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def load_records(path: Path, limit: int | None) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if limit is not None and len(records) >= limit:
+                break
+            if line.strip():
+                records.append(json.loads(line))
+    return records
+
+
+def text_bytes(records: Sequence[dict[str, Any]]) -> int:
+    return sum(len((r.get(f) or "").encode("utf-8")) for r in records for f in TEXT_FIELDS)
+
+
+def make_queries(records: Sequence[dict[str, Any]], n: int, seed: int) -> list[str]:
+    """``n`` queries of 1 to 4 distinct words from the summaries' vocabulary, seeded."""
+    vocab: set[str] = set()
+    for rec in records:
+        for field in ("summary_en", "summary_es"):
+            vocab.update(w.lower() for w in _VOCAB_WORD.findall(rec.get(field) or ""))
+    words, rng = sorted(vocab), random.Random(seed)
+    return [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(n)]
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
+
+
+def run_child(engine_name: str, corpus: Path, limit: int | None, n_queries: int,
+              seed: int) -> dict[str, Any]:
+    """Index, measure and query with one engine; called in a fresh process."""
+    records = load_records(corpus, limit)
+    queries = make_queries(records, n_queries, seed)
+    result: dict[str, Any] = {"engine": engine_name, "records": len(records),
+                              "text_mb": text_bytes(records) / 1e6,
+                              "rss_loaded_mb": peak_rss_mb()}
+    with tempfile.TemporaryDirectory(prefix=f"bench-{engine_name}-") as tmp:
+        folder = Path(tmp) / "index"
+        start = time.perf_counter()
+        engine = make_engine(engine_name, folder)
+        engine.add(records)
+        seconds = time.perf_counter() - start
+        result.update(seconds=seconds, records_per_s=len(records) / seconds,
+                      mb_per_s=result["text_mb"] / seconds, peak_rss_mb=peak_rss_mb(),
+                      index_mb=dir_size(folder) / 1e6)
+        if queries:
+            for query in queries[:WARMUP]:
+                engine.search(query, limit=10)
+            times = []
+            for query in queries:
+                t0 = time.perf_counter()
+                engine.search(query, limit=10)
+                times.append((time.perf_counter() - t0) * 1000)
+            result.update(p50_ms=percentile(times, 50), p95_ms=percentile(times, 95))
+        engine.close()
+    return result
+
+
+def spawn(engine_name: str, args: argparse.Namespace) -> dict[str, Any] | None:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine_name,
+           "--corpus", str(args.corpus), "--queries", str(args.queries), "--seed", str(args.seed)]
+    if args.limit is not None:
+        cmd += ["--limit", str(args.limit)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    if proc.returncode != 0:
+        print(f"{engine_name}: child failed with exit status {proc.returncode}", file=sys.stderr)
+        return None
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}" if isinstance(value, float | int) else "-"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    ours = next((r for r in results if r["engine"] == "ours"), None)
+    head = ["engine", "records", "seconds", "records/s", "MB/s", "peak RSS MB", "index MB",
+            "p50 ms", "p95 ms", "ours rec/s ÷ this"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        ratio = ours["records_per_s"] / r["records_per_s"] if ours else None
+        cells = [r["engine"], f"{r['records']:,}", fmt(r["seconds"]), fmt(r["records_per_s"], 0),
+                 fmt(r["mb_per_s"], 2), fmt(r["peak_rss_mb"], 0), fmt(r["index_mb"]),
+                 fmt(r.get("p50_ms"), 2), fmt(r.get("p95_ms"), 2), fmt(ratio, 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def latency_ratios(results: list[dict[str, Any]]) -> list[str]:
+    by_name = {r["engine"]: r for r in results}
+    ours = by_name.get("ours")
+    if not ours or "p50_ms" not in ours:
+        return []
+    return [f"latency ours ÷ {name}: p50 {ours['p50_ms'] / r['p50_ms']:.2f}, "
+            f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}"
+            for name, r in by_name.items() if name != "ours" and "p50_ms" in r]
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["engine"] for r in results]
+    panels = [("records_per_s", "records / s (higher is better)"),
+              ("peak_rss_mb", "peak RSS MB"), ("p50_ms", "query p50 ms (lower is better)")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        ax.bar(names, [r.get(key, 0.0) for r in results], color="tab:blue")
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.suptitle(f"indexing {results[0]['records']:,} records")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--limit", type=int, default=None, help="first N records only")
+    parser.add_argument("--engines", default=",".join(ENGINE_ORDER),
+                        help="comma-separated subset of: " + ", ".join(ENGINE_ORDER))
+    parser.add_argument("--queries", type=int, default=500, help="latency queries (0: none)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--plot", type=Path, default=None, help="bar chart (PNG) here")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        result = run_child(args.child, args.corpus, args.limit, args.queries, args.seed)
+        print(json.dumps(result))
+        return 0
+    print("$ python " + shlex.join(sys.argv))
+    if not args.corpus.is_file():
+        print(f"skipped: corpus {args.corpus} not found (use --corpus)")
+        return 0
+    results = []
+    for name in [e for e in ENGINE_ORDER if e in args.engines.split(",")]:
+        if not available(name):
+            print(f"skipped {name}: not importable")
+            continue
+        print(f"  running {name} ...", file=sys.stderr, flush=True)
+        result = spawn(name, args)
+        if result is not None:
+            results.append(result)
+    if not results:
+        return 1
+    print(table(results))
+    for line in latency_ratios(results):
+        print(line)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"command": sys.argv, "corpus": str(args.corpus), "results": results}
+    args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.json}")
+    if args.plot:
+        plot(results, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

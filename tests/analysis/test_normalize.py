@@ -1,0 +1,103 @@
+"""Stage 2: NFKC with case folding; accents kept for the stemmer."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diaspora_search import analyze
+from diaspora_search.analysis import normalize, word_texts
+from diaspora_search.analysis.normalize import NormalizeFilter
+from diaspora_search.analysis.tokenizer import ICUWordTokenizer
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Educación", "educación"),
+        ("EDUCACIÓN", "educación"),
+        ("educacio\u0301n", "educación"),  # e + combining accent -> precomposed
+        ("ﬁle", "file"),  # ligature
+        ("ﬂow", "flow"),
+        ("ＦＵＬＬ", "full"),  # full-width
+        ("Ｅｄｕｃａｃｉóｎ", "educación"),
+        ("Straße", "strasse"),  # case folding, not lowercasing
+        ("ẞ", "ss"),
+        ("Government’s", "government's"),  # typographic apostrophe
+        ("Government＇s", "government's"),  # full-width apostrophe
+        ("U.S", "us"),  # abbreviation of single letters loses its dots
+        ("U.S.A", "usa"),
+        ("e.g", "eg"),
+        ("Ph.D", "ph.d"),  # not single letters: kept
+        ("3.14", "3.14"),
+        ("6½", "6+1/2"),  # NFKC alone would give "61⁄2"
+        ("½", "1/2"),
+        ("Ⅻ", "xii"),
+        ("ÑANDÚ", "ñandú"),  # accents kept
+        ("pingüino", "pingüino"),
+        ("Москва", "москва"),
+    ],
+)
+def test_normalize(word: str, expected: str) -> None:
+    assert normalize(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("educación", "educacio\u0301n"),
+        ("Niño", "Nin\u0303o"),
+        ("ÉCOLE", "E\u0301COLE"),
+        ("pingüino", "pingu\u0308ino"),
+        ("file", "ﬁle"),
+        ("full", "ＦＵＬＬ"),
+        ("Política", "ＰＯＬÍＴＩＣＡ"),
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_equivalent_spellings_give_the_same_term(a: str, b: str, lang: str) -> None:
+    assert normalize(a) == normalize(b)
+    assert analyze(a, lang) == analyze(b, lang)
+    assert len(analyze(a, lang)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("educacio\u0301n", "es", ["educ"]),
+        ("EDUCACIÓN", "es", ["educ"]),
+        ("Ｅｄｕｃａｃｉóｎ", "es", ["educ"]),
+        ("ﬁnancial", "en", ["financi"]),
+        ("ＦＵＬＬ", "en", ["full"]),
+        ("ﬂows", "en", ["flow"]),
+        ("cafe\u0301", "en", ["cafe"]),
+        ("Nin\u0303os", "es", ["nin"]),
+    ],
+)
+def test_normalized_terms(
+    assert_terms: Callable[..., None], text: str, lang: str, expected: list[str]
+) -> None:
+    assert_terms(text, lang, expected)
+
+
+def test_normalize_filter_in_a_whoosh_pipeline() -> None:
+    pipeline = ICUWordTokenizer() | NormalizeFilter()
+    assert [t.text for t in pipeline("¿La Educación? ﬁle ＦＵＬＬ")] == [
+        "la",
+        "educación",
+        "file",
+        "full",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_is_idempotent_and_nfc(text: str) -> None:
+    for word in word_texts(text):
+        once = normalize(word)
+        assert normalize(once) == once
+        assert unicodedata.is_normalized("NFC", once)
