@@ -34,7 +34,7 @@ from ._query import Lexicon
 from ._ranking import BM25
 from ._records import Record, validate_batch
 from ._schema import build_schema
-from ._search import Vocabulary, search, vocabulary
+from ._search import search
 from ._writer import DEFAULT_LOCK_TIMEOUT, Writer
 from .analysis import ANALYSIS_VERSION
 
@@ -56,7 +56,6 @@ class SearchIndex:
         self._ix = ix
         self.lock_timeout = lock_timeout
         self._searcher: Searcher | None = None
-        self._vocab: tuple[int, Vocabulary] | None = None
         self._lexicon: tuple[int, Lexicon] | None = None
         self._lock = threading.RLock()
 
@@ -191,9 +190,7 @@ class SearchIndex:
             if self._lexicon is None or self._lexicon[0] != generation:
                 self._lexicon = (generation, Lexicon(searcher.reader()))
             lexicon = self._lexicon[1]
-            return search(
-                searcher, lexicon, query, limit, language, lambda: self._vocabulary(searcher)
-            )
+            return search(searcher, lexicon, query, limit, language)
 
     def _current_searcher(self) -> Searcher:
         # A new searcher for each new commit, never ``Searcher.refresh()``: Whoosh-Reloaded 2.7.5
@@ -209,12 +206,6 @@ class SearchIndex:
             if old is not None:
                 old.close()
             return self._searcher
-
-    def _vocabulary(self, searcher: Searcher) -> Vocabulary:
-        generation = searcher.reader().generation()
-        if self._vocab is None or self._vocab[0] != generation:
-            self._vocab = (generation, vocabulary(searcher.reader()))
-        return self._vocab[1]
 
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""

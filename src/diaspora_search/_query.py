@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.query import spans
@@ -115,7 +116,7 @@ class Lexicon:
         return found
 
     def surfaces(self, lang: Language, folded: str) -> list[str]:
-        """The written (normalized) words of the index whose folded form is ``folded``."""
+        """The accented words of the index (normalized, as written) that fold to ``folded``."""
         key = (lang, folded)
         found = self._surfaces.get(key)
         if found is None:
@@ -130,6 +131,15 @@ class Lexicon:
 
     def knows(self, lang: Language, term: str) -> bool:
         return self.has(summary_field(lang), term) or self.has(title_field(lang), term)
+
+    def doc_frequency(self, lang: Language, term: str) -> int:
+        """How many records hold ``term`` in their title or summary of ``lang`` (an upper
+        bound: a record holding it in both counts twice)."""
+        reader: Any = self._reader
+        return int(
+            reader.doc_frequency(summary_field(lang), term)
+            + reader.doc_frequency(title_field(lang), term)
+        )
 
 
 _SPANISH_ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "úü", "n": "ñ"}
@@ -170,13 +180,13 @@ def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
     return terms
 
 
-def exact_form_term(word: str, lang: Language, lexicon: Lexicon) -> str | None:
-    """The ``forms_L`` term of ``word`` as typed, when the index has other forms that fold
-    like it (papá and papa): records holding exactly the typed form then rank first."""
+def exact_form(word: str, lang: Language, lexicon: Lexicon) -> str | None:
+    """``word`` as typed (normalized) when other written forms may fold like it (papá and papa,
+    público and publicó): a typed word with accents, or one whose accented forms the index has.
+    Where the hits really hold several such forms, those holding the typed one rank first."""
     norm = normalize(word)
-    folded = fold_term(norm)
-    if any(surface != norm for surface in lexicon.surfaces(lang, folded)):
-        return folded + FORM_SEPARATOR + norm
+    if fold_term(norm) != norm or lexicon.surfaces(lang, norm):
+        return norm
     return None
 
 
@@ -200,7 +210,10 @@ def language_weights(text: str, words: list[str], lexicon: Lexicon) -> dict[Lang
             continue
         if stop_en:
             continue
-        known = {lang: bool(lexicon.surfaces(lang, folded)) for lang in LANGUAGES}
+        known = {}
+        for lang in LANGUAGES:
+            term = analyzer(lang.value).chain.term(word)
+            known[lang] = term is not None and lexicon.knows(lang, term)
         if known[Language.ES] != known[Language.EN]:
             score += 0.7 if known[Language.ES] else -0.7
     p_es = 1.0 / (1.0 + math.exp(-score))
@@ -223,19 +236,18 @@ def _searched_languages(word: str, weights: dict[Language, float]) -> dict[Langu
     return weights
 
 
-def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> wq.Query | None:
+def _word_query(
+    word: str, weights: dict[Language, float], lexicon: Lexicon, plan: QueryPlan | None
+) -> wq.Query | None:
     clauses: list[wq.Query] = []
     for lang, weight in _searched_languages(word, weights).items():
         terms = word_terms(word, lang, lexicon)
+        if plan is not None and terms and (exact := exact_form(word, lang, lexicon)):
+            plan.exact_forms.setdefault(lang, set()).add(exact)
         for term, tw in terms.items():
             boost = weight * tw
             clauses.append(wq.Term(title_field(lang), term, boost=ranking.TITLE_BOOST * boost))
             clauses.append(wq.Term(summary_field(lang), term, boost=boost))
-        exact = exact_form_term(word, lang, lexicon) if terms else None
-        if exact is not None:
-            clauses.append(
-                wq.Term(forms_field(lang), exact, boost=ranking.EXACT_FORM_BOOST * weight)
-            )
     name = analyzer("name").chain.term(word)
     if name is not None:
         clauses.append(wq.Term(NAMES, name, boost=ranking.NAME_BOOST))
@@ -245,10 +257,13 @@ def _word_query(word: str, weights: dict[Language, float], lexicon: Lexicon) -> 
 
 
 def _phrase_query(
-    words: tuple[str, ...], weights: dict[Language, float], lexicon: Lexicon
+    words: tuple[str, ...],
+    weights: dict[Language, float],
+    lexicon: Lexicon,
+    plan: QueryPlan | None,
 ) -> wq.Query | None:
     if len(words) == 1:
-        return _word_query(words[0], weights, lexicon)
+        return _word_query(words[0], weights, lexicon, plan)
     clauses: list[wq.Query] = []
     for lang, weight in weights.items():
         per_word = [
@@ -300,7 +315,8 @@ class QueryPlan:
 
     ``term_groups`` maps each ``(field, term)`` of the query to the positive groups (the typed
     words or phrases, or OR-ed alternatives) it stands for, so that a hit's matched terms tell
-    how many of the groups it holds (:func:`coordination`).
+    how many of the groups it holds (:func:`coordination`). ``exact_forms`` holds, per language,
+    the typed words that other written forms may fold like (:func:`exact_form`).
     """
 
     query: wq.Query | None
@@ -308,6 +324,7 @@ class QueryPlan:
     parsed: ParsedQuery
     term_groups: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     group_count: int = 0
+    exact_forms: dict[Language, set[str]] = field(default_factory=dict)
 
     def field_terms(self, fieldname: str) -> set[str]:
         """The terms the query looks up in ``fieldname``."""
@@ -332,7 +349,7 @@ def compile_query(text: str, lexicon: Lexicon, lang: Language | None = None) -> 
     plan = QueryPlan(None, weights, parsed)
     groups: list[wq.Query] = []
     for group in parsed.groups:
-        alternatives = [q for c in group if (q := _phrase_query(c.words, weights, lexicon))]
+        alternatives = [q for c in group if (q := _phrase_query(c.words, weights, lexicon, plan))]
         if not alternatives:
             continue
         group_query = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
@@ -344,7 +361,9 @@ def compile_query(text: str, lexicon: Lexicon, lang: Language | None = None) -> 
     plan.group_count = len(groups)
     positive: wq.Query = groups[0] if len(groups) == 1 else wq.Or(groups)
     all_langs = {language: 1.0 for language in LANGUAGES}
-    excluded = [q for c in parsed.excluded if (q := _phrase_query(c.words, all_langs, lexicon))]
+    excluded = [
+        q for c in parsed.excluded if (q := _phrase_query(c.words, all_langs, lexicon, None))
+    ]
     if excluded:
         positive = wq.AndNot(positive, wq.Or(excluded))
     plan.query = positive

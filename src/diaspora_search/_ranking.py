@@ -15,8 +15,8 @@ TITLE_BOOST = 2.0
 """A title word weighs twice a summary word (XQuAD is indifferent between 1 and 3; on the IME
 articles a title is the best summary of the record)."""
 NAME_BOOST = 1.0
-EXACT_FORM_BOOST = 1.5
-"""Added when a record holds exactly the written form typed (papá, not papa)."""
+EXACT_FORM_BONUS = 0.25
+"""A hit holding exactly the written forms typed (papá, not papa) scores up to 25% more."""
 ACCENT_VARIANT_WEIGHT = 0.9
 """Weight of the other stems a word stands for (economia -> the stem of economía)."""
 COORDINATION = 1.0

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
+from whoosh import query as wq
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Searcher
 
+from . import _ranking as ranking
 from ._hits import Hit, Results
 from ._language import LANGUAGES, Language
 from ._query import Lexicon, QueryPlan, compile_query, parse
-from ._schema import forms_field, summary_field, title_field
+from ._schema import summary_field, title_field
 from ._snippets import shorten, snippet
-from .analysis import FORM_SEPARATOR, fold_term, normalize
+from .analysis import analyzer, fold_term, normalize, word_texts
 
 RERANK_DEPTH = 50
 """How many of Whoosh's best hits are rescored for coordination (how many query words)."""
@@ -28,17 +29,13 @@ def search(
     text: str,
     limit: int,
     lang: Language | None,
-    vocab: Callable[[], Vocabulary],
 ) -> Results:
-    """Search, and fall back to the best spelling correction when nothing is found.
-
-    ``vocab`` gives the index vocabulary; it is called only when a correction is needed.
-    """
+    """Search, and fall back to the best spelling correction when nothing is found."""
     text = _bounded(text)
     hits = _run(searcher, compile_query(text, lexicon, lang), limit)
     if hits:
         return Results(hits)
-    corrected = correct(text, vocab())
+    corrected = correct(text, lexicon, searcher)
     if corrected is None:
         return Results()
     hits = _run(searcher, compile_query(corrected, lexicon, lang), limit)
@@ -55,9 +52,50 @@ def _run(searcher: Searcher, plan: QueryPlan, limit: int) -> list[Hit]:
     if plan.query is None:
         return []
     results = searcher.search(plan.query, limit=max(limit, RERANK_DEPTH), terms=True)
-    rescored = [(hit.score * plan.coordination(hit.matched_terms()), hit) for hit in results]
+    hits = list(results)
+    bonus = _exact_form_bonus(plan, hits)
+    rescored = [
+        (hit.score * plan.coordination(hit.matched_terms()) * factor, hit)
+        for hit, factor in zip(hits, bonus, strict=True)
+    ]
     rescored.sort(key=lambda pair: (-pair[0], pair[1].rank))
     return [_hit(searcher, plan, hit, score) for score, hit in rescored[:limit]]
+
+
+def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
+    """Accent-aware ranking: a factor per hit, above 1 for the hits that hold exactly the typed
+    form of a word that the hits write in several ways differing only by accents (papá and
+    papa). Words the hits write one way only change nothing, so a query typed without accents
+    ranks exactly as the accented one wherever the collection is unambiguous."""
+    if not plan.exact_forms:
+        return [1.0] * len(hits)
+    wanted = {
+        (lang, fold_term(form)): form for lang, forms in plan.exact_forms.items() for form in forms
+    }
+    held: list[dict[tuple[Language, str], set[str]]] = []
+    seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
+    for hit in hits:
+        fields = hit.fields()
+        forms: dict[tuple[Language, str], set[str]] = {}
+        for lang in plan.exact_forms:
+            text = f"{fields.get(title_field(lang), '')}\n{fields.get(summary_field(lang), '')}"
+            for word in word_texts(text):
+                written = normalize(word)
+                key = (lang, fold_term(written))
+                if key in wanted:
+                    forms.setdefault(key, set()).add(written)
+                    seen[key].add(written)
+        held.append(forms)
+    ambiguous = [key for key, written in seen.items() if len(written) > 1]
+    if not ambiguous:
+        return [1.0] * len(hits)
+    return [
+        1.0
+        + ranking.EXACT_FORM_BONUS
+        * sum(wanted[key] in forms.get(key, ()) for key in ambiguous)
+        / len(ambiguous)
+        for forms in held
+    ]
 
 
 def _hit(searcher: Searcher, plan: QueryPlan, hit: WhooshHit, score: float) -> Hit:
@@ -107,25 +145,6 @@ def _snippet(plan: QueryPlan, lang: Language, fields: dict[str, Any]) -> str:
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-Vocabulary = dict[str, tuple[int, str]]
-"""Folded word -> (document frequency, its most frequent written form)."""
-
-
-def vocabulary(reader: Any) -> Vocabulary:
-    """The words of the index (both languages), from the ``forms_L`` fields."""
-    totals: Counter[str] = Counter()
-    best: dict[str, tuple[int, str]] = {}
-    for lang in LANGUAGES:
-        fieldname = forms_field(lang)
-        for term in reader.lexicon(fieldname):
-            pair = term.decode("utf-8") if isinstance(term, bytes) else term
-            folded, _, surface = pair.partition(FORM_SEPARATOR)
-            freq = reader.doc_frequency(fieldname, pair)
-            totals[folded] += freq
-            if freq > best.get(folded, (0, ""))[0]:
-                best[folded] = (freq, surface)
-    return {word: (total, best[word][1]) for word, total in totals.items()}
-
 
 def _edits1(word: str) -> set[str]:
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -136,32 +155,68 @@ def _edits1(word: str) -> set[str]:
     return deletes | transposes | replaces | inserts
 
 
-def correct(text: str, vocab: Vocabulary) -> str | None:
-    """The query with each unknown word replaced by the commonest known word one typo away.
+def correct(text: str, lexicon: Lexicon, searcher: Searcher) -> str | None:
+    """The query with each unknown word replaced by the commonest word of the index one typo
+    away (a deletion, insertion, substitution or transposition of letters).
 
-    Accents do not count as typos: "educasion" becomes "educación". ``None`` when no word can
-    be corrected.
+    Accents do not count: candidates are compared folded, and the correction is written as the
+    collection writes it ("educasion" -> "educación"). ``None`` when no word can be corrected.
     """
     changed = False
     out: list[str] = []
     last = 0
-    words = [w for c in parse(text).groups for cl in c for w in cl.words]
-    for word in words:
+    for word in parse(text).words:
         start = text.find(word, last)
         if start < 0:
             continue
         out.append(text[last:start])
         last = start + len(word)
-        folded = fold_term(normalize(word))
-        if folded in vocab or len(folded) < 3 or not folded.isalpha():
-            out.append(word)
-            continue
-        candidates = [(vocab[c][0], c) for c in _edits1(folded) if c in vocab]
-        if not candidates:
-            out.append(word)
-            continue
-        _, best = max(candidates)
-        out.append(vocab[best][1])
-        changed = True
+        replacement = _correct_word(word, lexicon, searcher)
+        out.append(replacement or word)
+        changed = changed or replacement is not None
     out.append(text[last:])
     return "".join(out) if changed else None
+
+
+_CORRECTION_TERMS = 3
+_CORRECTION_SAMPLE = 5
+
+
+def _correct_word(word: str, lexicon: Lexicon, searcher: Searcher) -> str | None:
+    folded = fold_term(normalize(word))
+    if len(folded) < 3 or not folded.isalpha() or not folded.isascii():
+        return None
+    chains = {lang: analyzer(lang.value).chain for lang in LANGUAGES}
+    for lang, chain in chains.items():
+        term = chain.term(word)
+        if term is None or lexicon.knows(lang, term):
+            return None  # a stopword, or a word the index knows
+    candidates = _edits1(folded)
+    frequency: dict[tuple[Language, str], int] = {}
+    for candidate in candidates:
+        for lang, chain in chains.items():
+            term = chain.term(candidate)
+            if term is not None and (lang, term) not in frequency and lexicon.knows(lang, term):
+                frequency[(lang, term)] = lexicon.doc_frequency(lang, term)
+    # The index holds stems, not words: read how the commonest stems are written in a few
+    # records, and keep a written word that is one typo from the query word.
+    for lang, term in sorted(frequency, key=lambda key: (-frequency[key], key))[:_CORRECTION_TERMS]:
+        written = _written_forms(searcher, lang, term)
+        found = [w for w in written if fold_term(w) in candidates]
+        if found:
+            return max(found, key=lambda w: (written[w], w))
+    return None
+
+
+def _written_forms(searcher: Searcher, lang: Language, term: str) -> Counter[str]:
+    """How the words with index term ``term`` are written in a few records that hold it."""
+    chain = analyzer(lang.value).chain
+    counts: Counter[str] = Counter()
+    query = wq.Or([wq.Term(summary_field(lang), term), wq.Term(title_field(lang), term)])
+    for hit in searcher.search(query, limit=_CORRECTION_SAMPLE):
+        fields = hit.fields()
+        for fieldname in (title_field(lang), summary_field(lang)):
+            for word in word_texts(fields.get(fieldname, "")):
+                if chain.term(word) == term:
+                    counts[normalize(word)] += 1
+    return counts

@@ -18,6 +18,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, Index, LockError
 from whoosh.util.filelock import try_for
 
+from ._bulk import BulkWriter
 from ._errors import IndexLockedError
 from ._language import LANGUAGES
 from ._records import Record
@@ -86,13 +87,17 @@ class Writer:
     index as it was) when it raises.
     """
 
-    def __init__(self, index: Index, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    def __init__(
+        self, index: Index, *, timeout: float = DEFAULT_LOCK_TIMEOUT, fast: bool = True
+    ) -> None:
         try:
             self._writer = index.writer(timeout=timeout, delay=_LOCK_POLL)
         except LockError:
             raise _locked(timeout) from None
         self._reader = self._writer.reader()
         self._open = True
+        # The fast path (see _bulk.py) writes the same index as Whoosh's add_document.
+        self._bulk = BulkWriter(self._writer, index) if fast else None
 
     def __enter__(self) -> Writer:
         return self
@@ -118,7 +123,10 @@ class Writer:
         for record in records:
             if self._exists(record.id):
                 writer.delete_by_term(ID, record.id)
-            writer.add_document(**record_document(record))
+            if self._bulk is not None:
+                self._bulk.add_document(record_document(record))
+            else:
+                writer.add_document(**record_document(record))
             count += 1
             if progress is not None and count % 256 == 0:
                 progress(count)
@@ -132,10 +140,16 @@ class Writer:
         if self._open:
             self._open = False
             self._reader.close()
-            self._writer.commit()
+            if self._bulk is not None:
+                self._bulk.commit()
+            else:
+                self._writer.commit()
 
     def cancel(self) -> None:
         if self._open:
             self._open = False
             self._reader.close()
-            self._writer.cancel()
+            if self._bulk is not None:
+                self._bulk.cancel()
+            else:
+                self._writer.cancel()

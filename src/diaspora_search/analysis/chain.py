@@ -31,9 +31,9 @@ from .normalize import NormalizeFilter
 from .stage import Stage, apply_each
 from .stem import SnowballFilter
 from .stopwords import StopwordFilter
-from .tokenizer import ICUWordTokenizer
+from .tokenizer import ICUWordTokenizer, word_texts
 
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 FORM_SEPARATOR = "\x1f"
 _CACHE_LIMIT = 500_000
 _STOPPED = ""
@@ -94,20 +94,18 @@ class TermChain(Filter):  # type: ignore[misc]
         return apply_each(self.term, tokens)
 
 
-class FormsFilter(Filter):  # type: ignore[misc]
-    """Turns each word into the term ``folded<US>written``: "economía" -> ``economia␟economía``.
+class FormPair(Stage):
+    """Turns an accented word into the term ``folded<US>written``: "economía" gives
+    ``economia␟economía``; a word without diacritics gives nothing.
 
-    Indexed per language, these terms are the collection's vocabulary of written forms: the
-    folded half feeds spelling correction; the pairs tell an unaccented query word which accented
-    words it may stand for, and which records hold exactly the form a reader typed.
+    Indexed per language, these terms tell an unaccented query word which accented words of the
+    collection it may stand for ("economia" -> "economía"), and a spelling correction how to
+    write the word it suggests ("educacion" -> "educación").
     """
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if token.stopped:
-                continue
-            token.text = fold_term(token.text) + FORM_SEPARATOR + token.text
-            yield token
+    def apply(self, text: str) -> str | None:
+        folded = fold_term(text)
+        return None if folded == text else folded + FORM_SEPARATOR + text
 
 
 class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
@@ -125,6 +123,24 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    def positions(self, text: str) -> dict[str, list[int]]:
+        """Each term of ``text`` with its word positions: what this analyzer gives Whoosh's
+        ``Positions`` format at index time, without building a token per word."""
+        chain = self.chain
+        cache = chain._cache
+        out: dict[str, list[int]] = {}
+        for pos, word in enumerate(word_texts(text)):
+            term = cache.get(word)
+            if term is None:
+                term = chain._compute(word)
+            if term:
+                found = out.get(term)
+                if found is None:
+                    out[term] = [pos]
+                else:
+                    found.append(pos)
+        return out
 
     @property
     def chain(self) -> TermChain:
@@ -156,8 +172,8 @@ def _build(name: str) -> NamedAnalyzer:
         return NamedAnalyzer(name, ICUWordTokenizer(), chain)
     if name.startswith("forms-") and name[6:] in ("en", "es"):
         lang = Language(name[6:])
-        chain = TermChain(NormalizeFilter(), StopwordFilter(lang))
-        return NamedAnalyzer(name, ICUWordTokenizer(), chain, FormsFilter())
+        chain = TermChain(NormalizeFilter(), StopwordFilter(lang), FormPair())
+        return NamedAnalyzer(name, ICUWordTokenizer(), chain)
     raise KeyError(f"no analyzer named {name!r}")
 
 
