@@ -12,20 +12,25 @@ per-posting work:
 - each term's posting blocks written whole (the exact bytes ``W3PostingsWriter.add_posting``
   would buffer), not one call per posting.
 
-Stored fields and field lengths go through Whoosh's own per-document writer, so the index is the
-one ``add_document`` would write (``tests/speed/test_fast_path.py`` compares them). Memory is
+Stored fields and field lengths go through Whoosh's own per-document writer, so the index holds
+what ``add_document`` would write (``tests/speed/test_fast_path.py`` compares them). Memory is
 bounded: past :data:`POSTINGS_PER_SEGMENT` buffered postings the batch continues in a new segment,
-and all the batch's segments appear together in one commit.
+and all the batch's segments appear together in one commit. Large batches are shared among
+processes (:class:`BulkWriter`).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import pickle
+import signal
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from whoosh.system import pack_uint
-from whoosh.writing import NO_MERGE, SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .analysis import NamedAnalyzer
 
@@ -47,6 +52,11 @@ class _Postings:
         self.values: list[bytes] = []
 
 
+def _encode_deltas(deltas: list[int]) -> bytes:
+    # Exactly whoosh.formats.Positions.encode for positions whose deltas these are.
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
 class SegmentBuilder:
     """Adds documents to one open Whoosh ``SegmentWriter`` through the fast path."""
 
@@ -55,7 +65,7 @@ class SegmentBuilder:
         self.schema = writer.schema
         self.postings: dict[str, dict[str, _Postings]] = {}
         self.count = 0
-        self._memo: dict[tuple[int, ...], bytes] = {}
+        self._memo: dict[int, bytes] = {}
 
     def add_document(self, fields: dict[str, Any]) -> None:
         """What ``SegmentWriter.add_document(**fields)`` does, for this schema's field types."""
@@ -106,14 +116,15 @@ class SegmentBuilder:
         return length
 
     def _encode_positions(self, positions: list[int]) -> bytes:
-        """``whoosh.formats.Positions.encode``, memoized for the common short lists."""
-        deltas = tuple(b - a for a, b in zip([0, *positions], positions, strict=False))
-        found = self._memo.get(deltas)
-        if found is None:
-            found = pack_uint(len(deltas)) + pickle.dumps(list(deltas), 2)
-            if len(deltas) <= 2 and len(self._memo) < _POSITIONS_MEMO_LIMIT:
-                self._memo[deltas] = found
-        return found
+        """``whoosh.formats.Positions.encode``, memoized for single positions (most postings)."""
+        if len(positions) == 1:
+            found = self._memo.get(positions[0])
+            if found is None:
+                found = _encode_deltas(positions)
+                if len(self._memo) < _POSITIONS_MEMO_LIMIT:
+                    self._memo[positions[0]] = found
+            return found
+        return _encode_deltas([b - a for a, b in zip([0, *positions], positions, strict=False)])
 
     def write_postings(self) -> None:
         """Write every buffered posting into the writer's field writer, in (field, term) order."""
@@ -158,48 +169,166 @@ def _write_term(postwriter: Any, postings: _Postings) -> None:
 
 
 class BulkWriter:
-    """A batch written through the fast path, in as many segments as memory allows, committed
-    together by the main (locking) writer."""
+    """A batch written through the fast path into new segments, committed together by the
+    main (locking) writer.
 
-    def __init__(self, main: SegmentWriter, index: Any) -> None:
+    Large batches are split across processes (``fork``): each builds the segments of one
+    contiguous share of the documents, so the documents keep their order. Only the main
+    process holds the index lock and writes the table of contents.
+    """
+
+    def __init__(self, main: SegmentWriter, index: Any, *, processes: int | None = None) -> None:
         self.main = main
         self.index = index
         self.segments: list[Any] = []
-        self.builder = SegmentBuilder(main)
-        self._subwriters: list[SegmentWriter] = []
+        self.processes = processes if processes is not None else default_processes()
 
-    def add_document(self, doc: dict[str, Any]) -> None:
-        if self.builder.count >= POSTINGS_PER_SEGMENT:
-            self._next_segment()
-        self.builder.add_document(doc)
-
-    def _next_segment(self) -> None:
-        self._close_builder()
-        sub = SegmentWriter(self.index, _lk=False)
-        self._subwriters.append(sub)
-        self.builder = SegmentBuilder(sub)
-
-    def _close_builder(self) -> None:
-        """Write the current builder's postings; finish its segment unless it is the main
-        writer's, which ``SegmentWriter.commit`` finishes."""
-        builder = self.builder
-        builder.write_postings()
-        if builder.writer is not self.main:
-            self.segments.append(builder.writer._finalize_segment())
-            builder.writer._tempstorage.destroy()
+    def write(
+        self, docs: list[dict[str, Any]], progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Analyze and write ``docs`` into new segments (not yet visible: see :meth:`commit`)."""
+        shares = _split(docs, self.processes if len(docs) >= PARALLEL_MIN_DOCS else 1)
+        children = [_fork_builder(self.index, share, self.main) for share in shares[:-1]]
+        done_by_children = sum(len(share) for share in shares[:-1])
+        try:
+            report = None
+            if progress is not None:
+                report = _scaled_progress(progress, len(shares), done_by_children, len(docs))
+            own = build_segments(self.index, shares[-1], report)
+        except BaseException:
+            for child in children:
+                child.kill()
+            raise
+        for child in children:
+            self.segments.extend(child.result())
+        self.segments.extend(own)
 
     def commit(self) -> None:
-        self._close_builder()
         self.main.commit(mergetype=self._with_segments)
 
     def _with_segments(self, writer: SegmentWriter, segments: list[Any]) -> list[Any]:
-        # The merge policy hook runs inside SegmentWriter.commit, before the main segment is
-        # appended: keep the existing segments as they are and add the batch's others.
-        return [*NO_MERGE(writer, segments), *self.segments]
+        # The merge policy hook runs inside SegmentWriter.commit: small existing segments are
+        # merged as Whoosh always does; the batch's segments join the list unmerged.
+        return [*MERGE_SMALL(writer, segments), *self.segments]
 
     def cancel(self) -> None:
-        for sub in self._subwriters:
-            if not sub.is_closed:
-                sub._close_segment()
-                sub._tempstorage.destroy()
         self.main.cancel()
+
+
+PARALLEL_MIN_DOCS = 4000
+"""Batches smaller than this are not worth a second process."""
+
+
+def default_processes() -> int:
+    """Processes for large batches: the CPUs this process may use, at most 4; 1 where
+    ``fork`` is unavailable."""
+    if not hasattr(os, "fork") or multiprocessing.get_start_method(allow_none=True) == "spawn":
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def build_segments(
+    index: Any, docs: list[dict[str, Any]], progress: Callable[[int], None] | None = None
+) -> list[Any]:
+    """Write ``docs`` into as many new segments as :data:`POSTINGS_PER_SEGMENT` needs; the
+    finished (uncommitted) segment objects, in document order."""
+    segments: list[Any] = []
+    builder: SegmentBuilder | None = None
+    try:
+        for done, doc in enumerate(docs, 1):
+            if builder is None or builder.count >= POSTINGS_PER_SEGMENT:
+                if builder is not None:
+                    segments.append(_finish(builder))
+                builder = SegmentBuilder(SegmentWriter(index, _lk=False))
+            builder.add_document(doc)
+            if progress is not None and done % 256 == 0:
+                progress(done)
+        if builder is not None:
+            segments.append(_finish(builder))
+            builder = None
+    finally:
+        if builder is not None:  # an error: close the unfinished segment's files
+            builder.writer._close_segment()
+    return segments
+
+
+def _finish(builder: SegmentBuilder) -> Any:
+    builder.write_postings()
+    # (Its temporary folder is the main writer's too, removed when that one finishes.)
+    return builder.writer._finalize_segment()
+
+
+def _split(docs: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
+    size = -(-len(docs) // parts) if docs else 0
+    shares = [docs[i : i + size] for i in range(0, len(docs), size)] if size else []
+    return shares or [[]]
+
+
+def _scaled_progress(
+    progress: Callable[[int], None], shares: int, offset: int, total: int
+) -> Callable[[int], None]:
+    # The children report nothing; assume they keep pace with this process.
+    return lambda done: progress(min(total, done * shares))
+
+
+class _Child:
+    """A forked process building the segments of one share of a batch."""
+
+    def __init__(self, pid: int, reader: int) -> None:
+        self.pid = pid
+        self.reader = reader
+
+    def result(self) -> list[Any]:
+        with os.fdopen(self.reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0 or not data:
+            raise RuntimeError(f"an indexing process failed (status {status})")
+        kind, payload = pickle.loads(data)
+        if kind == "error":
+            raise RuntimeError(f"an indexing process failed: {payload}")
+        return list(payload)
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        os.close(self.reader)
+
+
+def _fork_builder(index: Any, docs: list[dict[str, Any]], main: SegmentWriter) -> _Child:
+    reader, writer = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        os.close(writer)
+        return _Child(pid, reader)
+    # In the child: never hold the index lock (the parent's death must release it), never
+    # return into the caller's code, and stop when the parent is gone.
+    code = 1
+    try:
+        os.close(reader)
+        lock = getattr(main.writelock, "fd", None)
+        if lock is not None:
+            os.close(lock)
+        segments = build_segments(index, docs, lambda _: _exit_if_orphaned(parent))
+        payload = pickle.dumps(("ok", segments))
+        code = 0
+    except BaseException as error:  # report, then exit: the parent raises
+        payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
+    try:
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(code)
+
+
+def _exit_if_orphaned(parent: int) -> None:
+    if os.getppid() != parent:
+        os._exit(1)

@@ -118,19 +118,20 @@ class Writer:
 
     def add(self, records: Iterable[Record], progress: Callable[[int], None] | None = None) -> int:
         """Add (or replace) validated records; the count written."""
-        count = 0
         writer = self._writer
+        docs = []
         for record in records:
             if self._exists(record.id):
                 writer.delete_by_term(ID, record.id)
-            if self._bulk is not None:
-                self._bulk.add_document(record_document(record))
-            else:
-                writer.add_document(**record_document(record))
-            count += 1
-            if progress is not None and count % 256 == 0:
-                progress(count)
-        return count
+            docs.append(record_document(record))
+        if self._bulk is not None:
+            self._bulk.write(docs, progress)
+        else:
+            for count, doc in enumerate(docs, 1):
+                writer.add_document(**doc)
+                if progress is not None and count % 256 == 0:
+                    progress(count)
+        return len(docs)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete records by id; how many were there."""

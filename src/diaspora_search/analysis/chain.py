@@ -114,6 +114,8 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def __init__(self, name: str, *items: Any) -> None:
         super().__init__(*items)
         self.name = name
+        # The forms analyzers give terms for accented words only: ASCII text gives none.
+        self.accented_only = isinstance(self.chain.stages[-1], FormPair)
 
     def __reduce__(self) -> tuple[Callable[[str], NamedAnalyzer], tuple[str]]:
         return (analyzer, (self.name,))
@@ -128,6 +130,8 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         """Each term of ``text`` with its word positions: what this analyzer gives Whoosh's
         ``Positions`` format at index time, without building a token per word."""
         chain = self.chain
+        if self.accented_only and text.isascii():
+            return {}
         cache = chain._cache
         out: dict[str, list[int]] = {}
         for pos, word in enumerate(word_texts(text)):
