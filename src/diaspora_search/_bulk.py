@@ -54,7 +54,7 @@ class _Postings:
 
 def _encode_deltas(deltas: list[int]) -> bytes:
     # Exactly whoosh.formats.Positions.encode for positions whose deltas these are.
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+    return bytes(pack_uint(len(deltas))) + pickle.dumps(deltas, 2)
 
 
 class SegmentBuilder:
