@@ -88,7 +88,12 @@ class Writer:
     """
 
     def __init__(
-        self, index: Index, *, timeout: float = DEFAULT_LOCK_TIMEOUT, fast: bool = True
+        self,
+        index: Index,
+        *,
+        timeout: float = DEFAULT_LOCK_TIMEOUT,
+        fast: bool = True,
+        processes: int | None = None,
     ) -> None:
         try:
             self._writer = index.writer(timeout=timeout, delay=_LOCK_POLL)
@@ -97,7 +102,7 @@ class Writer:
         self._reader = self._writer.reader()
         self._open = True
         # The fast path (see _bulk.py) writes the same index as Whoosh's add_document.
-        self._bulk = BulkWriter(self._writer, index) if fast else None
+        self._bulk = BulkWriter(self._writer, index, processes=processes) if fast else None
 
     def __enter__(self) -> Writer:
         return self

@@ -1,0 +1,170 @@
+"""The fast indexing path writes the index Whoosh's own add_document writes.
+
+Compared on the bundled corpus plus, when ../shared is there, a sample of the shared corpus:
+every term's postings, every stored field and field length, and the rankings of many queries.
+Both small segments (several per batch) and several processes are exercised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import diaspora_search as ds
+from diaspora_search import _bulk
+from diaspora_search._records import validate_batch
+from diaspora_search._writer import Writer
+from tests.conftest import SHARED
+
+SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
+QUERIES = [
+    "integration policies",
+    "políticas de integración",
+    "politicas de integracion",
+    "Gonzalez Gutierrez",
+    '"Estados Unidos" -consejo',
+    "remittances OR remesas",
+    "the os module and file descriptors",
+    "módulo de expresiones regulares",
+    "modulo de expresiones regulares",
+    "sqlite database connection",
+    '"standard library"',
+    "diccionario clave valor",
+    "thread lock",
+    "excepción",
+]
+
+
+def synthetic_records(n: int) -> list[dict[str, Any]]:
+    words_en = ["remittance", "consulate", "migrant", "school", "health", "vote", "border"]
+    words_es = ["remesa", "consulado", "migración", "escuela", "salud", "voto", "frontera"]
+    return [
+        {
+            "id": f"syn-{i}",
+            "title_en": f"Report {i % 13}",
+            "summary_en": " ".join(words_en[(i + k) % 7] for k in range(i % 5 + 3)),
+            "summary_es": " ".join(words_es[(i * 3 + k) % 7] for k in range(i % 4 + 2)),
+            "authors": [f"Autora Número {i % 5}"],
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[ds.Record]:
+    batch: list[Any] = list(ds.read_corpus(ds.bundled_corpus()).records)
+    batch += synthetic_records(600)
+    if SHARED_CORPUS.exists():
+        with SHARED_CORPUS.open(encoding="utf-8") as f:
+            batch += [json.loads(line) for line in itertools.islice(f, 2500)]
+    return validate_batch(batch)
+
+
+def build(path: Path, records: list[ds.Record], *, fast: bool, processes: int = 1) -> Path:
+    index = ds.SearchIndex.create(path)
+    with Writer(index._ix, fast=fast, processes=processes) as writer:
+        writer.add(records)
+    index.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def stock(tmp_path_factory: pytest.TempPathFactory, records: list[ds.Record]) -> Path:
+    return build(tmp_path_factory.mktemp("stock") / "index", records, fast=False)
+
+
+def contents(path: Path) -> dict[str, Any]:
+    """Stored fields and field lengths, in document order."""
+    index = ds.SearchIndex.open(path)
+    reader = index._ix.reader()
+    try:
+        schema = index._ix.schema
+        stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
+        # A segment where no record has the field has no length column: None, meaning 0.
+        lengths = {
+            name: [reader.doc_field_length(n, name) or 0 for n in range(reader.doc_count_all())]
+            for name in schema.names()
+            if schema[name].scorable
+        }
+        return {"stored": stored, "lengths": lengths}
+    finally:
+        reader.close()
+        index.close()
+
+
+def all_postings(path: Path) -> dict[tuple[str, bytes], list[tuple[int, float, bytes]]]:
+    index = ds.SearchIndex.open(path)
+    reader = index._ix.reader()
+    out = {}
+    try:
+        for fieldname, term in reader.all_terms():
+            matcher = reader.postings(fieldname, term)
+            found = []
+            while matcher.is_active():
+                found.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            out[(fieldname, term)] = found
+    finally:
+        reader.close()
+        index.close()
+    return out
+
+
+def rankings(path: Path) -> list[list[tuple[str, float, str, str, str]]]:
+    with ds.SearchIndex.open(path) as index:
+        return [
+            [(h.id, round(h.score, 9), h.lang, h.title, h.snippet) for h in index.search(q)]
+            for q in QUERIES
+        ]
+
+
+@pytest.mark.parametrize(
+    ("processes", "postings_per_segment"),
+    [(1, _bulk.POSTINGS_PER_SEGMENT), (1, 5000), (2, 7000)],
+    ids=["one-segment", "many-segments", "two-processes"],
+)
+def test_fast_path_writes_what_whoosh_writes(
+    tmp_path: Path,
+    records: list[ds.Record],
+    stock: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    processes: int,
+    postings_per_segment: int,
+) -> None:
+    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
+    monkeypatch.setattr(_bulk, "PARALLEL_MIN_DOCS", 100)
+    fast = build(tmp_path / "fast", records, fast=True, processes=processes)
+    assert all_postings(fast) == all_postings(stock)
+    fast_contents, stock_contents = contents(fast), contents(stock)
+    assert fast_contents["stored"] == stock_contents["stored"]
+    assert fast_contents["lengths"] == stock_contents["lengths"]
+    assert rankings(fast) == rankings(stock)
+    assert all(rankings(fast))  # the queries find something
+
+
+def test_many_segments_really_are_many(
+    tmp_path: Path, records: list[ds.Record], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", 5000)
+    path = build(tmp_path / "fast", records, fast=True)
+    with ds.SearchIndex.open(path) as index:
+        assert len(index._ix._segments()) > 3
+        assert len(index) == len(records)
+
+
+def test_replacing_through_the_fast_path(tmp_path: Path, records: list[ds.Record]) -> None:
+    fast = ds.SearchIndex.create(tmp_path / "fast")
+    fast.add(records[:50])
+    fast.add(records[25:75])  # 25 replaced, 25 new
+    assert len(fast) == 75
+    stock = build(tmp_path / "stock", records[:75], fast=False)
+    with ds.SearchIndex.open(stock) as expected:
+        for query in QUERIES:
+            assert {h.id for h in fast.search(query, limit=100)} == {
+                h.id for h in expected.search(query, limit=100)
+            }
+    fast.close()
