@@ -330,15 +330,14 @@ class QueryPlan:
         """The terms the query looks up in ``fieldname``."""
         return {term for f, term in self.term_groups if f == fieldname}
 
-    def coordination(self, matched: Iterable[tuple[str, str | bytes]]) -> float:
+    def coordination(self, matched: Iterable[tuple[str, str]]) -> float:
         """The factor for a hit holding ``matched`` terms: 1 when it holds every group, less
         the fewer it holds (``(held / groups) ** COORDINATION``)."""
         if self.group_count <= 1:
             return 1.0
         held: set[int] = set()
-        for fieldname, term in matched:
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            held |= self.term_groups.get((fieldname, text), set())
+        for key in matched:
+            held |= self.term_groups.get(key, set())
         return float((max(len(held), 1) / self.group_count) ** ranking.COORDINATION)
 
 

@@ -51,15 +51,45 @@ def _bounded(text: str) -> str:
 def _run(searcher: Searcher, plan: QueryPlan, limit: int) -> list[Hit]:
     if plan.query is None:
         return []
-    results = searcher.search(plan.query, limit=max(limit, RERANK_DEPTH), terms=True)
-    hits = list(results)
+    results = searcher.search(plan.query, limit=max(limit, RERANK_DEPTH))
+    hits = [hit for hit in results]  # (list(results) would count every match first)
+    matched = _matched_terms(searcher, plan, [hit.docnum for hit in hits])
     bonus = _exact_form_bonus(plan, hits)
     rescored = [
-        (hit.score * plan.coordination(hit.matched_terms()) * factor, hit)
+        (hit.score * plan.coordination(matched[hit.docnum]) * factor, hit)
         for hit, factor in zip(hits, bonus, strict=True)
     ]
     rescored.sort(key=lambda pair: (-pair[0], pair[1].rank))
-    return [_hit(searcher, plan, hit, score) for score, hit in rescored[:limit]]
+    return [
+        _hit(searcher, plan, hit, score, matched[hit.docnum]) for score, hit in rescored[:limit]
+    ]
+
+
+def _matched_terms(
+    searcher: Searcher, plan: QueryPlan, docnums: list[int]
+) -> dict[int, set[tuple[str, str]]]:
+    """Which of the query's terms each of the top documents holds.
+
+    Asked of the postings for these few documents only: Whoosh's own ``terms=True`` records
+    the matched terms of every matching document, which costs more than the search.
+    """
+    matched: dict[int, set[tuple[str, str]]] = {docnum: set() for docnum in docnums}
+    if not docnums:
+        return matched
+    reader = searcher.reader()
+    wanted = sorted(docnums)
+    for key in plan.term_groups:
+        if key not in reader:
+            continue
+        postings = reader.postings(*key)
+        for docnum in wanted:
+            if postings.is_active() and postings.id() < docnum:
+                postings.skip_to(docnum)
+            if not postings.is_active():
+                break
+            if postings.id() == docnum:
+                matched[docnum].add(key)
+    return matched
 
 
 def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
@@ -98,9 +128,15 @@ def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
     ]
 
 
-def _hit(searcher: Searcher, plan: QueryPlan, hit: WhooshHit, score: float) -> Hit:
+def _hit(
+    searcher: Searcher,
+    plan: QueryPlan,
+    hit: WhooshHit,
+    score: float,
+    matched: set[tuple[str, str]],
+) -> Hit:
     fields = hit.fields()
-    lang = _matched_language(searcher, plan, hit, fields)
+    lang = _matched_language(searcher, plan, matched, fields)
     title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
     return Hit(
         id=fields["id"],
@@ -112,13 +148,16 @@ def _hit(searcher: Searcher, plan: QueryPlan, hit: WhooshHit, score: float) -> H
 
 
 def _matched_language(
-    searcher: Searcher, plan: QueryPlan, hit: WhooshHit, fields: dict[str, Any]
+    searcher: Searcher,
+    plan: QueryPlan,
+    matched: set[tuple[str, str]],
+    fields: dict[str, Any],
 ) -> Language:
     """The language whose text matched best: matched terms weighed by idf and language weight."""
     weight = {lang: 0.0 for lang in LANGUAGES}
     names = {title_field(lang): lang for lang in LANGUAGES}
     names.update({summary_field(lang): lang for lang in LANGUAGES})
-    for fieldname, term in hit.matched_terms():
+    for fieldname, term in matched:
         lang = names.get(fieldname)
         if lang is not None:
             weight[lang] += searcher.idf(fieldname, term) * plan.weights.get(lang, 0.0)
