@@ -126,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("diaspora-search: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing more, and let no flush at exit fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        print(f"diaspora-search: error: {error}", file=sys.stderr)
+        return 1
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -187,10 +194,17 @@ def _rebuild(
 
 
 def _search(args: argparse.Namespace) -> int:
+    # An argument that was not valid UTF-8 arrives with lone surrogates, which cannot be
+    # printed: search for (and print) it with replacement characters instead.
+    query = args.query.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     with SearchIndex.open(args.index) as index:
-        results = index.search(args.query, limit=args.limit, lang=args.lang)
+        results = index.search(query, limit=args.limit, lang=args.lang)
     if args.json:
-        print(json.dumps(_as_json(args.query, results), ensure_ascii=False))
+        data = _as_json(args.query, results)
+        try:
+            print(json.dumps(data, ensure_ascii=False))
+        except UnicodeEncodeError:  # a query that is not valid Unicode: JSON escapes it
+            print(json.dumps(data))
     else:
         _print_results(results, sys.stdout)
     return 0

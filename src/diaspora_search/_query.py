@@ -142,6 +142,8 @@ class Lexicon:
         )
 
 
+MAX_VARIANT_LENGTH = 40
+"""Longer words get no accent variants (the longest Spanish words have about 25 letters)."""
 _SPANISH_ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "úü", "n": "ñ"}
 
 
@@ -171,7 +173,7 @@ def word_terms(word: str, lang: Language, lexicon: Lexicon) -> dict[str, float]:
     terms = {own: 1.0}
     folded = fold_term(normalize(word))
     candidates = [folded, *lexicon.surfaces(lang, folded)]
-    if lang is Language.ES and folded.isascii():
+    if lang is Language.ES and folded.isascii() and len(folded) <= MAX_VARIANT_LENGTH:
         candidates.extend(spanish_variants(folded))
     for surface in candidates:
         term = chain.term(surface)

@@ -217,13 +217,15 @@ def correct(text: str, lexicon: Lexicon, searcher: Searcher) -> str | None:
     return "".join(out) if changed else None
 
 
+MAX_CORRECTED_LENGTH = 40
+"""Longer words are not spell-corrected (a 10,000-letter word would have 500,000 variants)."""
 _CORRECTION_TERMS = 3
 _CORRECTION_SAMPLE = 5
 
 
 def _correct_word(word: str, lexicon: Lexicon, searcher: Searcher) -> str | None:
     folded = fold_term(normalize(word))
-    if len(folded) < 3 or not folded.isalpha() or not folded.isascii():
+    if not 3 <= len(folded) <= MAX_CORRECTED_LENGTH or not folded.isalpha() or not folded.isascii():
         return None
     chains = {lang: analyzer(lang.value).chain for lang in LANGUAGES}
     for lang, chain in chains.items():

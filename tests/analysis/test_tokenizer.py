@@ -241,3 +241,10 @@ def test_spans_are_ordered_nonempty_and_inside_text(text: str) -> None:
         assert end <= a < b <= len(text)
         end = b
     assert word_texts(text) == [text[a:b] for a, b in spans]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("abcdlqu'’ éÉ_ .,;-½9 Ñd'h"))))
+def test_word_texts_equal_word_spans_with_elisions(text: str) -> None:
+    # The string fast path strips elisions from words, the span path from spans: the same.
+    assert word_texts(text) == [text[a:b] for a, b in words(text)]

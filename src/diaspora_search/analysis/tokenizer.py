@@ -75,12 +75,19 @@ def word_texts(text: str) -> list[str]:
     >>> word_texts("¡Hola, mundo! l'état")
     ['Hola', 'mundo', 'état']
     """
-    if _SIMPLE_TEXT.fullmatch(text) is None or "'" in text or "’" in text:
+    if _SIMPLE_TEXT.fullmatch(text) is None:
         return [text[a:b] for a, b in words(text)]
     found: list[str] = _SIMPLE_WORD.findall(text)
     if "_" in text:
         found = [w for w in found if w != "_"]
+    if "'" in text or "’" in text:
+        found = [_strip_elision(w) if "'" in w or "’" in w else w for w in found]
     return found
+
+
+def _strip_elision(word: str) -> str:
+    m = _ELISION.match(word)
+    return word[m.end() :] if m is not None else word
 
 
 def _with_fractions(text: str, segments: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
