@@ -72,33 +72,65 @@ def best_pass(analyzer: Analyzer, texts: Sequence[str], repeat: int) -> tuple[fl
     return best, tokens
 
 
-def measure(engines: dict[str, dict[str, Analyzer]], texts: dict[str, list[str]],
-            repeat: int) -> list[dict[str, Any]]:
+def measure(
+    engines: dict[str, dict[str, Analyzer]], texts: dict[str, list[str]], repeat: int
+) -> list[dict[str, Any]]:
     rows = []
     for lang in LANGS:
         mb = sum(len(t.encode("utf-8")) for t in texts[lang]) / 1e6
         for name, analyzers in engines.items():
             analyzers[lang](texts[lang][0] if texts[lang] else "")  # warm caches and imports
             seconds, tokens = best_pass(analyzers[lang], texts[lang], repeat)
-            rows.append({"engine": name, "lang": lang, "texts": len(texts[lang]), "mb": mb,
-                         "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
-                         "mb_per_s": mb / seconds})
+            rows.append(
+                {
+                    "engine": name,
+                    "lang": lang,
+                    "texts": len(texts[lang]),
+                    "mb": mb,
+                    "tokens": tokens,
+                    "seconds": seconds,
+                    "tokens_per_s": tokens / seconds,
+                    "mb_per_s": mb / seconds,
+                }
+            )
     return rows
 
 
 def report(rows: list[dict[str, Any]]) -> str:
-    head = ["lang", "engine", "texts", "MB", "tokens", "best s", "tokens/s", "MB/s",
-            "ours ÷ whoosh (MB/s)"]
+    head = [
+        "lang",
+        "engine",
+        "texts",
+        "MB",
+        "tokens",
+        "best s",
+        "tokens/s",
+        "MB/s",
+        "ours ÷ whoosh (MB/s)",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     speed = {(r["engine"], r["lang"]): r["mb_per_s"] for r in rows}
     for r in rows:
         ratio = "-"
         if r["engine"] == "ours" and ("whoosh", r["lang"]) in speed:
             ratio = f"{r['mb_per_s'] / speed['whoosh', r['lang']]:.2f}"
-        lines.append("| " + " | ".join([
-            r["lang"], r["engine"], f"{r['texts']:,}", f"{r['mb']:.2f}", f"{r['tokens']:,}",
-            f"{r['seconds']:.2f}", f"{r['tokens_per_s']:,.0f}", f"{r['mb_per_s']:.2f}", ratio,
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["lang"],
+                    r["engine"],
+                    f"{r['texts']:,}",
+                    f"{r['mb']:.2f}",
+                    f"{r['tokens']:,}",
+                    f"{r['seconds']:.2f}",
+                    f"{r['tokens_per_s']:,.0f}",
+                    f"{r['mb_per_s']:.2f}",
+                    ratio,
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 

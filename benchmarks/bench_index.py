@@ -85,23 +85,31 @@ def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
-def run_child(engine_name: str, corpus: Path, limit: int | None, n_queries: int,
-              seed: int) -> dict[str, Any]:
+def run_child(
+    engine_name: str, corpus: Path, limit: int | None, n_queries: int, seed: int
+) -> dict[str, Any]:
     """Index, measure and query with one engine; called in a fresh process."""
     records = load_records(corpus, limit)
     queries = make_queries(records, n_queries, seed)
-    result: dict[str, Any] = {"engine": engine_name, "records": len(records),
-                              "text_mb": text_bytes(records) / 1e6,
-                              "rss_loaded_mb": peak_rss_mb()}
+    result: dict[str, Any] = {
+        "engine": engine_name,
+        "records": len(records),
+        "text_mb": text_bytes(records) / 1e6,
+        "rss_loaded_mb": peak_rss_mb(),
+    }
     with tempfile.TemporaryDirectory(prefix=f"bench-{engine_name}-") as tmp:
         folder = Path(tmp) / "index"
         start = time.perf_counter()
         engine = make_engine(engine_name, folder)
         engine.add(records)
         seconds = time.perf_counter() - start
-        result.update(seconds=seconds, records_per_s=len(records) / seconds,
-                      mb_per_s=result["text_mb"] / seconds, peak_rss_mb=peak_rss_mb(),
-                      index_mb=dir_size(folder) / 1e6)
+        result.update(
+            seconds=seconds,
+            records_per_s=len(records) / seconds,
+            mb_per_s=result["text_mb"] / seconds,
+            peak_rss_mb=peak_rss_mb(),
+            index_mb=dir_size(folder) / 1e6,
+        )
         if queries:
             for query in queries[:WARMUP]:
                 engine.search(query, limit=10)
@@ -116,8 +124,18 @@ def run_child(engine_name: str, corpus: Path, limit: int | None, n_queries: int,
 
 
 def spawn(engine_name: str, args: argparse.Namespace) -> dict[str, Any] | None:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine_name,
-           "--corpus", str(args.corpus), "--queries", str(args.queries), "--seed", str(args.seed)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        engine_name,
+        "--corpus",
+        str(args.corpus),
+        "--queries",
+        str(args.queries),
+        "--seed",
+        str(args.seed),
+    ]
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
@@ -133,14 +151,33 @@ def fmt(value: Any, digits: int = 1) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     ours = next((r for r in results if r["engine"] == "ours"), None)
-    head = ["engine", "records", "seconds", "records/s", "MB/s", "peak RSS MB", "index MB",
-            "p50 ms", "p95 ms", "ours rec/s ÷ this"]
+    head = [
+        "engine",
+        "records",
+        "seconds",
+        "records/s",
+        "MB/s",
+        "peak RSS MB",
+        "index MB",
+        "p50 ms",
+        "p95 ms",
+        "ours rec/s ÷ this",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         ratio = ours["records_per_s"] / r["records_per_s"] if ours else None
-        cells = [r["engine"], f"{r['records']:,}", fmt(r["seconds"]), fmt(r["records_per_s"], 0),
-                 fmt(r["mb_per_s"], 2), fmt(r["peak_rss_mb"], 0), fmt(r["index_mb"]),
-                 fmt(r.get("p50_ms"), 2), fmt(r.get("p95_ms"), 2), fmt(ratio, 2)]
+        cells = [
+            r["engine"],
+            f"{r['records']:,}",
+            fmt(r["seconds"]),
+            fmt(r["records_per_s"], 0),
+            fmt(r["mb_per_s"], 2),
+            fmt(r["peak_rss_mb"], 0),
+            fmt(r["index_mb"]),
+            fmt(r.get("p50_ms"), 2),
+            fmt(r.get("p95_ms"), 2),
+            fmt(ratio, 2),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -150,9 +187,12 @@ def latency_ratios(results: list[dict[str, Any]]) -> list[str]:
     ours = by_name.get("ours")
     if not ours or "p50_ms" not in ours:
         return []
-    return [f"latency ours ÷ {name}: p50 {ours['p50_ms'] / r['p50_ms']:.2f}, "
-            f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}"
-            for name, r in by_name.items() if name != "ours" and "p50_ms" in r]
+    return [
+        f"latency ours ÷ {name}: p50 {ours['p50_ms'] / r['p50_ms']:.2f}, "
+        f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}"
+        for name, r in by_name.items()
+        if name != "ours" and "p50_ms" in r
+    ]
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
@@ -162,8 +202,11 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [r["engine"] for r in results]
-    panels = [("records_per_s", "records / s (higher is better)"),
-              ("peak_rss_mb", "peak RSS MB"), ("p50_ms", "query p50 ms (lower is better)")]
+    panels = [
+        ("records_per_s", "records / s (higher is better)"),
+        ("peak_rss_mb", "peak RSS MB"),
+        ("p50_ms", "query p50 ms (lower is better)"),
+    ]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
     for ax, (key, title) in zip(axes, panels, strict=True):
         ax.bar(names, [r.get(key, 0.0) for r in results], color="tab:blue")
@@ -179,8 +222,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, default=None, help="first N records only")
-    parser.add_argument("--engines", default=",".join(ENGINE_ORDER),
-                        help="comma-separated subset of: " + ", ".join(ENGINE_ORDER))
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINE_ORDER),
+        help="comma-separated subset of: " + ", ".join(ENGINE_ORDER),
+    )
     parser.add_argument("--queries", type=int, default=500, help="latency queries (0: none)")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)

@@ -78,8 +78,9 @@ def reciprocal_rank(ranked: Sequence[str], target: str) -> float:
     return 1.0 / (top.index(target) + 1) if target in top else 0.0
 
 
-def evaluate(engine_name: str, records: list[dict[str, Any]], queries: list[Query],
-             setting: str) -> dict[str, dict[str, float]]:
+def evaluate(
+    engine_name: str, records: list[dict[str, Any]], queries: list[Query], setting: str
+) -> dict[str, dict[str, float]]:
     """MRR@10 and R@1 per question set for one engine on one record setting."""
     with tempfile.TemporaryDirectory(prefix=f"q-{engine_name}-") as tmp:
         engine = make_engine(engine_name, Path(tmp) / "index")
@@ -87,37 +88,59 @@ def evaluate(engine_name: str, records: list[dict[str, Any]], queries: list[Quer
             engine.add([restrict(r, setting) for r in records])
             scores: dict[str, dict[str, float]] = {}
             for qset in QUESTION_SETS:
-                rrs = [reciprocal_rank(engine.search(question(q, qset), limit=CUTOFF),
-                                       q["target"]) for q in queries]
-                scores[qset] = {"mrr@10": sum(rrs) / len(rrs),
-                                "r@1": sum(rr == 1.0 for rr in rrs) / len(rrs)}
+                rrs = [
+                    reciprocal_rank(engine.search(question(q, qset), limit=CUTOFF), q["target"])
+                    for q in queries
+                ]
+                scores[qset] = {
+                    "mrr@10": sum(rrs) / len(rrs),
+                    "r@1": sum(rr == 1.0 for rr in rrs) / len(rrs),
+                }
         finally:
             engine.close()
     return scores
 
 
 def markdown_table(results: dict[str, dict[str, dict[str, dict[str, float]]]]) -> str:
-    head = ["engine", "records"] + [f"MRR@10 {q}" for q in QUESTION_SETS] + \
-        [f"R@1 {q}" for q in QUESTION_SETS]
+    head = (
+        ["engine", "records"]
+        + [f"MRR@10 {q}" for q in QUESTION_SETS]
+        + [f"R@1 {q}" for q in QUESTION_SETS]
+    )
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for engine, by_setting in results.items():
         for setting, scores in by_setting.items():
-            cells = [f"{scores[q]['mrr@10']:.3f}" for q in QUESTION_SETS] + \
-                [f"{scores[q]['r@1']:.3f}" for q in QUESTION_SETS]
+            cells = [f"{scores[q]['mrr@10']:.3f}" for q in QUESTION_SETS] + [
+                f"{scores[q]['r@1']:.3f}" for q in QUESTION_SETS
+            ]
             lines.append("| " + " | ".join([engine, setting, *cells]) + " |")
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="folder with records.jsonl and dev-queries.jsonl")
-    parser.add_argument("--queries", type=Path, default=None,
-                        help="query file ({target, en, es} per line); default DATA/dev-queries")
-    parser.add_argument("--engines", default=",".join(ENGINE_ORDER),
-                        help="comma-separated subset of: " + ", ".join(ENGINE_ORDER))
-    parser.add_argument("--settings", default=",".join(SETTINGS),
-                        help="comma-separated subset of: " + ", ".join(SETTINGS))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder with records.jsonl and dev-queries.jsonl",
+    )
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        default=None,
+        help="query file ({target, en, es} per line); default DATA/dev-queries",
+    )
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINE_ORDER),
+        help="comma-separated subset of: " + ", ".join(ENGINE_ORDER),
+    )
+    parser.add_argument(
+        "--settings",
+        default=",".join(SETTINGS),
+        help="comma-separated subset of: " + ", ".join(SETTINGS),
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     return parser.parse_args(argv)
 
@@ -143,13 +166,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for setting in [s for s in SETTINGS if s in args.settings.split(",")]:
             start = time.perf_counter()
             results[name][setting] = evaluate(name, records, queries, setting)
-            print(f"  {name} / {setting}: {time.perf_counter() - start:.1f} s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {name} / {setting}: {time.perf_counter() - start:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     print(markdown_table(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"command": sys.argv, "records": str(records_path),
-                   "queries": str(queries_path), "n_queries": len(queries), "results": results}
+        payload = {
+            "command": sys.argv,
+            "records": str(records_path),
+            "queries": str(queries_path),
+            "n_queries": len(queries),
+            "results": results,
+        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
     return 0
