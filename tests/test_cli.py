@@ -139,3 +139,17 @@ def test_python_dash_m_and_exit_codes_in_a_real_process(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_search_prints_a_suggestion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "c.jsonl"
+    lines = [
+        {"id": "a", "summary_en": "remittances to Chicago"},
+        {"id": "b", "summary_en": "remittances and savings"},
+        {"id": "c", "summary_en": "remittances grow"},
+    ]
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run(capsys, "index", str(corpus), "--index", str(tmp_path / "i"))[0] == 0
+    code, out, _ = run(capsys, "search", "remitances chicago", "--index", str(tmp_path / "i"))
+    assert code == 0
+    assert out.splitlines()[0] == "did you mean: remittances chicago?"

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import struct
 from array import array
 from collections.abc import Callable
 from typing import Any
@@ -40,21 +41,34 @@ POSTINGS_PER_SEGMENT = 2_000_000
 _POSITIONS_MEMO_LIMIT = 4096
 
 
-class _Postings:
-    """One term's postings in document order: ids, weights, encoded values, field lengths."""
-
-    __slots__ = ("ids", "lengths", "values", "weights")
-
-    def __init__(self) -> None:
-        self.ids = array("I")
-        self.weights = array("f")
-        self.lengths = array("I")
-        self.values: list[bytes] = []
+_FREQUENCY = struct.Struct("!I")
 
 
 def _encode_deltas(deltas: list[int]) -> bytes:
     # Exactly whoosh.formats.Positions.encode for positions whose deltas these are.
     return bytes(pack_uint(len(deltas))) + pickle.dumps(deltas, 2)
+
+
+def _whole_value(value: str) -> dict[str, list[int]]:
+    """The id field: one term, the value itself."""
+    return {value: [0]}
+
+
+class _Field:
+    """What the builder keeps per field: each term's postings in document order (document
+    numbers, and for a field with positions their encoded values) and each document's length."""
+
+    __slots__ = ("by_term", "lengths", "positions_of", "scorable", "with_positions")
+
+    def __init__(self, field: Any) -> None:
+        ana = field.analyzer
+        self.positions_of: Callable[[str], dict[str, list[int]]] = (
+            ana.positions if isinstance(ana, NamedAnalyzer) else _whole_value
+        )
+        self.with_positions = field.format.fixed_value_size() is None
+        self.scorable = bool(field.scorable)
+        self.by_term: dict[str, tuple[list[int], list[bytes]]] = {}
+        self.lengths: dict[int, int] = {}
 
 
 class SegmentBuilder:
@@ -63,7 +77,7 @@ class SegmentBuilder:
     def __init__(self, writer: SegmentWriter) -> None:
         self.writer = writer
         self.schema = writer.schema
-        self.postings: dict[str, dict[str, _Postings]] = {}
+        self.fields: dict[str, _Field] = {}
         self.count = 0
         self._memo: dict[int, bytes] = {}
 
@@ -92,66 +106,74 @@ class SegmentBuilder:
         writer.docnum += 1
 
     def _index(self, fieldname: str, field: Any, value: str, docnum: int) -> int:
-        by_term = self.postings.setdefault(fieldname, {})
-        ana = field.analyzer
-        scorable = field.scorable
-        if not isinstance(ana, NamedAnalyzer):  # the id field: one term, the value itself
-            terms: dict[str, list[int]] = {value: [0]}
+        spec = self.fields.get(fieldname)
+        if spec is None:
+            spec = self.fields[fieldname] = _Field(field)
+        by_term = spec.by_term
+        terms = spec.positions_of(value)
+        if spec.with_positions:
+            memo = self._memo
+            for term, positions in terms.items():
+                encoded = memo.get(positions[0]) if len(positions) == 1 else None
+                if encoded is None:
+                    encoded = self._encode_positions(positions)
+                entry = by_term.get(term)
+                if entry is None:
+                    by_term[term] = ([docnum], [encoded])
+                else:
+                    entry[0].append(docnum)
+                    entry[1].append(encoded)
         else:
-            terms = ana.positions(value)
-        with_positions = field.format.fixed_value_size() is None
-        length = sum(len(p) for p in terms.values()) if scorable else 0
-        for term, positions in terms.items():
-            postings = by_term.get(term)
-            if postings is None:
-                postings = by_term[term] = _Postings()
-            postings.ids.append(docnum)
-            postings.lengths.append(length)
-            if with_positions:
-                postings.weights.append(float(len(positions)))
-                postings.values.append(self._encode_positions(positions))
-            else:
-                postings.weights.append(1.0)
+            for term in terms:
+                entry = by_term.get(term)
+                if entry is None:
+                    by_term[term] = ([docnum], [])
+                else:
+                    entry[0].append(docnum)
         self.count += len(terms)
+        if not spec.scorable:
+            return 0
+        length = sum(map(len, terms.values()))
+        spec.lengths[docnum] = length
         return length
 
     def _encode_positions(self, positions: list[int]) -> bytes:
         """``whoosh.formats.Positions.encode``, memoized for single positions (most postings)."""
         if len(positions) == 1:
-            found = self._memo.get(positions[0])
-            if found is None:
-                found = _encode_deltas(positions)
-                if len(self._memo) < _POSITIONS_MEMO_LIMIT:
-                    self._memo[positions[0]] = found
+            found = _encode_deltas(positions)
+            if len(self._memo) < _POSITIONS_MEMO_LIMIT:
+                self._memo[positions[0]] = found
             return found
         return _encode_deltas([b - a for a, b in zip([0, *positions], positions, strict=False)])
 
     def write_postings(self) -> None:
         """Write every buffered posting into the writer's field writer, in (field, term) order."""
         fieldwriter = self.writer.fieldwriter
-        for fieldname in sorted(self.postings):
-            field = self.schema[fieldname]
-            fieldwriter.start_field(fieldname, field)
-            by_term = self.postings[fieldname]
-            for term in sorted(by_term):
+        for fieldname in sorted(self.fields):
+            spec = self.fields[fieldname]
+            fieldwriter.start_field(fieldname, self.schema[fieldname])
+            lengths = spec.lengths
+            for term in sorted(spec.by_term):
+                ids, values = spec.by_term[term]
                 fieldwriter.start_term(term.encode("utf-8"))
-                _write_term(fieldwriter._postwriter, by_term[term])
+                if values:
+                    weights = array("f", [_FREQUENCY.unpack_from(v)[0] for v in values])
+                else:
+                    weights = array("f", [1.0]) * len(ids)
+                doc_lengths = [lengths.get(d, 0) for d in ids] if lengths else [0] * len(ids)
+                _write_term(fieldwriter._postwriter, array("I", ids), weights, doc_lengths, values)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
-        self.postings.clear()
+        self.fields.clear()
         self.count = 0
 
 
-def _write_term(postwriter: Any, postings: _Postings) -> None:
+def _write_term(
+    postwriter: Any, ids: array[int], weights: array[float], lengths: list[int], values: list[bytes]
+) -> None:
     """Fill ``W3PostingsWriter``'s block buffer a block at a time. Every block but the last is
     written here; the last stays buffered for ``finish_term`` to write (as ``add_posting``
     would have left it)."""
-    ids, weights, lengths, values = (
-        postings.ids,
-        postings.weights,
-        postings.lengths,
-        postings.values,
-    )
     total = len(ids)
     blocklimit = postwriter._blocklimit
     for start in range(0, total, blocklimit):
@@ -159,7 +181,7 @@ def _write_term(postwriter: Any, postings: _Postings) -> None:
         postwriter._ids = ids[start:end]
         block_weights = weights[start:end]
         postwriter._weights = block_weights
-        postwriter._values = values[start:end] if values else []
+        postwriter._values = values[start:end]
         postwriter._maxweight = max(0.0, max(block_weights))
         block_lengths = [n for n in lengths[start:end] if n]
         postwriter._minlength = min(block_lengths) if block_lengths else None

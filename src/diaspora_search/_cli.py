@@ -229,6 +229,8 @@ def _print_results(results: Results, out: TextIO) -> None:
     if not results:
         print("no results", file=out)
         return
+    if results.suggestion is not None:
+        print(f"did you mean: {results.suggestion}?", file=out)
     for rank, hit in enumerate(results, 1):
         title = hit.title or hit.id
         print(

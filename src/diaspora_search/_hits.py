@@ -38,12 +38,22 @@ class Results(list[Hit]):
     """A list of :class:`Hit`, best first, with the spelling correction used, if any.
 
     ``corrected_query`` is set when the query as typed found nothing and the hits are those of
-    the best spelling correction.
+    the best spelling correction. ``suggestion`` is set when the query found very little and a
+    spelling correction finds more ("did you mean ...?"); the hits are still the query's own.
     """
 
-    def __init__(self, hits: Iterable[Hit] = (), corrected_query: str | None = None) -> None:
+    def __init__(
+        self,
+        hits: Iterable[Hit] = (),
+        corrected_query: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
         super().__init__(hits)
         self.corrected_query = corrected_query
+        self.suggestion = suggestion
 
     def __repr__(self) -> str:
-        return f"Results({list.__repr__(self)}, corrected_query={self.corrected_query!r})"
+        return (
+            f"Results({list.__repr__(self)}, corrected_query={self.corrected_query!r}, "
+            f"suggestion={self.suggestion!r})"
+        )

@@ -19,6 +19,8 @@ from .analysis import analyzer, fold_term, normalize, word_texts
 
 RERANK_DEPTH = 50
 """How many of Whoosh's best hits are rescored for coordination (how many query words)."""
+FEW_HITS = 3
+"""Fewer hits than this (and than the limit) make the search look for a spelling suggestion."""
 MAX_QUERY_WORDS = 64
 """Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
 
@@ -30,16 +32,19 @@ def search(
     limit: int,
     lang: Language | None,
 ) -> Results:
-    """Search, and fall back to the best spelling correction when nothing is found."""
+    """Search; when nothing is found, search the best spelling correction instead, and when
+    very little is found, suggest it if it finds more."""
     text = _bounded(text)
     hits = _run(searcher, compile_query(text, lexicon, lang), limit)
-    if hits:
+    if len(hits) >= min(limit, FEW_HITS):
         return Results(hits)
     corrected = correct(text, lexicon, searcher)
     if corrected is None:
-        return Results()
-    hits = _run(searcher, compile_query(corrected, lexicon, lang), limit)
-    return Results(hits, corrected_query=corrected) if hits else Results()
+        return Results(hits)
+    better = _run(searcher, compile_query(corrected, lexicon, lang), limit)
+    if not hits:
+        return Results(better, corrected_query=corrected) if better else Results()
+    return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
 
 
 def _bounded(text: str) -> str:

@@ -125,3 +125,15 @@ def test_no_correction_when_the_query_finds_something(index: ds.SearchIndex) -> 
 def test_nothing_to_correct_gives_no_hits(index: ds.SearchIndex) -> None:
     results = index.search("zzzzqqqq")
     assert results == [] and results.corrected_query is None
+
+
+def test_few_hits_get_a_suggestion(index: ds.SearchIndex) -> None:
+    # "chicago" finds one record; the typo "remsas" nothing, but "remesas" finds more.
+    results = index.search("remsas chicago")
+    assert [h.id for h in results] == ["papa-pope"]
+    assert results.corrected_query is None
+    assert results.suggestion == "remesas chicago"
+
+
+def test_no_suggestion_when_every_word_is_known(index: ds.SearchIndex) -> None:
+    assert index.search("consulado").suggestion is None
