@@ -4,8 +4,9 @@ Indexes the first N records of the parallel documentation corpus (default: all 5
 ``../shared/corpus/records.jsonl``) with each engine of ``baselines.py`` (ours, stock Whoosh with
 default writer settings, SQLite FTS5, tantivy if installed), each in its own subprocess so that
 peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` in the child; it includes the records loaded in
-memory, reported apart as ``rss_loaded_mb``) is per engine. Reports records/s, MB/s of text (UTF-8
-bytes of the title and summary fields), peak RSS, index size on disk and indexing wall time
+memory, reported apart as ``rss_loaded_mb``) is per engine; ``peak_helper_rss_mb`` is the largest
+peak of the engine's own helper processes (ours forks one per extra CPU for large batches).
+Reports records/s, MB/s of text (UTF-8 bytes of the title and summary fields), peak RSS, index size on disk and indexing wall time
 (``add`` through commit), with the ratio of our records/s to each peer's.
 
 Query latency, in the same run: ``--queries`` queries (default 500) of 1 to 4 words drawn
@@ -81,6 +82,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def peak_helper_rss_mb() -> float:
+    """The largest peak RSS among the engine's own helper processes (ours forks builders)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
@@ -108,6 +114,7 @@ def run_child(
             records_per_s=len(records) / seconds,
             mb_per_s=result["text_mb"] / seconds,
             peak_rss_mb=peak_rss_mb(),
+            peak_helper_rss_mb=peak_helper_rss_mb(),
             index_mb=dir_size(folder) / 1e6,
         )
         if queries:
@@ -158,6 +165,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "records/s",
         "MB/s",
         "peak RSS MB",
+        "helper RSS MB",
         "index MB",
         "p50 ms",
         "p95 ms",
@@ -173,6 +181,7 @@ def table(results: list[dict[str, Any]]) -> str:
             fmt(r["records_per_s"], 0),
             fmt(r["mb_per_s"], 2),
             fmt(r["peak_rss_mb"], 0),
+            fmt(r.get("peak_helper_rss_mb"), 0),
             fmt(r["index_mb"]),
             fmt(r.get("p50_ms"), 2),
             fmt(r.get("p95_ms"), 2),
