@@ -6,8 +6,9 @@ default writer settings, SQLite FTS5, tantivy if installed), each in its own sub
 peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` in the child; it includes the records loaded in
 memory, reported apart as ``rss_loaded_mb``) is per engine; ``peak_helper_rss_mb`` is the largest
 peak of the engine's own helper processes (ours forks one per extra CPU for large batches).
-Reports records/s, MB/s of text (UTF-8 bytes of the title and summary fields), peak RSS, index size on disk and indexing wall time
-(``add`` through commit), with the ratio of our records/s to each peer's.
+Reports records/s, MB/s of text (UTF-8 bytes of the title and summary fields), peak RSS, index
+size on disk and indexing wall time (``add`` through commit), with the ratio of our records/s to
+each peer's.
 
 Query latency, in the same run: ``--queries`` queries (default 500) of 1 to 4 words drawn
 uniformly (seeded) from the distinct words of the English and Spanish summaries, each run with
