@@ -33,16 +33,19 @@ from collections.abc import Callable
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
+from ._schema import NAMES
 from .analysis import NamedAnalyzer
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before the batch continues in a new segment (about 150 MB of buffers)."""
 
 _POSITIONS_MEMO_LIMIT = 4096
+_ANALYSIS_MEMO_LIMIT = 2048
+_COMPRESS_FROM = 128
 
 
 _FREQUENCY = struct.Struct("!I")
@@ -62,9 +65,9 @@ class _Field:
     """What the builder keeps per field: each term's postings in document order (document
     numbers, and for a field with positions their encoded values) and each document's length."""
 
-    __slots__ = ("by_term", "lengths", "positions_of", "scorable", "with_positions")
+    __slots__ = ("by_term", "lengths", "memo", "positions_of", "scorable", "with_positions")
 
-    def __init__(self, field: Any) -> None:
+    def __init__(self, fieldname: str, field: Any) -> None:
         ana = field.analyzer
         self.positions_of: Callable[[str], dict[str, list[int]]] = (
             ana.positions if isinstance(ana, NamedAnalyzer) else _whole_value
@@ -73,6 +76,21 @@ class _Field:
         self.scorable = bool(field.scorable)
         self.by_term: dict[str, tuple[list[int], list[bytes]]] = {}
         self.lengths: dict[int, int] = {}
+        # Titles and names repeat from record to record (one title per source document):
+        # their analysis is remembered by value.
+        repeats = fieldname == NAMES or fieldname.startswith("title_")
+        self.memo: dict[str, dict[str, list[int]]] | None = {} if repeats else None
+
+    def analyze(self, value: str) -> dict[str, list[int]]:
+        memo = self.memo
+        if memo is None:
+            return self.positions_of(value)
+        found = memo.get(value)
+        if found is None:
+            if len(memo) >= _ANALYSIS_MEMO_LIMIT:
+                memo.clear()
+            found = memo[value] = self.positions_of(value)
+        return found
 
 
 def fast_compress(data: bytes, level: int) -> bytes:
@@ -89,13 +107,16 @@ def fast_compress(data: bytes, level: int) -> bytes:
 
 def _fast_write_block(postwriter: Any, last: bool = False) -> None:
     """``W3PostingsWriter._write_block`` (whoosh-reloaded 2.7.5, BSD licence) with
-    :func:`fast_compress`: the same block, the same bytes once decompressed."""
+    :func:`fast_compress`, and small blocks left uncompressed: the same postings once read."""
     if not postwriter._blockcount:
         postwriter._postfile.write(WHOOSH3_HEADER_MAGIC)
     postwriter._terminfo.add_block(postwriter)
     data = (postwriter._mini_ids(), postwriter._mini_weights(), postwriter._mini_values())
     databytes = pickle.dumps(data, 2)
-    comp = postwriter._compression
+    # Whoosh compresses every block (its check for small ones is dead code); a block under
+    # 128 bytes does not shrink, so it is stored as is, with compression 0 in its header,
+    # which the reader honours.
+    comp = postwriter._compression if len(databytes) >= _COMPRESS_FROM else 0
     if comp:
         databytes = fast_compress(databytes, comp)
     ids = postwriter._ids
@@ -158,9 +179,9 @@ class SegmentBuilder:
     def _index(self, fieldname: str, field: Any, value: str, docnum: int) -> int:
         spec = self.fields.get(fieldname)
         if spec is None:
-            spec = self.fields[fieldname] = _Field(field)
+            spec = self.fields[fieldname] = _Field(fieldname, field)
         by_term = spec.by_term
-        terms = spec.positions_of(value)
+        terms = spec.analyze(value)
         if spec.with_positions:
             memo = self._memo
             for term, positions in terms.items():
@@ -201,23 +222,94 @@ class SegmentBuilder:
         fieldwriter = self.writer.fieldwriter
         for fieldname in sorted(self.fields):
             spec = self.fields[fieldname]
-            fieldwriter.start_field(fieldname, self.schema[fieldname])
+            field = self.schema[fieldname]
+            fieldwriter.start_field(fieldname, field)
             postwriter = fieldwriter._postwriter
             postwriter._write_block = functools.partial(_fast_write_block, postwriter)
+            blocklimit = postwriter._blocklimit
+            values_size = field.format.fixed_value_size()
+            key_prefix = pack_ushort(fieldwriter._fieldid)
             lengths = spec.lengths
             for term in sorted(spec.by_term):
                 ids, values = spec.by_term[term]
-                fieldwriter.start_term(term.encode("utf-8"))
+                btext = term.encode("utf-8")
                 if values:
                     weights = array("f", [_FREQUENCY.unpack_from(v)[0] for v in values])
                 else:
                     weights = array("f", [1.0]) * len(ids)
                 doc_lengths = [lengths.get(d, 0) for d in ids] if lengths else [0] * len(ids)
+                if len(ids) <= blocklimit:
+                    terminfo = _write_one_block(
+                        postwriter, ids, weights, doc_lengths, values, values_size
+                    )
+                    fieldwriter._tindex.add(key_prefix + btext, terminfo)
+                    continue
+                fieldwriter.start_term(btext)
                 _write_term(postwriter, array("I", ids), weights, doc_lengths, values)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
         self.fields.clear()
         self.count = 0
+
+
+_TERM_INFO = struct.Struct("!BfIBBfII")
+
+
+def _write_one_block(
+    postwriter: Any,
+    ids: list[int],
+    weights: array[float],
+    lengths: list[int],
+    values: list[bytes],
+    values_size: int | None,
+) -> bytes:
+    """A term whose postings fit one block, written as ``start_term`` ... ``finish_term``
+    would (``W3PostingsWriter`` and ``W3TermInfo`` of whoosh-reloaded 2.7.5, BSD licence) but
+    in one call; returns the term info bytes for the terms table."""
+    postfile = postwriter._postfile
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    if all(w == 1.0 for w in weights):
+        mini_weights: Any = None
+    elif all(w == weights[0] for w in weights):
+        mini_weights = weights[0]
+    else:
+        mini_weights = tuple(weights)
+    if values_size is None or values_size < 0:
+        mini_values: Any = tuple(values)
+    elif values_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(values)
+    deltas = tuple(b - a for a, b in zip([0, *ids], ids, strict=False))
+    databytes = pickle.dumps((deltas, mini_weights, mini_values), 2)
+    comp = postwriter._compression if len(databytes) >= _COMPRESS_FROM else 0
+    if comp:
+        databytes = fast_compress(databytes, comp)
+    present = [n for n in lengths if n]
+    minlength = min(present) if present else None
+    maxlength = max(present, default=0)
+    maxweight = max(0.0, max(weights))
+    infobytes = pickle.dumps(
+        (len(ids), ids[-1], maxweight, comp, length_to_byte(minlength), length_to_byte(maxlength)),
+        2,
+    )
+    postfile.write_int(-(len(infobytes) + len(databytes)))
+    postfile.write(infobytes)
+    postfile.write(databytes)
+    extent = postfile.tell() - start
+    minbyte = 0 if minlength is None else length_to_byte(minlength)
+    info = _TERM_INFO.pack(
+        False,
+        0 + sum(weights),
+        len(ids),
+        minbyte,
+        length_to_byte(maxlength),
+        maxweight,
+        ids[0],
+        ids[-1],
+    )
+    return bytes(info + pack_long(start) + pack_int(extent))
 
 
 def _write_term(
@@ -258,17 +350,23 @@ class BulkWriter:
         self.processes = processes if processes is not None else default_processes()
 
     def write(
-        self, docs: list[dict[str, Any]], progress: Callable[[int], None] | None = None
+        self,
+        items: list[Any],
+        to_document: Callable[[Any], dict[str, Any]],
+        progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Analyze and write ``docs`` into new segments (not yet visible: see :meth:`commit`)."""
-        shares = _split(docs, self.processes if len(docs) >= PARALLEL_MIN_DOCS else 1)
-        children = [_fork_builder(self.index, share, self.main) for share in shares[:-1]]
+        """Write the documents ``to_document`` makes of ``items`` into new segments (not yet
+        visible: see :meth:`commit`). Documents are made where they are written, in parallel."""
+        shares = _split(items, self.processes if len(items) >= PARALLEL_MIN_DOCS else 1)
+        children = [
+            _fork_builder(self.index, share, to_document, self.main) for share in shares[:-1]
+        ]
         done_by_children = sum(len(share) for share in shares[:-1])
         try:
             report = None
             if progress is not None:
-                report = _scaled_progress(progress, len(shares), done_by_children, len(docs))
-            own = build_segments(self.index, shares[-1], report)
+                report = _scaled_progress(progress, len(shares), done_by_children, len(items))
+            own = build_segments(self.index, shares[-1], to_document, report)
         except BaseException:
             for child in children:
                 child.kill()
@@ -306,19 +404,22 @@ def default_processes() -> int:
 
 
 def build_segments(
-    index: Any, docs: list[dict[str, Any]], progress: Callable[[int], None] | None = None
+    index: Any,
+    items: list[Any],
+    to_document: Callable[[Any], dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
 ) -> list[Any]:
-    """Write ``docs`` into as many new segments as :data:`POSTINGS_PER_SEGMENT` needs; the
-    finished (uncommitted) segment objects, in document order."""
+    """Write the documents of ``items`` into as many new segments as
+    :data:`POSTINGS_PER_SEGMENT` needs; the finished (uncommitted) segment objects, in order."""
     segments: list[Any] = []
     builder: SegmentBuilder | None = None
     try:
-        for done, doc in enumerate(docs, 1):
+        for done, item in enumerate(items, 1):
             if builder is None or builder.count >= POSTINGS_PER_SEGMENT:
                 if builder is not None:
                     segments.append(_finish(builder))
                 builder = SegmentBuilder(SegmentWriter(index, _lk=False))
-            builder.add_document(doc)
+            builder.add_document(to_document(item))
             if progress is not None and done % 256 == 0:
                 progress(done)
         if builder is not None:
@@ -336,9 +437,9 @@ def _finish(builder: SegmentBuilder) -> Any:
     return builder.writer._finalize_segment()
 
 
-def _split(docs: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
-    size = -(-len(docs) // parts) if docs else 0
-    shares = [docs[i : i + size] for i in range(0, len(docs), size)] if size else []
+def _split(items: list[Any], parts: int) -> list[list[Any]]:
+    size = -(-len(items) // parts) if items else 0
+    shares = [items[i : i + size] for i in range(0, len(items), size)] if size else []
     return shares or [[]]
 
 
@@ -376,7 +477,12 @@ class _Child:
         os.close(self.reader)
 
 
-def _fork_builder(index: Any, docs: list[dict[str, Any]], main: SegmentWriter) -> _Child:
+def _fork_builder(
+    index: Any,
+    items: list[Any],
+    to_document: Callable[[Any], dict[str, Any]],
+    main: SegmentWriter,
+) -> _Child:
     reader, writer = os.pipe()
     parent = os.getpid()
     pid = os.fork()
@@ -391,7 +497,7 @@ def _fork_builder(index: Any, docs: list[dict[str, Any]], main: SegmentWriter) -
         lock = getattr(main.writelock, "fd", None)
         if lock is not None:
             os.close(lock)
-        segments = build_segments(index, docs, lambda _: _exit_if_orphaned(parent))
+        segments = build_segments(index, items, to_document, lambda _: _exit_if_orphaned(parent))
         payload = pickle.dumps(("ok", segments))
         code = 0
     except BaseException as error:  # report, then exit: the parent raises

@@ -124,19 +124,18 @@ class Writer:
     def add(self, records: Iterable[Record], progress: Callable[[int], None] | None = None) -> int:
         """Add (or replace) validated records; the count written."""
         writer = self._writer
-        docs = []
-        for record in records:
+        batch = list(records)
+        for record in batch:
             if self._exists(record.id):
                 writer.delete_by_term(ID, record.id)
-            docs.append(record_document(record))
         if self._bulk is not None:
-            self._bulk.write(docs, progress)
+            self._bulk.write(batch, record_document, progress)
         else:
-            for count, doc in enumerate(docs, 1):
-                writer.add_document(**doc)
+            for count, record in enumerate(batch, 1):
+                writer.add_document(**record_document(record))
                 if progress is not None and count % 256 == 0:
                     progress(count)
-        return len(docs)
+        return len(batch)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete records by id; how many were there."""

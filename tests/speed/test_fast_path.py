@@ -21,6 +21,7 @@ from diaspora_search._writer import Writer
 from tests.conftest import SHARED
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
+DEFAULT_POSTINGS_PER_SEGMENT = _bulk.POSTINGS_PER_SEGMENT
 QUERIES = [
     "integration policies",
     "políticas de integración",
@@ -96,18 +97,39 @@ def contents(path: Path) -> dict[str, Any]:
         index.close()
 
 
-def all_postings(path: Path) -> dict[tuple[str, bytes], list[tuple[int, float, bytes]]]:
+def all_postings(path: Path, *, blocks: bool) -> dict[tuple[str, bytes], Any]:
+    """Every term's statistics, and every posting (with the statistics of its block when
+    ``blocks``: only comparable between indexes of one segment each)."""
     index = ds.SearchIndex.open(path)
     reader = index._ix.reader()
-    out = {}
+    out: dict[tuple[str, bytes], Any] = {}
     try:
         for fieldname, term in reader.all_terms():
+            info = reader.term_info(fieldname, term)
+            stats = (
+                info.weight(),
+                info.doc_frequency(),
+                info.min_length(),
+                info.max_length(),
+                info.max_weight(),
+                info.min_id(),
+                info.max_id(),
+            )
             matcher = reader.postings(fieldname, term)
             found = []
             while matcher.is_active():
-                found.append((matcher.id(), matcher.weight(), matcher.value()))
+                block = (
+                    (
+                        matcher.block_max_weight(),
+                        matcher.block_min_length(),
+                        matcher.block_max_length(),
+                    )
+                    if blocks
+                    else None
+                )
+                found.append((matcher.id(), matcher.weight(), matcher.value(), block))
                 matcher.next()
-            out[(fieldname, term)] = found
+            out[(fieldname, term)] = (stats, found)
     finally:
         reader.close()
         index.close()
@@ -124,7 +146,7 @@ def rankings(path: Path) -> list[list[tuple[str, float, str, str, str]]]:
 
 @pytest.mark.parametrize(
     ("processes", "postings_per_segment"),
-    [(1, _bulk.POSTINGS_PER_SEGMENT), (1, 5000), (2, 7000)],
+    [(1, DEFAULT_POSTINGS_PER_SEGMENT), (1, 5000), (2, 7000)],
     ids=["one-segment", "many-segments", "two-processes"],
 )
 def test_fast_path_writes_what_whoosh_writes(
@@ -138,7 +160,8 @@ def test_fast_path_writes_what_whoosh_writes(
     monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
     monkeypatch.setattr(_bulk, "PARALLEL_MIN_DOCS", 100)
     fast = build(tmp_path / "fast", records, fast=True, processes=processes)
-    assert all_postings(fast) == all_postings(stock)
+    one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT and processes == 1
+    assert all_postings(fast, blocks=one_segment) == all_postings(stock, blocks=one_segment)
     fast_contents, stock_contents = contents(fast), contents(stock)
     assert fast_contents["stored"] == stock_contents["stored"]
     assert fast_contents["lengths"] == stock_contents["lengths"]
