@@ -68,15 +68,19 @@ def record_document(record: Record) -> dict[str, Any]:
             doc[title_field(lang)] = title
         if summary:
             doc[summary_field(lang)] = summary
-        if title or summary:
+        if not (title.isascii() and summary.isascii()):  # only accented words have forms
             doc[forms_field(lang)] = f"{title}\n{summary}"
     names = "\n".join(n for n in (*record.authors, record.source) if n)
     if names:
         doc[NAMES] = names
-    doc["authors"] = list(record.authors)
-    doc["source"] = record.source
-    doc["url"] = record.url
-    doc["year"] = record.year
+    # Stored as given; empty values are not stored at all.
+    if record.authors:
+        doc["authors"] = list(record.authors)
+    for key in ("source", "url"):
+        if getattr(record, key):
+            doc[key] = getattr(record, key)
+    if record.year is not None:
+        doc["year"] = record.year
     return doc
 
 
