@@ -229,7 +229,9 @@ class SegmentBuilder:
             blocklimit = postwriter._blocklimit
             values_size = field.format.fixed_value_size()
             key_prefix = pack_ushort(fieldwriter._fieldid)
-            lengths = spec.lengths
+            lengths = [0] * (max(spec.lengths, default=-1) + 1)
+            for docnum, length in spec.lengths.items():
+                lengths[docnum] = length
             for term in sorted(spec.by_term):
                 ids, values = spec.by_term[term]
                 btext = term.encode("utf-8")
@@ -237,7 +239,7 @@ class SegmentBuilder:
                     weights = array("f", [_FREQUENCY.unpack_from(v)[0] for v in values])
                 else:
                     weights = array("f", [1.0]) * len(ids)
-                doc_lengths = [lengths.get(d, 0) for d in ids] if lengths else [0] * len(ids)
+                doc_lengths = [lengths[d] for d in ids] if lengths else [0] * len(ids)
                 if len(ids) <= blocklimit:
                     terminfo = _write_one_block(
                         postwriter, ids, weights, doc_lengths, values, values_size

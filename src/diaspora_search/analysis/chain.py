@@ -132,14 +132,15 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
         chain = self.chain
         if self.accented_only and text.isascii():
             return {}
-        cache = chain._cache
+        words = word_texts(text)
+        terms = list(map(chain._cache.get, words))
         out: dict[str, list[int]] = {}
-        for pos, word in enumerate(word_texts(text)):
-            term = cache.get(word)
+        get = out.get
+        for pos, term in enumerate(terms):
             if term is None:
-                term = chain._compute(word)
+                term = chain._compute(words[pos])
             if term:
-                found = out.get(term)
+                found = get(term)
                 if found is None:
                     out[term] = [pos]
                 else:
