@@ -363,11 +363,10 @@ class BulkWriter:
         children = [
             _fork_builder(self.index, share, to_document, self.main) for share in shares[:-1]
         ]
-        done_by_children = sum(len(share) for share in shares[:-1])
         try:
             report = None
             if progress is not None:
-                report = _scaled_progress(progress, len(shares), done_by_children, len(items))
+                report = _scaled_progress(progress, len(shares), len(items))
             own = build_segments(self.index, shares[-1], to_document, report)
         except BaseException:
             for child in children:
@@ -446,7 +445,7 @@ def _split(items: list[Any], parts: int) -> list[list[Any]]:
 
 
 def _scaled_progress(
-    progress: Callable[[int], None], shares: int, offset: int, total: int
+    progress: Callable[[int], None], shares: int, total: int
 ) -> Callable[[int], None]:
     # The children report nothing; assume they keep pace with this process.
     return lambda done: progress(min(total, done * shares))

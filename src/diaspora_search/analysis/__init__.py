@@ -43,5 +43,10 @@ def analyze(text: str, lang: str | Language) -> list[str]:
     Raises:
         UnsupportedLanguageError: for any other language.
     """
-    chain = analyzer(Language.parse(lang).value).chain
+    chain = _CHAINS.get(lang) if isinstance(lang, str) else None  # the common case, quickly
+    if chain is None:
+        chain = analyzer(Language.parse(lang).value).chain
     return chain.terms(word_texts(text))
+
+
+_CHAINS = {"en": analyzer("en").chain, "es": analyzer("es").chain}

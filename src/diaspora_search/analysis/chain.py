@@ -68,15 +68,11 @@ class TermChain(Filter):  # type: ignore[misc]
 
     def terms(self, words: list[str]) -> list[str]:
         """The index terms of a list of words, stopwords left out."""
-        cache = self._cache
-        out = []
-        for word in words:
-            found = cache.get(word)
-            if found is None:
-                found = self._compute(word)
-            if found:
-                out.append(found)
-        return out
+        terms = list(map(self._cache.get, words))
+        if None in terms:  # words not seen before
+            pairs = zip(words, terms, strict=True)
+            terms = [self._compute(w) if t is None else t for w, t in pairs]
+        return [t for t in terms if t]
 
     def _compute(self, word: str) -> str:
         text: str | None = word

@@ -40,11 +40,15 @@ _SIMPLE_TEXT = re.compile(
     f"[\\x00-\\x3f\\x41-\\x7f{_LETTER[6:]}\u00a0-\u00ac\u00ae-\u00bb\u00bf"
     "\u2018\u2019\u201c\u201d\u2013\u2014\u2026]*"
 )
-_SIMPLE_WORD = re.compile(
-    f"[{_LETTER}0-9_]+(?:(?:(?<=[{_LETTER}])[.'\u2018\u2019\u00b7](?=[{_LETTER}])"
+_SIMPLE_WORD = re.compile(  # (a lone "_" is no word: a one-character word is a letter or digit)
+    f"(?:[{_LETTER}0-9_]{{2,}}|[{_LETTER}0-9])(?:(?:(?<=[{_LETTER}])[.'\u2018\u2019\u00b7](?=[{_LETTER}])"
     f"|(?<=[0-9])[.,;'\u2018\u2019](?=[0-9]))[{_LETTER}0-9_]+)*"
 )
 _ELISION = re.compile(r"(?:[cdjlmnst]|qu)['’](?=[aeiouhàâäéèêëíìîïóòôöúùûüœæ])", re.IGNORECASE)
+# Where an elision could start a word: only texts holding one pay for the check per word.
+_ANY_ELISION = re.compile(
+    r"(?<![^\W_])(?:[cdjlmnst]|qu)['’](?=[aeiouhàâäéèêëíìîïóòôöúùûüœæ])", re.IGNORECASE
+)
 
 
 def words(text: str) -> list[tuple[int, int]]:
@@ -56,8 +60,6 @@ def words(text: str) -> list[tuple[int, int]]:
     """
     if _SIMPLE_TEXT.fullmatch(text) is not None:
         spans = [m.span() for m in _SIMPLE_WORD.finditer(text)]
-        if "_" in text:
-            spans = [(a, b) for a, b in spans if b - a > 1 or text[a] != "_"]
     else:
         segments = _icu.word_segments(text)
         word_min = _icu.WORD_STATUS_MIN
@@ -78,9 +80,7 @@ def word_texts(text: str) -> list[str]:
     if _SIMPLE_TEXT.fullmatch(text) is None:
         return [text[a:b] for a, b in words(text)]
     found: list[str] = _SIMPLE_WORD.findall(text)
-    if "_" in text:
-        found = [w for w in found if w != "_"]
-    if "'" in text or "’" in text:
+    if ("'" in text or "’" in text) and _ANY_ELISION.search(text) is not None:
         found = [_strip_elision(w) if "'" in w or "’" in w else w for w in found]
     return found
 
