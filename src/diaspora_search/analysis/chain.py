@@ -72,7 +72,7 @@ class TermChain(Filter):  # type: ignore[misc]
         if None in terms:  # words not seen before
             pairs = zip(words, terms, strict=True)
             terms = [self._compute(w) if t is None else t for w, t in pairs]
-        return [t for t in terms if t]
+        return list(filter(None, terms))  # stopwords are ""
 
     def _compute(self, word: str) -> str:
         text: str | None = word

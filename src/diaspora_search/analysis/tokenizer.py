@@ -77,7 +77,8 @@ def word_texts(text: str) -> list[str]:
     >>> word_texts("¡Hola, mundo! l'état")
     ['Hola', 'mundo', 'état']
     """
-    if _SIMPLE_TEXT.fullmatch(text) is None:
+    simple = ("@" not in text) if text.isascii() else _SIMPLE_TEXT.fullmatch(text) is not None
+    if not simple:
         return [text[a:b] for a, b in words(text)]
     found: list[str] = _SIMPLE_WORD.findall(text)
     if ("'" in text or "’" in text) and _ANY_ELISION.search(text) is not None:
