@@ -35,13 +35,16 @@ from whoosh.system import pack_uint, pack_ushort
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from ._codec import fast_compress, write_block, write_one_block, write_term
-from ._schema import NAMES
-from .analysis import NamedAnalyzer
+from ._language import LANGUAGES
+from ._schema import NAMES, forms_field, summary_field, title_field
+from .analysis import NamedAnalyzer, word_texts
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before the batch continues in a new segment (about 150 MB of buffers)."""
 
 _POSITIONS_MEMO_LIMIT = 4096
+_FORMS_SOURCES = {forms_field(lang): (title_field(lang), summary_field(lang)) for lang in LANGUAGES}
+_WORDS_KEPT = frozenset(name for pair in _FORMS_SOURCES.values() for name in pair)
 _ANALYSIS_MEMO_LIMIT = 2048
 
 
@@ -66,7 +69,7 @@ class _Field:
 
     def __init__(self, fieldname: str, field: Any) -> None:
         ana = field.analyzer
-        self.positions_of: Callable[[str], dict[str, list[int]]] = (
+        self.positions_of: Callable[..., dict[str, list[int]]] = (
             ana.positions if isinstance(ana, NamedAnalyzer) else _whole_value
         )
         self.with_positions = field.format.fixed_value_size() is None
@@ -100,6 +103,7 @@ class SegmentBuilder:
         writer.perdocwriter._colwriters["_stored"]._child._compress = fast_compress
         self.fields: dict[str, _Field] = {}
         self.count = 0
+        self._words: dict[str, list[str]] = {}  # this document's summaries, broken into words
         self._memo: dict[int, bytes] = {}
 
     def add_document(self, fields: dict[str, Any]) -> None:
@@ -108,16 +112,19 @@ class SegmentBuilder:
         schema = self.schema
         docnum = writer.docnum
         perdoc = writer.perdocwriter
+        self._words.clear()
         perdoc.start_doc(docnum)
         try:
-            for fieldname in sorted(fields):
+            # The forms fields last: they reuse the words of the title and summary.
+            for fieldname in sorted(fields, key=lambda name: (name in _FORMS_SOURCES, name)):
                 value = fields[fieldname]
                 if value is None:
                     continue
                 field = schema[fieldname]
                 length = 0
                 if field.indexed:
-                    length = self._index(fieldname, field, value, docnum)
+                    words = self._source_words(fieldname, value, fields)
+                    length = self._index(fieldname, field, value, docnum, words)
                 perdoc.add_field(fieldname, field, value if field.stored else None, length)
         except Exception:
             perdoc.cancel_doc()
@@ -126,12 +133,36 @@ class SegmentBuilder:
         writer._added = True
         writer.docnum += 1
 
-    def _index(self, fieldname: str, field: Any, value: str, docnum: int) -> int:
+    def _source_words(self, fieldname: str, value: str, fields: dict[str, Any]) -> list[str] | None:
+        """For a forms field whose value is its title and summary joined by a newline (as
+        ``record_document`` makes it), their words: a newline always breaks words, so these are
+        the words of the value, without breaking it again."""
+        sources = _FORMS_SOURCES.get(fieldname)
+        if sources is None:
+            return None
+        title, summary = (fields.get(name) or "" for name in sources)
+        if value != f"{title}\n{summary}":
+            return None
+        seen = self._words
+        return [
+            *(seen.get(title) or word_texts(title)),
+            *(seen.get(summary) or word_texts(summary)),
+        ]
+
+    def _index(
+        self, fieldname: str, field: Any, value: str, docnum: int, words: list[str] | None
+    ) -> int:
         spec = self.fields.get(fieldname)
         if spec is None:
             spec = self.fields[fieldname] = _Field(fieldname, field)
         by_term = spec.by_term
-        terms = spec.analyze(value)
+        if words is not None:
+            terms = spec.positions_of(value, words)
+        elif fieldname in _WORDS_KEPT and spec.memo is None:
+            words = self._words[value] = word_texts(value)
+            terms = spec.positions_of(value, words)
+        else:
+            terms = spec.analyze(value)
         if spec.with_positions:
             memo = self._memo
             for term, positions in terms.items():

@@ -122,13 +122,15 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(self.name)
 
-    def positions(self, text: str) -> dict[str, list[int]]:
+    def positions(self, text: str, words: list[str] | None = None) -> dict[str, list[int]]:
         """Each term of ``text`` with its word positions: what this analyzer gives Whoosh's
-        ``Positions`` format at index time, without building a token per word."""
+        ``Positions`` format at index time, without building a token per word. ``words``, when
+        given, must be ``word_texts(text)``, already computed."""
         chain = self.chain
         if self.accented_only and text.isascii():
             return {}
-        words = word_texts(text)
+        if words is None:
+            words = word_texts(text)
         terms = list(map(chain._cache.get, words))
         out: dict[str, list[int]] = {}
         get = out.get
