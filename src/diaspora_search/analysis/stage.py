@@ -8,7 +8,7 @@ pipeline, a stage is an ordinary filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from whoosh.analysis import Filter, Token
 
@@ -30,11 +30,10 @@ class Stage(Filter):  # type: ignore[misc]
         return apply_each(self.apply, tokens)
 
 
-def apply_each(apply: object, tokens: Iterator[Token]) -> Iterator[Token]:
+def apply_each(apply: Callable[[str], str | None], tokens: Iterator[Token]) -> Iterator[Token]:
     """Run a per-word function over Whoosh tokens, honouring ``removestops``."""
-    fn = apply  # a callable str -> str | None
     for token in tokens:
-        text = fn(token.text)  # type: ignore[operator]
+        text = apply(token.text)
         if text is None:
             if token.removestops:
                 continue
