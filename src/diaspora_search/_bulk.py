@@ -21,20 +21,22 @@ processes (:class:`BulkWriter`).
 
 from __future__ import annotations
 
-import functools
+import gc
+import itertools
 import multiprocessing
 import os
 import pickle
 import signal
 import struct
-from array import array
 from collections.abc import Callable
 from typing import Any
 
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, _lenfield
+from whoosh.formats import Existence, Positions
+from whoosh.util.numlists import GrowableArray
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
-from ._codec import fast_compress, write_block, write_one_block, write_term
+from ._codec import fast_compress, length_byte, write_field
 from ._language import LANGUAGES
 from ._schema import NAMES, forms_field, summary_field, title_field
 from .analysis import NamedAnalyzer, word_texts
@@ -42,96 +44,138 @@ from .analysis import NamedAnalyzer, word_texts
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before the batch continues in a new segment (about 150 MB of buffers)."""
 
-_POSITIONS_MEMO_LIMIT = 4096
 _FORMS_SOURCES = {forms_field(lang): (title_field(lang), summary_field(lang)) for lang in LANGUAGES}
 _WORDS_KEPT = frozenset(name for pair in _FORMS_SOURCES.values() for name in pair)
 _ANALYSIS_MEMO_LIMIT = 2048
-
-
 _FREQUENCY = struct.Struct("!I")
 
 
 def _encode_deltas(deltas: list[int]) -> bytes:
     # Exactly whoosh.formats.Positions.encode for positions whose deltas these are.
-    return bytes(pack_uint(len(deltas))) + pickle.dumps(deltas, 2)
+    return _FREQUENCY.pack(len(deltas)) + pickle.dumps(deltas, 2)
 
 
-def _whole_value(value: str) -> dict[str, list[int]]:
-    """The id field: one term, the value itself."""
-    return {value: [0]}
+_SINGLE_POSITIONS = [_encode_deltas([position]) for position in range(4096)]
+"""The encoded value of a posting at one position (most postings), for common positions."""
 
 
 class _Field:
     """What the builder keeps per field: each term's postings in document order (document
-    numbers, and for a field with positions their encoded values) and each document's length."""
+    numbers, and for a field with positions their encoded values, alternating), the terms with
+    a frequency above 1, and each document's length."""
 
-    __slots__ = ("by_term", "lengths", "memo", "positions_of", "scorable", "with_positions")
+    __slots__ = ("lengths", "memo", "multi", "postings", "scorable", "terms_of", "with_positions")
 
     def __init__(self, fieldname: str, field: Any) -> None:
+        fmt = field.format
+        if not isinstance(fmt, Positions | Existence) or fmt.field_boost != 1.0:
+            raise TypeError(f"the fast path does not write {type(fmt).__name__} fields")
+        if field.vector or field.column_type or field.separate_spelling():
+            raise TypeError(f"the fast path does not write vectors or columns ({fieldname})")
+        self.with_positions = isinstance(fmt, Positions)
         ana = field.analyzer
-        self.positions_of: Callable[..., dict[str, list[int]]] = (
-            ana.positions if isinstance(ana, NamedAnalyzer) else _whole_value
-        )
-        self.with_positions = field.format.fixed_value_size() is None
+        if not isinstance(ana, NamedAnalyzer):
+            self.terms_of: Callable[..., Any] = _whole_value
+        else:
+            self.terms_of = ana.positions if self.with_positions else ana.term_set
         self.scorable = bool(field.scorable)
-        self.by_term: dict[str, tuple[list[int], list[bytes]]] = {}
+        self.postings: dict[str, list[Any]] = {}
+        self.multi: set[str] = set()
         self.lengths: dict[int, int] = {}
         # Titles and names repeat from record to record (one title per source document):
         # their analysis is remembered by value.
         repeats = fieldname == NAMES or fieldname.startswith("title_")
-        self.memo: dict[str, dict[str, list[int]]] | None = {} if repeats else None
+        self.memo: dict[str, Any] | None = {} if repeats else None
 
-    def analyze(self, value: str) -> dict[str, list[int]]:
+    def analyze(self, value: str, words: list[str] | None) -> Any:
         memo = self.memo
         if memo is None:
-            return self.positions_of(value)
+            return self.terms_of(value, words) if words is not None else self.terms_of(value)
         found = memo.get(value)
         if found is None:
             if len(memo) >= _ANALYSIS_MEMO_LIMIT:
                 memo.clear()
-            found = memo[value] = self.positions_of(value)
+            found = memo[value] = self.terms_of(value)
         return found
 
 
+def _whole_value(value: str, words: list[str] | None = None) -> Any:
+    """The id field: one term, the value itself."""
+    return {value: [0]}
+
+
 class SegmentBuilder:
-    """Adds documents to one open Whoosh ``SegmentWriter`` through the fast path."""
+    """Builds one new Whoosh segment through the fast path, with an open ``SegmentWriter``'s
+    files, and finishes it as ``add_document`` for every document, then committing, would."""
 
     def __init__(self, writer: SegmentWriter) -> None:
         self.writer = writer
         self.schema = writer.schema
-        # Stored fields are compressed a document at a time: the fast compressor too.
-        writer.perdocwriter._colwriters["_stored"]._child._compress = fast_compress
         self.fields: dict[str, _Field] = {}
-        self.count = 0
-        self._words: dict[str, list[str]] = {}  # this document's summaries, broken into words
-        self._memo: dict[int, bytes] = {}
+        self.count = 0  # buffered postings
+        self.docs = 0
+        self._stored: list[bytes] = []
+        self._words: dict[str, list[str]] = {}  # this document's text, broken into words
 
     def add_document(self, fields: dict[str, Any]) -> None:
         """What ``SegmentWriter.add_document(**fields)`` does, for this schema's field types."""
-        writer = self.writer
         schema = self.schema
-        docnum = writer.docnum
-        perdoc = writer.perdocwriter
+        docnum = self.docs
         self._words.clear()
-        perdoc.start_doc(docnum)
-        try:
-            # The forms fields last: they reuse the words of the title and summary.
-            for fieldname in sorted(fields, key=lambda name: (name in _FORMS_SOURCES, name)):
-                value = fields[fieldname]
-                if value is None:
-                    continue
-                field = schema[fieldname]
-                length = 0
-                if field.indexed:
-                    words = self._source_words(fieldname, value, fields)
-                    length = self._index(fieldname, field, value, docnum, words)
-                perdoc.add_field(fieldname, field, value if field.stored else None, length)
-        except Exception:
-            perdoc.cancel_doc()
-            raise
-        perdoc.finish_doc()
-        writer._added = True
-        writer.docnum += 1
+        stored: dict[str, Any] = {}
+        postings = 0
+        for fieldname in sorted(fields, key=_forms_last):
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            if field.indexed:
+                postings += self._index(fieldname, field, value, docnum, fields)
+            if field.stored:
+                stored[fieldname] = value
+        # Whoosh stores the fields in name order.
+        blob = pickle.dumps({name: stored[name] for name in sorted(stored)}, 2) if stored else b""
+        self._stored.append(fast_compress(blob, _STORED_COMPRESSION) if blob else b"")
+        self.count += postings
+        self.docs += 1
+
+    def _index(
+        self, fieldname: str, field: Any, value: Any, docnum: int, fields: dict[str, Any]
+    ) -> int:
+        spec = self.fields.get(fieldname)
+        if spec is None:
+            spec = self.fields[fieldname] = _Field(fieldname, field)
+        words = self._source_words(fieldname, value, fields)
+        if words is None and fieldname in _WORDS_KEPT and spec.memo is None:
+            words = self._words[value] = word_texts(value)
+        terms = spec.analyze(value, words)
+        postings = spec.postings
+        if spec.with_positions:
+            single = _SINGLE_POSITIONS
+            for term, positions in terms.items():
+                if len(positions) == 1 and positions[0] < 4096:
+                    encoded = single[positions[0]]
+                else:
+                    encoded = _encode_deltas(
+                        [b - a for a, b in zip([0, *positions], positions, strict=False)]
+                    )
+                    if len(positions) > 1:
+                        spec.multi.add(term)
+                entry = postings.get(term)
+                if entry is None:
+                    postings[term] = [docnum, encoded]
+                else:
+                    entry += (docnum, encoded)
+            if spec.scorable:
+                spec.lengths[docnum] = sum(map(len, terms.values()))
+        else:
+            for term in terms:
+                entry = postings.get(term)
+                if entry is None:
+                    postings[term] = [docnum]
+                else:
+                    entry.append(docnum)
+        return len(terms)
 
     def _source_words(self, fieldname: str, value: str, fields: dict[str, Any]) -> list[str] | None:
         """For a forms field whose value is its title and summary joined by a newline (as
@@ -149,90 +193,83 @@ class SegmentBuilder:
             *(seen.get(summary) or word_texts(summary)),
         ]
 
-    def _index(
-        self, fieldname: str, field: Any, value: str, docnum: int, words: list[str] | None
-    ) -> int:
-        spec = self.fields.get(fieldname)
-        if spec is None:
-            spec = self.fields[fieldname] = _Field(fieldname, field)
-        by_term = spec.by_term
-        if words is not None:
-            terms = spec.positions_of(value, words)
-        elif fieldname in _WORDS_KEPT and spec.memo is None:
-            words = self._words[value] = word_texts(value)
-            terms = spec.positions_of(value, words)
-        else:
-            terms = spec.analyze(value)
-        if spec.with_positions:
-            memo = self._memo
-            for term, positions in terms.items():
-                encoded = memo.get(positions[0]) if len(positions) == 1 else None
-                if encoded is None:
-                    encoded = self._encode_positions(positions)
-                entry = by_term.get(term)
-                if entry is None:
-                    by_term[term] = ([docnum], [encoded])
-                else:
-                    entry[0].append(docnum)
-                    entry[1].append(encoded)
-        else:
-            for term in terms:
-                entry = by_term.get(term)
-                if entry is None:
-                    by_term[term] = ([docnum], [])
-                else:
-                    entry[0].append(docnum)
-        self.count += len(terms)
-        if not spec.scorable:
-            return 0
-        length = sum(map(len, terms.values()))
-        spec.lengths[docnum] = length
-        return length
-
-    def _encode_positions(self, positions: list[int]) -> bytes:
-        """``whoosh.formats.Positions.encode``, memoized for single positions (most postings)."""
-        if len(positions) == 1:
-            found = _encode_deltas(positions)
-            if len(self._memo) < _POSITIONS_MEMO_LIMIT:
-                self._memo[positions[0]] = found
-            return found
-        return _encode_deltas([b - a for a, b in zip([0, *positions], positions, strict=False)])
-
-    def write_postings(self) -> None:
-        """Write every buffered posting into the writer's field writer, in (field, term) order."""
-        fieldwriter = self.writer.fieldwriter
+    def finish(self) -> Any:
+        """Write the segment's files; the finished (uncommitted) segment."""
+        writer = self.writer
+        fieldwriter = writer.fieldwriter
         for fieldname in sorted(self.fields):
             spec = self.fields[fieldname]
-            field = self.schema[fieldname]
-            fieldwriter.start_field(fieldname, field)
-            postwriter = fieldwriter._postwriter
-            postwriter._write_block = functools.partial(write_block, postwriter)
-            blocklimit = postwriter._blocklimit
-            values_size = field.format.fixed_value_size()
-            key_prefix = pack_ushort(fieldwriter._fieldid)
-            lengths = [0] * (max(spec.lengths, default=-1) + 1)
+            lengths = None
+            if spec.scorable:
+                lengths = [0] * self.docs
+                for docnum, length in spec.lengths.items():
+                    lengths[docnum] = length
+            write_field(
+                fieldwriter,
+                fieldname,
+                self.schema[fieldname],
+                spec.postings,
+                spec.with_positions,
+                spec.multi,
+                lengths,
+            )
+            spec.postings = {}
+        self._write_per_document()
+        writer.docnum = self.docs
+        writer._added = self.docs > 0
+        # (Its temporary folder is the main writer's too, removed when that one finishes.)
+        return writer._finalize_segment()
+
+    def _write_per_document(self) -> None:
+        """The stored fields and length columns ``W3PerDocWriter`` writes, in bulk."""
+        perdoc = self.writer.perdocwriter
+        perdoc._doccount = self.docs
+        stored = perdoc._colwriters["_stored"]._child  # a CompressedBytesColumn writer
+        data = b"".join(self._stored)
+        stored._dbfile.write(data)
+        sizes = list(map(len, self._stored))
+        stored._lengths = _growable(sizes)
+        stored._offsets = _growable([0, *itertools.accumulate(sizes)][:-1])
+        stored._offset_base = len(data)
+        stored._count = self.docs
+        self._stored = []
+        for fieldname in sorted(self.fields):
+            spec = self.fields[fieldname]
+            if not any(spec.lengths.values()):
+                continue
+            column_name = _lenfield(fieldname)
+            perdoc._create_column(column_name, LENGTHS_COLUMN)
+            column = perdoc._colwriters[column_name]
+            values = bytearray(self.docs)
             for docnum, length in spec.lengths.items():
-                lengths[docnum] = length
-            for term in sorted(spec.by_term):
-                ids, values = spec.by_term[term]
-                btext = term.encode("utf-8")
-                if values:
-                    weights = array("f", [_FREQUENCY.unpack_from(v)[0] for v in values])
-                else:
-                    weights = array("f", [1.0]) * len(ids)
-                doc_lengths = [lengths[d] for d in ids] if lengths else [0] * len(ids)
-                if len(ids) <= blocklimit:
-                    terminfo = write_one_block(
-                        postwriter, ids, weights, doc_lengths, values, values_size
-                    )
-                    fieldwriter._tindex.add(key_prefix + btext, terminfo)
-                    continue
-                fieldwriter.start_term(btext)
-                write_term(postwriter, array("I", ids), weights, doc_lengths, values)
-                fieldwriter.finish_term()
-            fieldwriter.finish_field()
-        self.fields.clear()
-        self.count = 0
+                values[docnum] = length_byte(length)
+            # A numeric column holds the values up to the last that is not the default.
+            written = bytes(values).rstrip(b"\0")
+            column._dbfile.write(written)
+            column._count = len(written)
+            perdoc._fieldlengths[fieldname] += sum(spec.lengths.values())
+
+    def close(self) -> None:
+        """Close the segment's files after an error."""
+        self.writer._close_segment()
+
+
+_STORED_COMPRESSION = STORED_COLUMN._child._level
+
+
+def _forms_last(fieldname: str) -> tuple[bool, str]:
+    # The forms fields last: they reuse the words of the title and summary.
+    return (fieldname in _FORMS_SOURCES, fieldname)
+
+
+def _growable(values: list[int]) -> GrowableArray:
+    """The ``GrowableArray`` (without longs) that appending ``values`` one by one makes."""
+    grown = GrowableArray(allow_longs=False)
+    top = max(values, default=0)
+    if top >= 256:
+        grown._retype(top)
+    grown.array.extend(values)
+    return grown
 
 
 class BulkWriter:
@@ -313,28 +350,28 @@ def build_segments(
     :data:`POSTINGS_PER_SEGMENT` needs; the finished (uncommitted) segment objects, in order."""
     segments: list[Any] = []
     builder: SegmentBuilder | None = None
+    # The buffers are millions of small lists that live until the segment is written and hold
+    # no cycles: the cyclic garbage collector would only walk them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for done, item in enumerate(items, 1):
             if builder is None or builder.count >= POSTINGS_PER_SEGMENT:
                 if builder is not None:
-                    segments.append(_finish(builder))
+                    segments.append(builder.finish())
                 builder = SegmentBuilder(SegmentWriter(index, _lk=False))
             builder.add_document(to_document(item))
             if progress is not None and done % 256 == 0:
                 progress(done)
         if builder is not None:
-            segments.append(_finish(builder))
+            segments.append(builder.finish())
             builder = None
     finally:
         if builder is not None:  # an error: close the unfinished segment's files
-            builder.writer._close_segment()
+            builder.close()
+        if collecting:
+            gc.enable()
     return segments
-
-
-def _finish(builder: SegmentBuilder) -> Any:
-    builder.write_postings()
-    # (Its temporary folder is the main writer's too, removed when that one finishes.)
-    return builder.writer._finalize_segment()
 
 
 def _split(items: list[Any], parts: int) -> list[list[Any]]:

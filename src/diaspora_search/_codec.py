@@ -1,23 +1,47 @@
-"""Writing Whoosh's W3 postings format with less work: the block writers of the fast path.
+"""Writing Whoosh's W3 postings and terms tables with less work: the field writer of the fast
+path.
 
-Each function here produces what ``whoosh.codec.whoosh3.W3PostingsWriter`` and ``W3TermInfo``
-(whoosh-reloaded 2.7.5, BSD licence) produce, postings for postings, with fewer Python calls and
-cheaper compression; ``tests/speed/test_fast_path.py`` compares the indexes they write.
+:func:`write_field` writes what ``W3FieldWriter`` writes for one field (``start_field``, then
+``start_term`` / ``add`` / ``finish_term`` for every posting of every term, ``finish_field``;
+``W3PostingsWriter`` and ``W3TermInfo`` of whoosh-reloaded 2.7.5, BSD licence), postings for
+postings, with the bytes of a whole field built in memory and written in one call: no Python call
+per posting, no ``tell()`` per block, and cheaper compression. ``tests/speed/test_fast_path.py``
+compares the indexes it writes with Whoosh's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import struct
 import zlib
-from array import array
+from collections.abc import Callable, Sequence
+from operator import sub
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.system import pack_int, pack_long
+from whoosh.filedb.filetables import md5_hash
 from whoosh.util.numeric import length_to_byte
 
 _COMPRESS_FROM = 128
+"""Blocks smaller than this are stored uncompressed (they do not shrink)."""
+
+_INT = struct.Struct("!i")
+_FREQUENCY = struct.Struct("!I")
+_TERM_INFO = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's struct, then pack_long + pack_int
+_KEY_VALUE = struct.Struct("!ii")  # whoosh.filedb.filetables._lengths
+_LAST_FOUR = struct.Struct("!I")
+_MAGIC = WHOOSH3_HEADER_MAGIC
+_LENGTH_BYTES = bytes(length_to_byte(n) for n in range(1, 4096))
+
+
+def length_byte(length: int | None) -> int:
+    """``whoosh.util.numeric.length_to_byte``, from a table for common lengths."""
+    if not length:
+        return 0
+    if length < 4096:
+        return _LENGTH_BYTES[length - 1]
+    return int(length_to_byte(length))
 
 
 def fast_compress(data: bytes, level: int) -> bytes:
@@ -32,118 +56,163 @@ def fast_compress(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def write_block(postwriter: Any, last: bool = False) -> None:
-    """``W3PostingsWriter._write_block`` (whoosh-reloaded 2.7.5, BSD licence) with
-    :func:`fast_compress`, and small blocks left uncompressed: the same postings once read."""
-    if not postwriter._blockcount:
-        postwriter._postfile.write(WHOOSH3_HEADER_MAGIC)
-    postwriter._terminfo.add_block(postwriter)
-    data = (postwriter._mini_ids(), postwriter._mini_weights(), postwriter._mini_values())
-    databytes = pickle.dumps(data, 2)
-    # Whoosh compresses every block (its check for small ones is dead code); a block under
-    # 128 bytes does not shrink, so it is stored as is, with compression 0 in its header,
-    # which the reader honours.
-    comp = postwriter._compression if len(databytes) >= _COMPRESS_FROM else 0
-    if comp:
-        databytes = fast_compress(databytes, comp)
-    ids = postwriter._ids
-    infobytes = pickle.dumps(
-        (
-            len(ids),
-            ids[-1],
-            postwriter._maxweight,
-            comp,
-            length_to_byte(postwriter._minlength),
-            length_to_byte(postwriter._maxlength),
-        ),
-        2,
-    )
-    blocklength = len(infobytes) + len(databytes)
-    postfile = postwriter._postfile
-    postfile.write_int(-blocklength if last else blocklength)
-    postfile.write(infobytes)
-    postfile.write(databytes)
-    postwriter._blockcount += 1
-    postwriter._new_block()
+def _md5_hash(key: bytes) -> int:
+    # whoosh.filedb.filetables.md5_hash: the low 32 bits of the digest as a big number.
+    return int(_LAST_FOUR.unpack_from(hashlib.md5(key, usedforsecurity=False).digest(), 12)[0])
 
 
-_TERM_INFO = struct.Struct("!BfIBBfII")
-
-
-def write_one_block(
-    postwriter: Any,
-    ids: list[int],
-    weights: array[float],
-    lengths: list[int],
-    values: list[bytes],
-    values_size: int | None,
-) -> bytes:
-    """A term whose postings fit one block, written as ``start_term`` ... ``finish_term``
-    would (``W3PostingsWriter`` and ``W3TermInfo`` of whoosh-reloaded 2.7.5, BSD licence) but
-    in one call; returns the term info bytes for the terms table."""
-    postfile = postwriter._postfile
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    if all(w == 1.0 for w in weights):
+def _block(
+    ids: Sequence[int],
+    weights: list[float] | None,
+    values: Any,
+    lengths: list[int] | None,
+    compression: int,
+    last: bool,
+) -> tuple[bytes, float, float, int | None, int]:
+    """One block of postings as ``W3PostingsWriter._write_block`` writes it (with small blocks
+    left uncompressed, ``compression 0`` in their header, which the reader honours); and its
+    maximum weight, total weight, minimum and maximum length."""
+    n = len(ids)
+    deltas = tuple(map(sub, ids, [0, *ids]))
+    if weights is None:  # every weight is 1.0
         mini_weights: Any = None
-    elif all(w == weights[0] for w in weights):
-        mini_weights = weights[0]
+        maxweight = 1.0
+        total = float(n)
     else:
-        mini_weights = tuple(weights)
-    if values_size is None or values_size < 0:
-        mini_values: Any = tuple(values)
-    elif values_size == 0:
-        mini_values = None
-    else:
-        mini_values = b"".join(values)
-    deltas = tuple(b - a for a, b in zip([0, *ids], ids, strict=False))
-    databytes = pickle.dumps((deltas, mini_weights, mini_values), 2)
-    comp = postwriter._compression if len(databytes) >= _COMPRESS_FROM else 0
+        maxweight = max(weights)
+        total = sum(weights)
+        if maxweight == 1.0 and min(weights) == 1.0:
+            mini_weights = None
+        elif min(weights) == maxweight:
+            mini_weights = weights[0]
+        else:
+            mini_weights = tuple(weights)
+    data = pickle.dumps((deltas, mini_weights, values), 2)
+    comp = compression if len(data) >= _COMPRESS_FROM else 0
     if comp:
-        databytes = fast_compress(databytes, comp)
-    present = [n for n in lengths if n]
-    minlength = min(present) if present else None
-    maxlength = max(present, default=0)
-    maxweight = max(0.0, max(weights))
-    infobytes = pickle.dumps(
-        (len(ids), ids[-1], maxweight, comp, length_to_byte(minlength), length_to_byte(maxlength)),
-        2,
+        data = fast_compress(data, comp)
+    if lengths is None:
+        minlength, maxlength = None, 0
+    else:
+        minlength, maxlength = min(lengths), max(lengths)
+    info = pickle.dumps(
+        (n, ids[-1], maxweight, comp, length_byte(minlength), length_byte(maxlength)), 2
     )
-    postfile.write_int(-(len(infobytes) + len(databytes)))
-    postfile.write(infobytes)
-    postfile.write(databytes)
-    extent = postfile.tell() - start
-    minbyte = 0 if minlength is None else length_to_byte(minlength)
-    info = _TERM_INFO.pack(
-        False,
-        0 + sum(weights),
-        len(ids),
-        minbyte,
-        length_to_byte(maxlength),
-        maxweight,
-        ids[0],
-        ids[-1],
-    )
-    return bytes(info + pack_long(start) + pack_int(extent))
+    size = len(info) + len(data)
+    return _INT.pack(-size if last else size) + info + data, maxweight, total, minlength, maxlength
 
 
-def write_term(
-    postwriter: Any, ids: array[int], weights: array[float], lengths: list[int], values: list[bytes]
+def write_field(
+    fieldwriter: Any,
+    fieldname: str,
+    field: Any,
+    postings: dict[str, list[Any]],
+    with_values: bool,
+    multi: set[str],
+    lengths: list[int] | None,
 ) -> None:
-    """Fill ``W3PostingsWriter``'s block buffer a block at a time. Every block but the last is
-    written here; the last stays buffered for ``finish_term`` to write (as ``add_posting``
-    would have left it)."""
-    total = len(ids)
+    """Write every term of one field through an open ``W3FieldWriter``.
+
+    ``postings`` maps each term to its postings in document order: the document numbers, or,
+    ``with_values``, document numbers and encoded ``Positions`` values alternating. Every weight
+    is 1.0 but in the terms of ``multi``, whose weights are the frequencies in their values.
+    ``lengths`` gives each document's length in a scorable field (``None`` for an unscored one).
+    """
+    fieldwriter.start_field(fieldname, field)
+    postwriter = fieldwriter._postwriter
     blocklimit = postwriter._blocklimit
-    for start in range(0, total, blocklimit):
-        end = min(start + blocklimit, total)
-        postwriter._ids = ids[start:end]
-        block_weights = weights[start:end]
-        postwriter._weights = block_weights
-        postwriter._values = values[start:end]
-        postwriter._maxweight = max(0.0, max(block_weights))
-        block_lengths = [n for n in lengths[start:end] if n]
-        postwriter._minlength = min(block_lengths) if block_lengths else None
-        postwriter._maxlength = max(block_lengths, default=0)
-        if end < total:
-            postwriter._write_block()
+    compression = postwriter._compression
+    postfile = postwriter._postfile
+    tindex = fieldwriter._tindex
+    hashfn: Callable[[bytes], int] = tindex.hashfn
+    if hashfn is md5_hash:
+        hashfn = _md5_hash
+    buckets = tindex.buckets
+    prefix = struct.pack("!H", fieldwriter._fieldid)
+    values_size = field.format.fixed_value_size()
+
+    offset = postfile.tell()
+    toffset = tindex.dbfile.tell()
+    out: list[bytes] = []
+    tout: list[bytes] = []
+    keys_at: list[int] = []
+    key = b""
+    for term in sorted(postings):
+        entry = postings[term]
+        if with_values:
+            ids: list[int] = entry[0::2]
+            values: list[bytes] = entry[1::2]
+        else:
+            ids, values = entry, []
+        weights = None
+        if term in multi:
+            weights = [float(_FREQUENCY.unpack_from(v)[0]) for v in values]
+        doc_lengths = list(map(lengths.__getitem__, ids)) if lengths is not None else None
+        n = len(ids)
+        if n <= blocklimit:
+            body, maxweight, total, minlength, maxlength = _block(
+                ids, weights, _mini_values(values, values_size), doc_lengths, compression, True
+            )
+            extent = len(_MAGIC) + len(body)
+            out.append(_MAGIC)
+            out.append(body)
+        else:
+            extent = len(_MAGIC)
+            out.append(_MAGIC)
+            maxweight, total, maxlength = 0.0, 0.0, 0
+            minlength = None
+            for start in range(0, n, blocklimit):
+                end = start + blocklimit
+                body, bmax, btotal, bmin, bmaxlen = _block(
+                    ids[start:end],
+                    weights[start:end] if weights is not None else None,
+                    _mini_values(values[start:end], values_size),
+                    doc_lengths[start:end] if doc_lengths is not None else None,
+                    compression,
+                    end >= n,
+                )
+                out.append(body)
+                extent += len(body)
+                maxweight = max(maxweight, bmax)
+                total += btotal
+                maxlength = max(maxlength, bmaxlen)
+                if minlength is None:
+                    minlength = bmin
+                elif bmin is not None:
+                    minlength = min(minlength, bmin)
+        info = _TERM_INFO.pack(
+            False,
+            total,
+            n,
+            length_byte(minlength),
+            length_byte(maxlength),
+            maxweight,
+            ids[0],
+            ids[-1],
+            offset,
+            extent,
+        )
+        offset += extent
+        key = prefix + term.encode("utf-8")
+        tout.append(_KEY_VALUE.pack(len(key), len(info)))
+        tout.append(key)
+        tout.append(info)
+        h = hashfn(key)
+        buckets[h & 255].append((h, toffset))
+        keys_at.append(toffset)
+        toffset += _KEY_VALUE.size + len(key) + len(info)
+    postfile.write(b"".join(out))
+    tindex.dbfile.write(b"".join(tout))
+    tindex.index.extend(keys_at)
+    if key:
+        tindex.lastkey = key
+    fieldwriter.finish_field()
+
+
+def _mini_values(values: list[bytes], values_size: int | None) -> Any:
+    # W3PostingsWriter._mini_values
+    if values_size is None or values_size < 0:
+        return tuple(values)
+    if values_size == 0:
+        return None
+    return b"".join(values)

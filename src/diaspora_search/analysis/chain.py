@@ -145,6 +145,16 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
                     found.append(pos)
         return out
 
+    def term_set(self, text: str, words: list[str] | None = None) -> set[str]:
+        """The distinct terms of ``text`` (for a field without positions); ``words`` as in
+        :meth:`positions`."""
+        if self.accented_only and text.isascii():
+            return set()
+        if words is None:
+            words = word_texts(text)
+        terms = self.chain.terms(words)
+        return set(terms)
+
     @property
     def chain(self) -> TermChain:
         """The term chain of this analyzer."""
