@@ -107,9 +107,11 @@ def write_field(
     fieldname: str,
     field: Any,
     postings: dict[str, list[Any]],
+    *,
     with_values: bool,
     multi: set[str],
     lengths: list[int] | None,
+    reverse_from: int | None = None,
 ) -> None:
     """Write every term of one field through an open ``W3FieldWriter``.
 
@@ -117,6 +119,8 @@ def write_field(
     ``with_values``, document numbers and encoded ``Positions`` values alternating. Every weight
     is 1.0 but in the terms of ``multi``, whose weights are the frequencies in their values.
     ``lengths`` gives each document's length in a scorable field (``None`` for an unscored one).
+    With ``reverse_from``, the postings were added last document first, numbered from 0 up:
+    document ``n`` of the lists is document ``reverse_from - n`` of the segment.
     """
     fieldwriter.start_field(fieldname, field)
     postwriter = fieldwriter._postwriter
@@ -139,11 +143,15 @@ def write_field(
     key = b""
     for term in sorted(postings):
         entry = postings[term]
+        if reverse_from is not None:
+            entry = entry[::-1]
         if with_values:
-            ids: list[int] = entry[0::2]
-            values: list[bytes] = entry[1::2]
+            ids: list[int] = entry[1::2] if reverse_from is not None else entry[0::2]
+            values: list[bytes] = entry[0::2] if reverse_from is not None else entry[1::2]
         else:
             ids, values = entry, []
+        if reverse_from is not None:
+            ids = [reverse_from - docnum for docnum in ids]
         weights = None
         if term in multi:
             weights = [float(_FREQUENCY.unpack_from(v)[0]) for v in values]

@@ -18,9 +18,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, Index, LockError
 from whoosh.util.filelock import try_for
 
-from ._bulk import BulkWriter
 from ._errors import IndexLockedError
 from ._language import LANGUAGES
+from ._parallel import BulkWriter
 from ._records import Record
 from ._schema import ID, NAMES, forms_field, summary_field, title_field
 
@@ -59,28 +59,36 @@ def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
 
 
 def record_document(record: Record) -> dict[str, Any]:
-    """The Whoosh document of a record."""
-    doc: dict[str, Any] = {ID: record.id}
-    for lang in LANGUAGES:
-        title = getattr(record, title_field(lang))
-        summary = getattr(record, summary_field(lang))
-        if title:
-            doc[title_field(lang)] = title
-        if summary:
-            doc[summary_field(lang)] = summary
-        if not (title.isascii() and summary.isascii()):  # only accented words have forms
-            doc[forms_field(lang)] = f"{title}\n{summary}"
-    names = "\n".join(n for n in (*record.authors, record.source) if n)
-    if names:
-        doc[NAMES] = names
+    """The Whoosh document of a record: its fields in name order (the order Whoosh stores
+    them in), but the forms fields last (the fast path reuses their titles' and summaries'
+    words)."""
+    doc: dict[str, Any] = {}
     # Stored as given; empty values are not stored at all.
     if record.authors:
         doc["authors"] = list(record.authors)
-    for key in ("source", "url"):
-        if getattr(record, key):
-            doc[key] = getattr(record, key)
+    doc[ID] = record.id
+    names = "\n".join(n for n in (*record.authors, record.source) if n)
+    if names:
+        doc[NAMES] = names
+    if record.source:
+        doc["source"] = record.source
+    forms: dict[str, str] = {}
+    for lang in LANGUAGES:
+        title = getattr(record, title_field(lang))
+        summary = getattr(record, summary_field(lang))
+        if summary:
+            doc[summary_field(lang)] = summary
+        if not (title.isascii() and summary.isascii()):  # only accented words have forms
+            forms[forms_field(lang)] = f"{title}\n{summary}"
+    for lang in LANGUAGES:
+        title = getattr(record, title_field(lang))
+        if title:
+            doc[title_field(lang)] = title
+    if record.url:
+        doc["url"] = record.url
     if record.year is not None:
         doc["year"] = record.year
+    doc.update(forms)
     return doc
 
 
@@ -105,7 +113,7 @@ class Writer:
             raise _locked(timeout) from None
         self._reader = self._writer.reader()
         self._open = True
-        # The fast path (see _bulk.py) writes the same index as Whoosh's add_document.
+        # The fast path (_bulk.py, _parallel.py) writes the index add_document would write.
         self._bulk = BulkWriter(self._writer, index, processes=processes) if fast else None
 
     def __enter__(self) -> Writer:

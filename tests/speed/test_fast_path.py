@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import diaspora_search as ds
-from diaspora_search import _bulk
+from diaspora_search import _bulk, _parallel
 from diaspora_search._records import validate_batch
-from diaspora_search._writer import Writer
+from diaspora_search._writer import Writer, record_document
 from tests.conftest import SHARED
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
@@ -158,7 +158,7 @@ def test_fast_path_writes_what_whoosh_writes(
     postings_per_segment: int,
 ) -> None:
     monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
-    monkeypatch.setattr(_bulk, "PARALLEL_MIN_DOCS", 100)
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
     fast = build(tmp_path / "fast", records, fast=True, processes=processes)
     one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT and processes == 1
     assert all_postings(fast, blocks=one_segment) == all_postings(stock, blocks=one_segment)
@@ -191,3 +191,45 @@ def test_replacing_through_the_fast_path(tmp_path: Path, records: list[ds.Record
                 h.id for h in expected.search(query, limit=100)
             }
     fast.close()
+
+
+@pytest.mark.parametrize("postings_per_segment", [DEFAULT_POSTINGS_PER_SEGMENT, 5000])
+def test_a_backward_builder_writes_what_whoosh_writes(
+    tmp_path: Path,
+    records: list[ds.Record],
+    stock: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    postings_per_segment: int,
+) -> None:
+    # The whole batch taken last document first, as the second process of a range takes it.
+    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
+    path = tmp_path / "backward"
+    index = ds.SearchIndex.create(path)
+    with Writer(index._ix, processes=1) as writer:
+        assert writer._bulk is not None
+        claims = _parallel.Claims(len(records), shared=False)
+        writer._bulk.segments = _parallel.build(
+            index._ix, records, record_document, claims, backward=True
+        )
+    index.close()
+    one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT
+    assert all_postings(path, blocks=one_segment) == all_postings(stock, blocks=one_segment)
+    assert contents(path) == contents(stock)
+    assert rankings(path) == rankings(stock)
+
+
+@pytest.mark.parametrize("total", [0, 1, 47, 48, 49, 1000])
+@pytest.mark.parametrize("shared", [False, True])
+def test_claims_from_both_ends_take_every_document_once(total: int, shared: bool) -> None:
+    claims = _parallel.Claims(total, shared=shared)
+    front: list[int] = []
+    back: list[int] = []
+    for turn in itertools.count():
+        taken = claims.take(7 + turn % 50, backward=turn % 3 == 0)
+        if not taken:
+            break
+        (back if turn % 3 == 0 else front).extend(taken)
+    assert claims.claimed() == total
+    assert front == sorted(front) and back == sorted(back, reverse=True)
+    assert front + back[::-1] == list(range(total))
+    assert not claims.take(5, backward=False) and not claims.take(5, backward=True)

@@ -21,6 +21,7 @@ index records it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from itertools import filterfalse
 from typing import Any, cast
 
 from whoosh.analysis import CompositeAnalyzer, Filter, Token
@@ -152,8 +153,9 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             return set()
         if words is None:
             words = word_texts(text)
-        terms = self.chain.terms(words)
-        return set(terms)
+        if self.accented_only:  # an ASCII word has no accented form
+            words = list(filterfalse(str.isascii, words))
+        return set(self.chain.terms(words))
 
     @property
     def chain(self) -> TermChain:
