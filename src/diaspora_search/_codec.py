@@ -26,6 +26,7 @@ from whoosh.util.numeric import length_to_byte
 _COMPRESS_FROM = 128
 """Blocks smaller than this are stored uncompressed (they do not shrink)."""
 
+_BLOCK_PROTOCOL = 3
 _INT = struct.Struct("!i")
 _FREQUENCY = struct.Struct("!I")
 _TERM_INFO = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's struct, then pack_long + pack_int
@@ -87,7 +88,10 @@ def _block(
             mini_weights = weights[0]
         else:
             mini_weights = tuple(weights)
-    data = pickle.dumps((deltas, mini_weights, values), 2)
+    # Whoosh pickles with protocol 2, where every bytes value (a posting's positions) costs a
+    # call to _codecs.encode to write and again to read; protocol 3 has a bytes opcode: the
+    # same tuple once loaded, in half the bytes, several times faster both ways.
+    data = pickle.dumps((deltas, mini_weights, values), _BLOCK_PROTOCOL)
     comp = compression if len(data) >= _COMPRESS_FROM else 0
     if comp:
         data = fast_compress(data, comp)
