@@ -94,6 +94,19 @@ def test_cached_chain_equals_plain_whoosh_pipeline(text: str) -> None:
         assert [t.text for t in pipeline(text)] == ds.analyze(text, lang)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.text(min_size=1), st.sampled_from(["Él", "the", "niños", "U.S"]))))
+def test_words_computed_together_equal_words_computed_one_by_one(words: list[str]) -> None:
+    """The fast path computes a text's new words stage by stage over the list
+    (``Stage.apply_all``, one Snowball call); the query side computes one word at a time."""
+    for name in ANALYZER_NAMES:
+        together = analyzer(name).chain
+        alone = TermChain(*together.stages)
+        together._cache.clear()
+        assert together.word_terms(words) == [alone.term(w) or "" for w in words]
+        assert together.word_terms(words) == [alone.term(w) or "" for w in words]  # cached
+
+
 def test_name_analyzer() -> None:
     # No stemming; function words of either language dropped; folded.
     assert texts_of("name", "Juan de la Cruz and the Smiths, Peña") == [

@@ -69,11 +69,26 @@ class TermChain(Filter):  # type: ignore[misc]
 
     def terms(self, words: list[str]) -> list[str]:
         """The index terms of a list of words, stopwords left out."""
-        terms = list(map(self._cache.get, words))
-        if None in terms:  # words not seen before
-            pairs = zip(words, terms, strict=True)
-            terms = [self._compute(w) if t is None else t for w, t in pairs]
-        return list(filter(None, terms))  # stopwords are ""
+        return list(filter(None, self.word_terms(words)))  # stopwords are ""
+
+    def word_terms(self, words: list[str]) -> list[str]:
+        """The index term of each word, ``""`` for a stopword (so positions are kept)."""
+        found: list[str | None] = list(map(self._cache.get, words))
+        if None in found:  # words not seen before: computed together, stage by stage
+            new = list({w for w, t in zip(words, found, strict=True) if t is None})
+            computed = self._compute_all(new)
+            return [computed[w] if t is None else t for w, t in zip(words, found, strict=True)]
+        return cast(list[str], found)
+
+    def _compute_all(self, words: list[str]) -> dict[str, str]:
+        texts: list[str | None] = list(words)
+        for stage in self.stages:
+            texts = stage.apply_all(texts)
+        computed = {w: t or _STOPPED for w, t in zip(words, texts, strict=True)}
+        if len(self._cache) + len(computed) > _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache.update(computed)
+        return computed
 
     def _compute(self, word: str) -> str:
         text: str | None = word
@@ -132,12 +147,9 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             return {}
         if words is None:
             words = word_texts(text)
-        terms = list(map(chain._cache.get, words))
         out: dict[str, list[int]] = {}
         get = out.get
-        for pos, term in enumerate(terms):
-            if term is None:
-                term = chain._compute(words[pos])
+        for pos, term in enumerate(chain.word_terms(words)):
             if term:
                 found = get(term)
                 if found is None:

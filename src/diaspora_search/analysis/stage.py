@@ -20,6 +20,11 @@ class Stage(Filter):  # type: ignore[misc]
         """The new text of a token whose text is ``text``, or ``None`` to drop it."""
         raise NotImplementedError
 
+    def apply_all(self, texts: list[str | None]) -> list[str | None]:
+        """:meth:`apply` over a list of texts, ``None`` staying ``None`` (a dropped word)."""
+        apply = self.apply
+        return [None if text is None else apply(text) for text in texts]
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and vars(other) == vars(self)
 

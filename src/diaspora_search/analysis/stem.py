@@ -45,3 +45,8 @@ class SnowballFilter(Stage):
 
     def apply(self, text: str) -> str | None:
         return stem(text, self.lang)
+
+    def apply_all(self, texts: list[str | None]) -> list[str | None]:
+        # One call into the C stemmer for the whole list.
+        stems = iter(stemmer(self.lang).stemWords([t for t in texts if t is not None]))
+        return [None if text is None else next(stems) for text in texts]
