@@ -34,6 +34,7 @@ from ._query import Lexicon
 from ._ranking import BM25
 from ._records import Record, validate_batch
 from ._schema import build_schema
+from ._scoring import FieldNorms
 from ._search import search
 from ._writer import DEFAULT_LOCK_TIMEOUT, Writer
 from .analysis import ANALYSIS_VERSION
@@ -56,7 +57,7 @@ class SearchIndex:
         self._ix = ix
         self.lock_timeout = lock_timeout
         self._searcher: Searcher | None = None
-        self._lexicon: tuple[int, Lexicon] | None = None
+        self._lexicon: tuple[int, Lexicon, FieldNorms] | None = None
         self._lock = threading.RLock()
 
     # Opening ----------------------------------------------------------------------------------
@@ -188,9 +189,10 @@ class SearchIndex:
             searcher = self._current_searcher()
             generation = searcher.reader().generation()
             if self._lexicon is None or self._lexicon[0] != generation:
-                self._lexicon = (generation, Lexicon(searcher.reader()))
-            lexicon = self._lexicon[1]
-            return search(searcher, lexicon, query, limit, language)
+                norms = FieldNorms(searcher, ranking.BM25_K1, ranking.BM25_B)
+                self._lexicon = (generation, Lexicon(searcher.reader()), norms)
+            _, lexicon, norms = self._lexicon
+            return search(searcher, lexicon, query, limit, language, norms)
 
     def _current_searcher(self) -> Searcher:
         # A new searcher for each new commit, never ``Searcher.refresh()``: Whoosh-Reloaded 2.7.5

@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Searcher
 
 from . import _ranking as ranking
@@ -14,6 +13,7 @@ from ._hits import Hit, Results
 from ._language import LANGUAGES, Language
 from ._query import Lexicon, QueryPlan, compile_query, parse
 from ._schema import summary_field, title_field
+from ._scoring import FieldNorms, top_documents, union_leaves
 from ._snippets import shorten, snippet
 from .analysis import analyzer, fold_term, normalize, word_texts
 
@@ -31,17 +31,21 @@ def search(
     text: str,
     limit: int,
     lang: Language | None,
+    norms: FieldNorms | None = None,
 ) -> Results:
     """Search; when nothing is found, search the best spelling correction instead, and when
-    very little is found, suggest it if it finds more."""
+    very little is found, suggest it if it finds more. ``norms``: the searcher's length factors,
+    kept between searches (made for this search when not given)."""
+    if norms is None:
+        norms = FieldNorms(searcher, ranking.BM25_K1, ranking.BM25_B)
     text = _bounded(text)
-    hits = _run(searcher, compile_query(text, lexicon, lang), limit)
+    hits = _run(searcher, compile_query(text, lexicon, lang), limit, norms)
     if len(hits) >= min(limit, FEW_HITS):
         return Results(hits)
     corrected = correct(text, lexicon, searcher)
     if corrected is None:
         return Results(hits)
-    better = _run(searcher, compile_query(corrected, lexicon, lang), limit)
+    better = _run(searcher, compile_query(corrected, lexicon, lang), limit, norms)
     if not hits:
         return Results(better, corrected_query=corrected) if better else Results()
     return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
@@ -53,20 +57,27 @@ def _bounded(text: str) -> str:
     return " ".join(text.split()[:MAX_QUERY_WORDS])
 
 
-def _run(searcher: Searcher, plan: QueryPlan, limit: int) -> list[Hit]:
+def _run(searcher: Searcher, plan: QueryPlan, limit: int, norms: FieldNorms) -> list[Hit]:
     if plan.query is None:
         return []
-    results = searcher.search(plan.query, limit=max(limit, RERANK_DEPTH))
-    hits = [hit for hit in results]  # (list(results) would count every match first)
-    matched = _matched_terms(searcher, plan, [hit.docnum for hit in hits])
-    bonus = _exact_form_bonus(plan, hits)
+    depth = max(limit, RERANK_DEPTH)
+    leaves = union_leaves(plan.query)
+    found = top_documents(searcher, leaves, depth, norms) if leaves is not None else None
+    if found is not None:  # a union of terms: scored here
+        ranked, matched = found
+    else:  # phrases, exclusions: scored by Whoosh
+        ranked = [(hit.score, hit.docnum) for hit in searcher.search(plan.query, limit=depth)]
+        matched = _matched_terms(searcher, plan, [docnum for _, docnum in ranked])
+    stored = [searcher.stored_fields(docnum) for _, docnum in ranked]
+    bonus = _exact_form_bonus(plan, stored)
     rescored = [
-        (hit.score * plan.coordination(matched[hit.docnum]) * factor, hit)
-        for hit, factor in zip(hits, bonus, strict=True)
+        (score * plan.coordination(matched[docnum]) * factor, rank, docnum)
+        for rank, ((score, docnum), factor) in enumerate(zip(ranked, bonus, strict=True))
     ]
-    rescored.sort(key=lambda pair: (-pair[0], pair[1].rank))
+    rescored.sort(key=lambda item: (-item[0], item[1]))
     return [
-        _hit(searcher, plan, hit, score, matched[hit.docnum]) for score, hit in rescored[:limit]
+        _hit(searcher, plan, stored[rank], score, matched[docnum])
+        for score, rank, docnum in rescored[:limit]
     ]
 
 
@@ -97,7 +108,7 @@ def _matched_terms(
     return matched
 
 
-def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
+def _exact_form_bonus(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[float]:
     """Accent-aware ranking: a factor per hit, above 1 for the hits that hold exactly the typed
     form of a word that the hits write in several ways differing only by accents (papá and
     papa). Words the hits write one way only change nothing, so a query typed without accents
@@ -109,8 +120,7 @@ def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
     }
     held: list[dict[tuple[Language, str], set[str]]] = []
     seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
-    for hit in hits:
-        fields = hit.fields()
+    for fields in hits:
         forms: dict[tuple[Language, str], set[str]] = {}
         for lang in plan.exact_forms:
             text = f"{fields.get(title_field(lang), '')}\n{fields.get(summary_field(lang), '')}"
@@ -136,11 +146,10 @@ def _exact_form_bonus(plan: QueryPlan, hits: list[WhooshHit]) -> list[float]:
 def _hit(
     searcher: Searcher,
     plan: QueryPlan,
-    hit: WhooshHit,
+    fields: dict[str, Any],
     score: float,
     matched: set[tuple[str, str]],
 ) -> Hit:
-    fields = hit.fields()
     lang = _matched_language(searcher, plan, matched, fields)
     title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
     return Hit(
