@@ -23,6 +23,7 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -85,34 +86,34 @@ def top_documents(
     document number), and the leaves each of them holds; ``None`` if a leaf's field is not
     scored (Whoosh then scores by weight)."""
     schema = searcher.schema
+    segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
     scores: dict[int, float] = {}
     holders: dict[Key, set[int]] = {}
     doc_count = searcher.doc_count_all()
     k1p1 = norms.k1 + 1.0
-    for leaf, (sub, offset) in enumerate(searcher.leaf_searchers()):
-        reader = sub.reader()
-        deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
-        terms = getattr(reader, "_terms", None)  # a segment's terms and postings
-        for key, boost in leaves.items():
-            fieldname, text = key
-            if fieldname not in schema:
-                continue
-            field = schema[fieldname]
-            btext = field.to_bytes(text)
-            if (fieldname, btext) not in reader:
-                continue
-            if not field.scorable:
-                return None
-            idf = bm25_idf(doc_count, searcher.doc_frequency(fieldname, btext))
+    get = scores.get
+    for key, boost in leaves.items():
+        fieldname, text = key
+        if fieldname not in schema:
+            continue
+        field = schema[fieldname]
+        btext = field.to_bytes(text)
+        # Each segment's postings of the term, looked up once; the idf is the whole index's.
+        found = [
+            (leaf, reader, offset, postings)
+            for leaf, (reader, offset) in enumerate(segments)
+            if (postings := _postings(reader, fieldname, btext, field.format)) is not None
+        ]
+        if not found:
+            continue
+        if not field.scorable:
+            return None
+        idf = bm25_idf(doc_count, sum(p[1] for *_, p in found))
+        held = holders[key] = set()
+        for leaf, reader, offset, (matcher, _) in found:
             norm, tf_one = norms.norms(leaf, reader, fieldname)
-            held = holders.setdefault(key, set())
-            get = scores.get
-            postings = (
-                terms.matcher(fieldname, btext, field.format)
-                if terms is not None
-                else reader.postings(fieldname, btext)
-            )
-            for ids, weights in _blocks(postings):
+            deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
+            for ids, weights in _blocks(matcher):
                 if deleted:
                     kept = [i for i, d in enumerate(ids) if d not in deleted]
                     ids = [ids[i] for i in kept]
@@ -130,6 +131,22 @@ def top_documents(
     ranked = [(score, docnum) for docnum, score in top]
     matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
     return ranked, matched
+
+
+def _postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[Any, int] | None:
+    """A segment's postings of a term, unfiltered, and its document frequency; ``None`` if the
+    segment does not hold the term."""
+    terms = getattr(reader, "_terms", None)  # a segment's terms and postings
+    if terms is None:
+        if (fieldname, btext) not in reader:
+            return None
+        return reader.postings(fieldname, btext), reader.doc_frequency(fieldname, btext)
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    matcher = terms._codec.postings_reader(terms._postfile, info, fmt, term=(fieldname, btext))
+    return matcher, info.doc_frequency()
 
 
 def _blocks(matcher: Any) -> Iterator[tuple[list[int], list[float] | None]]:

@@ -68,16 +68,27 @@ def _run(searcher: Searcher, plan: QueryPlan, limit: int, norms: FieldNorms) -> 
     else:  # phrases, exclusions: scored by Whoosh
         ranked = [(hit.score, hit.docnum) for hit in searcher.search(plan.query, limit=depth)]
         matched = _matched_terms(searcher, plan, [docnum for _, docnum in ranked])
-    stored = [searcher.stored_fields(docnum) for _, docnum in ranked]
-    bonus = _exact_form_bonus(plan, stored)
+    # The stored text of every hit reranked only when the exact-form bonus reads it.
+    stored: dict[int, dict[str, Any]] = {}
+    if plan.exact_forms:
+        stored = {docnum: searcher.stored_fields(docnum) for _, docnum in ranked}
+    bonus = [1.0] * len(ranked)
+    if stored:
+        bonus = _exact_form_bonus(plan, [stored[docnum] for _, docnum in ranked])
     rescored = [
         (score * plan.coordination(matched[docnum]) * factor, rank, docnum)
         for rank, ((score, docnum), factor) in enumerate(zip(ranked, bonus, strict=True))
     ]
     rescored.sort(key=lambda item: (-item[0], item[1]))
     return [
-        _hit(searcher, plan, stored[rank], score, matched[docnum])
-        for score, rank, docnum in rescored[:limit]
+        _hit(
+            searcher,
+            plan,
+            stored.get(docnum) or searcher.stored_fields(docnum),
+            score,
+            matched[docnum],
+        )
+        for score, _, docnum in rescored[:limit]
     ]
 
 
