@@ -112,6 +112,7 @@ class Lexicon:
         self._reader = reader
         self._has: dict[tuple[str, str], bool] = {}
         self._surfaces: dict[tuple[Language, str], list[str]] = {}
+        self._vocabulary: dict[Language, frozenset[str]] = {}
 
     def has(self, fieldname: str, term: str) -> bool:
         key = (fieldname, term)
@@ -134,6 +135,19 @@ class Lexicon:
             found = self._surfaces[key] = [
                 (t.decode("utf-8") if isinstance(t, bytes) else t)[len(prefix) :] for t in terms
             ]
+        return found
+
+    def vocabulary(self, lang: Language) -> frozenset[str]:
+        """Every term of the titles and summaries of ``lang``: read from the index the first
+        time it is asked for (a few hundred milliseconds for 50,000 records), then kept."""
+        found = self._vocabulary.get(lang)
+        if found is None:
+            reader: Any = self._reader
+            found = self._vocabulary[lang] = frozenset(
+                term.decode("utf-8") if isinstance(term, bytes) else term
+                for fieldname in (summary_field(lang), title_field(lang))
+                for term in reader.lexicon(fieldname)
+            )
         return found
 
     def knows(self, lang: Language, term: str) -> bool:

@@ -129,6 +129,7 @@ def _exact_form_bonus(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[float
     wanted = {
         (lang, fold_term(form)): form for lang, forms in plan.exact_forms.items() for form in forms
     }
+    folded_wanted = {folded for _, folded in wanted}
     held: list[dict[tuple[Language, str], set[str]]] = []
     seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
     for fields in hits:
@@ -136,8 +137,14 @@ def _exact_form_bonus(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[float
         for lang in plan.exact_forms:
             text = f"{fields.get(title_field(lang), '')}\n{fields.get(summary_field(lang), '')}"
             for word in word_texts(text):
-                written = normalize(word)
-                key = (lang, fold_term(written))
+                if word.isascii() and "." not in word:  # normalized, folded: just lowercase
+                    written = word.lower()
+                    if written not in folded_wanted:
+                        continue
+                    key = (lang, written)
+                else:
+                    written = normalize(word)
+                    key = (lang, fold_term(written))
                 if key in wanted:
                     forms.setdefault(key, set()).add(written)
                     seen[key].add(written)
@@ -259,10 +266,12 @@ def _correct_word(word: str, lexicon: Lexicon, searcher: Searcher) -> str | None
             return None  # a stopword, or a word the index knows
     candidates = _edits1(folded)
     frequency: dict[tuple[Language, str], int] = {}
-    for candidate in candidates:
-        for lang, chain in chains.items():
-            term = chain.term(candidate)
-            if term is not None and (lang, term) not in frequency and lexicon.knows(lang, term):
+    ordered = sorted(candidates)
+    for lang, chain in chains.items():
+        # Hundreds of candidates: stemmed together, looked up in the vocabulary in memory.
+        vocabulary = lexicon.vocabulary(lang)
+        for term in dict.fromkeys(chain.word_terms(ordered)):
+            if term in vocabulary:
                 frequency[(lang, term)] = lexicon.doc_frequency(lang, term)
     # The index holds stems, not words: read how the commonest stems are written in a few
     # records, and keep a written word that is one typo from the query word.
