@@ -79,6 +79,8 @@ class _Field:
         if field.vector or field.column_type or field.separate_spelling():
             raise TypeError(f"the fast path does not write vectors or columns ({fieldname})")
         self.with_positions = isinstance(fmt, Positions)
+        if field.scorable and not self.with_positions:
+            raise TypeError("the fast path does not write scored fields without positions")
         ana = field.analyzer
         if not isinstance(ana, NamedAnalyzer):
             self.terms_of: Callable[..., Any] = _whole_value
@@ -226,6 +228,8 @@ class SegmentBuilder:
                     column[last - docnum if last is not None else docnum] = length
         for fieldname in sorted(self.fields):
             spec = self.fields[fieldname]
+            if not spec.postings:  # (Whoosh never starts a field without postings)
+                continue
             write_field(
                 writer.fieldwriter,
                 fieldname,

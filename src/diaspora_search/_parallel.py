@@ -4,9 +4,10 @@ Large batches are split into contiguous ranges, and each range is built by two p
 its two ends: one takes documents from the front going forward, the other from the back going
 backward (:class:`SegmentBuilder` with ``backward``), each claiming a few dozen documents at a
 time under a shared lock, until they meet. Neither waits for the other, whatever the documents
-cost, and every segment still holds a contiguous run of the batch, in order, so the index is the
-one a single process would write. The processes are forked; only the main process holds the
-index lock and writes the table of contents, so the batch appears in one commit or not at all.
+cost, and every segment holds a contiguous run of the batch: the index holds the documents, in
+the order, that one process would write (only where segments begin differs). The processes are
+forked; only the main process holds the index lock and writes the table of contents, so the
+batch appears in one commit or not at all. A child that fails fails the batch, with its error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import pickle
 import signal
 import struct
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,7 @@ CLAIM = 48
 """Documents a builder claims at a time."""
 
 _PAIR = struct.Struct("qq")
+_LOCK_CHECK = 1.0  # seconds between checks that the partner holding the claims lock lives
 
 
 def default_processes() -> int:
@@ -56,12 +59,20 @@ class Claims:
         self._state: Any = mmap.mmap(-1, _PAIR.size) if shared else bytearray(_PAIR.size)
         _PAIR.pack_into(self._state, 0, 0, total)
 
-    def take(self, size: int, *, backward: bool) -> range:
+    def take(
+        self, size: int, *, backward: bool, partner_alive: Callable[[], bool] | None = None
+    ) -> range:
         """Claim up to ``size`` documents from the front, or from the back; the indexes of the
-        documents in the order they are to be added (empty when none are left)."""
+        documents in the order they are to be added (empty when none are left).
+
+        ``partner_alive`` tells whether the process sharing the claims still runs: a process
+        killed while holding the lock would otherwise block its partner for ever.
+        """
         lock = self._lock
         if lock is not None:
-            lock.acquire()
+            while not lock.acquire(timeout=_LOCK_CHECK):
+                if partner_alive is not None and not partner_alive():
+                    raise RuntimeError("an indexing process died while claiming documents")
         try:
             front, back = _PAIR.unpack_from(self._state)
             if backward:
@@ -88,18 +99,20 @@ def build(
     *,
     backward: bool = False,
     progress: Callable[[], None] | None = None,
+    partner_alive: Callable[[], bool] | None = None,
 ) -> list[Any]:
     """Claim and write documents of ``items`` until none are left, into as many new segments as
     :data:`POSTINGS_PER_SEGMENT` needs; the finished (uncommitted) segments, in document order.
+
+    The cyclic garbage collector is off meanwhile (for the whole process: the buffers are
+    millions of small lists without cycles, which it would only walk over and over).
     """
     segments: list[Any] = []
     builder: _bulk.SegmentBuilder | None = None
-    # The buffers are millions of small lists that live until the segment is written and hold
-    # no cycles: the cyclic garbage collector would only walk them over and over.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        while order := claims.take(CLAIM, backward=backward):
+        while order := claims.take(CLAIM, backward=backward, partner_alive=partner_alive):
             for i in order:
                 if builder is None or builder.count >= _bulk.POSTINGS_PER_SEGMENT:
                     if builder is not None:
@@ -138,34 +151,45 @@ class BulkWriter:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Write the documents ``to_document`` makes of ``items`` into new segments (not yet
-        visible: see :meth:`commit`). Documents are made where they are written, in parallel."""
-        workers = self.processes if len(items) >= PARALLEL_MIN_DOCS else 1
+        visible: see :meth:`commit`). Documents are made where they are written, in parallel;
+        in this process alone while other threads run (forking them could deadlock)."""
+        workers = max(1, self.processes) if len(items) >= PARALLEL_MIN_DOCS else 1
+        if threading.active_count() > 1:
+            workers = 1
         ranges = _split(items, -(-workers // 2))
         # (range, backward) per process; the last is this process's own.
         plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
         plan = plan[: max(1, workers)]
         shared = {r for r, backward in plan if backward}
         claims = [Claims(len(part), shared=r in shared) for r, part in enumerate(ranges)]
-        children: list[_Child] = []
+        children: dict[tuple[int, bool], _Child] = {}
         try:
             for r, backward in plan[:-1]:
-                children.append(
-                    _fork(self.main, self.index, ranges[r], to_document, claims[r], backward)
+                children[(r, backward)] = _fork(
+                    self.main, self.index, ranges[r], to_document, claims[r], backward
                 )
             report = None
             if progress is not None:
                 report = lambda: progress(sum(c.claimed() for c in claims))  # noqa: E731
             r, backward = plan[-1]
-            own = build(
-                self.index, ranges[r], to_document, claims[r], backward=backward, progress=report
-            )
+            partner = children.get((r, not backward))
+            built: dict[tuple[int, bool], list[Any]] = {
+                plan[-1]: build(
+                    self.index,
+                    ranges[r],
+                    to_document,
+                    claims[r],
+                    backward=backward,
+                    progress=report,
+                    partner_alive=partner.running if partner is not None else None,
+                )
+            }
+            for key, child in children.items():
+                built[key] = child.result()
         except BaseException:
-            for child in children:
+            for child in children.values():
                 child.kill()
             raise
-        built: dict[tuple[int, bool], list[Any]] = {plan[-1]: own}
-        for key, child in zip(plan, children, strict=False):
-            built[key] = child.result()
         for key in sorted(built):  # range by range, the front's segments before the back's
             self.segments.extend(built[key])
 
@@ -192,26 +216,43 @@ class _Child:
 
     def __init__(self, pid: int, reader: int) -> None:
         self.pid = pid
-        self.reader = reader
+        self.reader: int | None = reader
+        self.status: int | None = None  # once it has ended
+
+    def running(self) -> bool:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+        return self.status is None
 
     def result(self) -> list[Any]:
+        """The child's segments; raises with the child's error when it failed."""
+        assert self.reader is not None
         with os.fdopen(self.reader, "rb") as pipe:
+            self.reader = None
             data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0 or not data:
-            raise RuntimeError(f"an indexing process failed (status {status})")
-        kind, payload = pickle.loads(data)
-        if kind == "error":
-            raise RuntimeError(f"an indexing process failed: {payload}")
-        return list(payload)
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1]
+        if data:
+            kind, payload = pickle.loads(data)
+            if kind == "error":
+                raise RuntimeError(f"an indexing process failed: {payload}")
+            if self.status == 0:
+                return list(payload)
+        raise RuntimeError(f"an indexing process failed (wait status {self.status})")
 
     def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-        os.close(self.reader)
+        """Stop the child if it still runs, and release what it holds."""
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                self.status = os.waitpid(self.pid, 0)[1]
+            except OSError:
+                pass
+        if self.reader is not None:
+            os.close(self.reader)
+            self.reader = None
 
 
 def _fork(
@@ -243,6 +284,7 @@ def _fork(
             claims,
             backward=backward,
             progress=lambda: _exit_if_orphaned(parent),
+            partner_alive=lambda: os.getppid() == parent,
         )
         payload = pickle.dumps(("ok", segments))
         code = 0

@@ -9,8 +9,9 @@ block at a time and each posting adds its BM25 score to the document's total: th
 sums may differ in the last bit, being added in another order), the same order (score, then
 document number), and which terms each document holds comes for free.
 
-Anything else (phrases, exclusions, unscored fields) goes to Whoosh: :func:`union_leaves` says
-which. ``tests/search/test_scoring.py`` compares the two on many queries.
+Anything else goes to Whoosh: phrases and exclusions (:func:`union_leaves` gives ``None``) and
+unscored fields (:func:`top_documents` gives ``None``). ``tests/search/test_scoring.py``
+compares the two on many queries.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def top_documents(
     scored (Whoosh then scores by weight)."""
     schema = searcher.schema
     segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+    if not all(hasattr(reader, "_terms") for reader, _ in segments if reader.doc_count_all()):
+        return None  # not Whoosh's own segments: Whoosh scores
     scores: dict[int, float] = {}
     holders: dict[Key, set[int]] = {}
     doc_count = searcher.doc_count_all()
@@ -97,7 +100,10 @@ def top_documents(
         if fieldname not in schema:
             continue
         field = schema[fieldname]
-        btext = field.to_bytes(text)
+        try:
+            btext = field.to_bytes(text)
+        except ValueError:  # (Whoosh matches nothing)
+            continue
         # Each segment's postings of the term, looked up once; the idf is the whole index's.
         found = [
             (leaf, reader, offset, postings)
@@ -137,10 +143,8 @@ def _postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[Any,
     """A segment's postings of a term, unfiltered, and its document frequency; ``None`` if the
     segment does not hold the term."""
     terms = getattr(reader, "_terms", None)  # a segment's terms and postings
-    if terms is None:
-        if (fieldname, btext) not in reader:
-            return None
-        return reader.postings(fieldname, btext), reader.doc_frequency(fieldname, btext)
+    if terms is None:  # an empty index
+        return None
     try:
         info = terms.term_info(fieldname, btext)
     except TermNotFound:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,10 +111,12 @@ def test_the_search_compiles_unions_scored_here(index: ds.SearchIndex) -> None:
     searcher.close()
 
 
-def test_boosts_of_nested_unions(index: ds.SearchIndex) -> None:
+@pytest.mark.parametrize("union", [_Or, wq.Or], ids=["union-tree", "whoosh-or"])
+def test_boosts_of_nested_unions(index: ds.SearchIndex, union: type[wq.Or]) -> None:
+    # (On fewer than 5,000 documents Whoosh's own Or preloads the matches into arrays.)
     searcher = index._ix.searcher(weighting=ranking.BM25())
     norms = FieldNorms(searcher, ranking.BM25_K1, ranking.BM25_B)
-    query = _Or(
+    query = union(
         [
             _Or(
                 [wq.Term("summary_en", "modul", boost=2.5), wq.Term("title_en", "modul")], boost=0.7
@@ -161,3 +164,19 @@ def test_an_unscored_field_goes_to_whoosh(index: ds.SearchIndex) -> None:
     assert leaves is not None
     assert top_documents(searcher, leaves, 10, norms) is None
     searcher.close()
+
+
+def test_length_factors_follow_each_commit(tmp_path: Path) -> None:
+    """The length factors kept between searches belong to one index generation: after a commit
+    (new records, other average lengths) the search scores as a freshly opened index does."""
+    records = sample_records()
+    path = tmp_path / "index"
+    index = ds.SearchIndex.create(path)
+    index.add(records[:300])
+    before = index.search("module functions")
+    index.add(records[300:900])
+    after = [(h.id, h.score) for h in index.search("module functions")]
+    with ds.SearchIndex.open(path) as fresh:
+        assert after == [(h.id, h.score) for h in fresh.search("module functions")]
+    assert before and after
+    index.close()

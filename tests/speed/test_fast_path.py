@@ -146,8 +146,8 @@ def rankings(path: Path) -> list[list[tuple[str, float, str, str, str]]]:
 
 @pytest.mark.parametrize(
     ("processes", "postings_per_segment"),
-    [(1, DEFAULT_POSTINGS_PER_SEGMENT), (1, 5000), (2, 7000)],
-    ids=["one-segment", "many-segments", "two-processes"],
+    [(1, DEFAULT_POSTINGS_PER_SEGMENT), (1, 5000), (2, 7000), (3, 7000), (4, 7000)],
+    ids=["one-segment", "many-segments", "two-processes", "three-processes", "four-processes"],
 )
 def test_fast_path_writes_what_whoosh_writes(
     tmp_path: Path,
@@ -233,3 +233,41 @@ def test_claims_from_both_ends_take_every_document_once(total: int, shared: bool
     assert front == sorted(front) and back == sorted(back, reverse=True)
     assert front + back[::-1] == list(range(total))
     assert not claims.take(5, backward=False) and not claims.take(5, backward=True)
+
+
+def test_a_failing_process_fails_the_batch_with_its_error(
+    tmp_path: Path, records: list[ds.Record], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first document is the forked child's (it builds the front of the batch).
+    first = records[0].id
+
+    def failing(record: ds.Record) -> dict[str, Any]:
+        if record.id == first:
+            raise ValueError("boom in the child")
+        return record_document(record)
+
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
+    monkeypatch.setattr("diaspora_search._writer.record_document", failing)
+    index = ds.SearchIndex.create(tmp_path / "index")
+    index.add(records[-50:])  # a committed state to keep
+    failed = pytest.raises(RuntimeError, match="an indexing process failed: ValueError: boom")
+    with failed, Writer(index._ix, processes=2) as writer:
+        writer.add(records[:-50])
+    assert len(index) == 50
+    assert {h.id for h in index.search("module", limit=100)} <= {r.id for r in records[-50:]}
+    index.close()
+
+
+def test_fields_whose_values_give_no_terms(tmp_path: Path) -> None:
+    # Every title is stopwords only: Whoosh writes no title field at all.
+    batch = validate_batch(
+        [
+            {"id": f"t{i}", "title_en": "The", "summary_en": f"Remittances report {i % 7}"}
+            for i in range(40)
+        ]
+    )
+    fast = build(tmp_path / "fast", batch, fast=True)
+    stock = build(tmp_path / "stock", batch, fast=False)
+    assert all_postings(fast, blocks=True) == all_postings(stock, blocks=True)
+    assert contents(fast) == contents(stock)
+    assert rankings(fast) == rankings(stock)
