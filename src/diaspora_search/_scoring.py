@@ -133,10 +133,21 @@ def top_documents(
                         g = d + offset
                         scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
                 held.update([d + offset for d in ids])
-    top = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-    ranked = [(score, docnum) for docnum, score in top]
+    ranked = _best(scores, limit)
     matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
     return ranked, matched
+
+
+def _best(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
+    """The ``limit`` best ``(score, docnum)``, best first, ties by document number: the scores
+    at or above the ``limit``-th best found in C, then only those sorted."""
+    if len(scores) > limit:
+        floor = heapq.nlargest(limit, scores.values())[-1]
+        candidates = [(-score, docnum) for docnum, score in scores.items() if score >= floor]
+    else:
+        candidates = [(-score, docnum) for docnum, score in scores.items()]
+    candidates.sort()
+    return [(-negated, docnum) for negated, docnum in candidates[:limit]]
 
 
 def _postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[Any, int] | None:
