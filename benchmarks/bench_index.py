@@ -154,6 +154,30 @@ def spawn(engine_name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def median_run(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median indexing time (of several rounds), with every round's seconds."""
+    ordered = sorted(found, key=lambda r: r["seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rounds_seconds"] = [r["seconds"] for r in found]
+    return chosen
+
+
+def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Our records/s over each peer's, round by round (each round's runs are neighbours)."""
+    ours = runs.get("ours", [])
+    lines = []
+    for name, found in runs.items():
+        if name == "ours" or len(found) != len(ours) or len(ours) < 2:
+            continue
+        ratios = [o["records_per_s"] / r["records_per_s"] for o, r in zip(ours, found, strict=True)]
+        lines.append(
+            f"ours rec/s ÷ {name}, round by round: "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + f" (median {statistics.median(ratios):.2f})"
+        )
+    return lines
+
+
 def fmt(value: Any, digits: int = 1) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float | int) else "-"
 
@@ -240,6 +264,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--queries", type=int, default=500, help="latency queries (0: none)")
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every engine N times, order alternating"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--plot", type=Path, default=None, help="bar chart (PNG) here")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -256,19 +283,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.corpus.is_file():
         print(f"skipped: corpus {args.corpus} not found (use --corpus)")
         return 0
-    results = []
+    names = []
     for name in [e for e in ENGINE_ORDER + OPTIONAL_ENGINES if e in args.engines.split(",")]:
-        if not available(name):
+        if available(name):
+            names.append(name)
+        else:
             print(f"skipped {name}: not importable")
-            continue
-        print(f"  running {name} ...", file=sys.stderr, flush=True)
-        result = spawn(name, args)
-        if result is not None:
-            results.append(result)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        # Alternate the order (A B, B A, ...): the machine's drift falls on every engine alike.
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            print(f"  running {name} (round {round_ + 1}) ...", file=sys.stderr, flush=True)
+            result = spawn(name, args)
+            if result is not None:
+                runs[name].append(result)
+    results = [median_run(found) for found in runs.values() if found]
     if not results:
         return 1
     print(table(results))
     for line in latency_ratios(results):
+        print(line)
+    for line in round_ratios(runs):
         print(line)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {"command": sys.argv, "corpus": str(args.corpus), "results": results}
