@@ -58,13 +58,13 @@ _SINGLE_POSITIONS = [_encode_deltas([position]) for position in range(4096)]
 class _Field:
     """What the builder keeps per indexed field: each term's postings in the order documents
     were added (document numbers, and for a field with positions their encoded values,
-    alternating), the terms with a frequency above 1, and each document's length."""
+    alternating), the frequencies above 1, and each document's length."""
 
     __slots__ = (
+        "frequencies",
         "keeps_words",
         "lengths",
         "memo",
-        "multi",
         "postings",
         "scorable",
         "sources",
@@ -88,7 +88,7 @@ class _Field:
             self.terms_of = ana.positions if self.with_positions else ana.term_set
         self.scorable = bool(field.scorable)
         self.postings: dict[str, list[Any]] = {}
-        self.multi: set[str] = set()
+        self.frequencies: dict[str, dict[int, int]] = {}  # the frequencies above 1
         self.lengths: dict[int, int] = {}
         # The forms fields reuse the words of the title and summary they are made of.
         self.sources = _FORMS_SOURCES.get(fieldname)
@@ -184,7 +184,11 @@ class SegmentBuilder:
                         [b - a for a, b in zip([0, *positions], positions, strict=False)]
                     )
                     if len(positions) > 1:
-                        spec.multi.add(term)
+                        found = spec.frequencies.get(term)
+                        if found is None:
+                            spec.frequencies[term] = {docnum: len(positions)}
+                        else:
+                            found[docnum] = len(positions)
                 entry = postings.get(term)
                 if entry is None:
                     postings[term] = [docnum, encoded]
@@ -236,7 +240,7 @@ class SegmentBuilder:
                 self.schema[fieldname],
                 spec.postings,
                 with_values=spec.with_positions,
-                multi=spec.multi,
+                frequencies=spec.frequencies,
                 lengths=lengths.get(fieldname),
                 reverse_from=last,
             )

@@ -15,6 +15,7 @@ import hashlib
 import pickle
 import struct
 import zlib
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from operator import sub
 from typing import Any
@@ -28,7 +29,6 @@ _COMPRESS_FROM = 128
 
 _BLOCK_PROTOCOL = 3
 _INT = struct.Struct("!i")
-_FREQUENCY = struct.Struct("!I")
 _TERM_INFO = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's struct, then pack_long + pack_int
 _KEY_VALUE = struct.Struct("!ii")  # whoosh.filedb.filetables._lengths
 _LAST_FOUR = struct.Struct("!I")
@@ -113,7 +113,7 @@ def write_field(
     postings: dict[str, list[Any]],
     *,
     with_values: bool,
-    multi: set[str],
+    frequencies: dict[str, dict[int, int]],
     lengths: list[int] | None,
     reverse_from: int | None = None,
 ) -> None:
@@ -121,7 +121,7 @@ def write_field(
 
     ``postings`` maps each term to its postings in document order: the document numbers, or,
     ``with_values``, document numbers and encoded ``Positions`` values alternating. Every weight
-    is 1.0 but in the terms of ``multi``, whose weights are the frequencies in their values.
+    is 1.0 but those in ``frequencies`` (term, then document number as in ``postings``).
     ``lengths`` gives each document's length in a scorable field (``None`` for an unscored one).
     With ``reverse_from``, the postings were added last document first, numbered from 0 up:
     document ``n`` of the lists is document ``reverse_from - n`` of the segment.
@@ -156,11 +156,16 @@ def write_field(
             ids, values = entry, []
         if reverse_from is not None:
             ids = [reverse_from - docnum for docnum in ids]
-        weights = None
-        if term in multi:
-            weights = [float(_FREQUENCY.unpack_from(v)[0]) for v in values]
-        doc_lengths = list(map(lengths.__getitem__, ids)) if lengths is not None else None
         n = len(ids)
+        weights = None
+        above_one = frequencies.get(term)
+        if above_one is not None:
+            weights = [1.0] * n
+            for docnum, frequency in above_one.items():
+                if reverse_from is not None:
+                    docnum = reverse_from - docnum
+                weights[bisect_left(ids, docnum)] = float(frequency)
+        doc_lengths = list(map(lengths.__getitem__, ids)) if lengths is not None else None
         if n <= blocklimit:
             body, maxweight, total, minlength, maxlength = _block(
                 ids, weights, _mini_values(values, values_size), doc_lengths, compression, True
