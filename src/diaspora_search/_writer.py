@@ -58,6 +58,9 @@ def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
         lock.release()
 
 
+_TEXT_FIELDS = [(title_field(lang), summary_field(lang), forms_field(lang)) for lang in LANGUAGES]
+
+
 def record_document(record: Record) -> dict[str, Any]:
     """The Whoosh document of a record: its fields in name order (the order Whoosh stores
     them in), but the forms fields last (the fast path reuses their titles' and summaries'
@@ -73,17 +76,17 @@ def record_document(record: Record) -> dict[str, Any]:
     if record.source:
         doc["source"] = record.source
     forms: dict[str, str] = {}
-    for lang in LANGUAGES:
-        title = getattr(record, title_field(lang))
-        summary = getattr(record, summary_field(lang))
+    for title_name, summary_name, forms_name in _TEXT_FIELDS:
+        title = getattr(record, title_name)
+        summary = getattr(record, summary_name)
         if summary:
-            doc[summary_field(lang)] = summary
+            doc[summary_name] = summary
         if not (title.isascii() and summary.isascii()):  # only accented words have forms
-            forms[forms_field(lang)] = f"{title}\n{summary}"
-    for lang in LANGUAGES:
-        title = getattr(record, title_field(lang))
+            forms[forms_name] = f"{title}\n{summary}"
+    for title_name, _, _ in _TEXT_FIELDS:
+        title = getattr(record, title_name)
         if title:
-            doc[title_field(lang)] = title
+            doc[title_name] = title
     if record.url:
         doc["url"] = record.url
     if record.year is not None:
