@@ -64,7 +64,7 @@ class TermChain(Filter):  # type: ignore[misc]
         """The index term of one word as the tokenizer wrote it, or ``None`` for a stopword."""
         found = self._cache.get(word)
         if found is None:
-            found = self._compute(word)
+            found = self._compute_all([word])[word]
         return found or None
 
     def terms(self, words: list[str]) -> list[str]:
@@ -81,6 +81,7 @@ class TermChain(Filter):  # type: ignore[misc]
         return cast(list[str], found)
 
     def _compute_all(self, words: list[str]) -> dict[str, str]:
+        """Run the stages over distinct new words, each stage over the whole list; cache them."""
         texts: list[str | None] = list(words)
         for stage in self.stages:
             texts = stage.apply_all(texts)
@@ -89,18 +90,6 @@ class TermChain(Filter):  # type: ignore[misc]
             self._cache.clear()
         self._cache.update(computed)
         return computed
-
-    def _compute(self, word: str) -> str:
-        text: str | None = word
-        for stage in self.stages:
-            text = stage.apply(text)  # type: ignore[arg-type]
-            if text is None:
-                break
-        result = text or _STOPPED
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[word] = result
-        return result
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         return apply_each(self.term, tokens)
