@@ -72,9 +72,7 @@ def _run(searcher: Searcher, plan: QueryPlan, limit: int, norms: FieldNorms) -> 
     stored: dict[int, dict[str, Any]] = {}
     if plan.exact_forms:
         stored = {docnum: searcher.stored_fields(docnum) for _, docnum in ranked}
-    bonus = [1.0] * len(ranked)
-    if stored:
-        bonus = _exact_form_bonus(plan, [stored[docnum] for _, docnum in ranked])
+    bonus = _exact_form_bonus(plan, [stored.get(docnum, {}) for _, docnum in ranked])
     rescored = [
         (score * plan.coordination(matched[docnum]) * factor, rank, docnum)
         for rank, ((score, docnum), factor) in enumerate(zip(ranked, bonus, strict=True))
