@@ -101,7 +101,7 @@ class _Field:
     def analyze(self, value: str, words: list[str] | None) -> Any:
         memo = self.memo
         if memo is None:
-            return self.terms_of(value, words) if words is not None else self.terms_of(value)
+            return self.terms_of(value, words)
         found = memo.get(value)
         if found is None:
             if len(memo) >= _ANALYSIS_MEMO_LIMIT:
