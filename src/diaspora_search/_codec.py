@@ -166,7 +166,7 @@ def write_field(
                     docnum = reverse_from - docnum
                 weights[bisect_left(ids, docnum)] = float(frequency)
         doc_lengths = list(map(lengths.__getitem__, ids)) if lengths is not None else None
-        if n <= blocklimit:
+        if n <= blocklimit:  # most terms: the loop below, without slicing or totals
             body, maxweight, total, minlength, maxlength = _block(
                 ids, weights, _mini_values(values, values_size), doc_lengths, compression, True
             )
