@@ -39,6 +39,15 @@ class _Or(wq.Or):  # type: ignore[misc]
     matcher_type = wq.Or.DEFAULT_MATCHER
 
 
+class _SpanOr(spans.SpanOr):  # type: ignore[misc]
+    """Whoosh's ``SpanOr`` with the size estimate it lacks: without one, a phrase whose word
+    stands for several terms (written forms) raised ``NotImplementedError`` when an ``Or`` or
+    ``And`` above it ordered its children by size."""
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return sum(int(q.estimate_size(ixreader)) for q in self.subqs)
+
+
 @dataclass(frozen=True)
 class Clause:
     """One positive or negative unit of a query: a word or a phrase (several words)."""
@@ -320,7 +329,7 @@ def _phrase_query(
 
 def _alternatives(fieldname: str, terms: dict[str, float]) -> wq.Query:
     subs = [wq.Term(fieldname, t, boost=w) for t, w in terms.items()]
-    return subs[0] if len(subs) == 1 else spans.SpanOr(subs)
+    return subs[0] if len(subs) == 1 else _SpanOr(subs)
 
 
 def _largest_gap(per_word: list[dict[str, float]]) -> int:

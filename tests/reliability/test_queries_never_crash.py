@@ -334,3 +334,21 @@ def test_hypothesis_analyze_bad_language(text: str, lang: str) -> None:
         ds.analyze(text, lang)
     except ds.UnsupportedLanguageError as error:
         assert "en" in str(error) and "es" in str(error)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"the Mexican" IME',
+        '"los mexicanos" IME',
+        '"políticas públicas" gobierno',
+        '"Estados Unidos" "the Mexican"',
+    ],
+)
+def test_phrases_whose_words_have_several_written_forms(
+    ime_index: ds.SearchIndex, query: str
+) -> None:
+    # A phrase word standing for several terms (mexican, mexicans; política, políticas) was a
+    # SpanOr without a size estimate: an Or above it raised NotImplementedError.
+    results = ime_index.search(query)
+    assert results, query
