@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -19,11 +18,11 @@ from typing import TextIO
 
 from . import __version__
 from ._corpus import bundled_corpus
-from ._errors import DiasporaSearchError, IndexExistsError
+from ._errors import DiasporaSearchError
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
-from ._index import META_FILE, SearchIndex
-from ._records import Record, read_corpus
-from ._writer import DEFAULT_LOCK_TIMEOUT, write_lock
+from ._index import SearchIndex
+from ._records import read_corpus
+from .storage import DEFAULT_LOCK_TIMEOUT
 
 SHOW_REFUSED = 5
 DEMO_QUERIES = (
@@ -143,54 +142,24 @@ def _index(args: argparse.Namespace) -> int:
             print(f"  {error}", file=sys.stderr)
         if len(corpus.refused) > SHOW_REFUSED:
             print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
-    folder = Path(args.index)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    timeout = args.lock_timeout
     if args.rebuild:
-        count, total = _rebuild(folder, corpus.records, progress, args.lock_timeout)
+        index = SearchIndex.rebuild(
+            args.index, corpus.records, progress=progress, lock_timeout=timeout
+        )
+        count = len(corpus.records)
     else:
-        exists = (folder / META_FILE).exists()
-        if exists:
-            index = SearchIndex.open(folder, lock_timeout=args.lock_timeout)
-        else:
-            index = SearchIndex.create(folder, lock_timeout=args.lock_timeout)
-        with index:
-            count = index.add(corpus.records, progress=progress and bool(corpus.records))
-            total = len(index)
+        index = SearchIndex.open(args.index, create=True, lock_timeout=timeout)
+        count = index.add(corpus.records, progress=progress)
+    with index:
+        total = len(index)
     files = ", ".join(args.corpus)
     if count == 0:
         print(f"{files}: 0 records; the index holds {total:,}")
     else:
         print(f"indexed {count:,} records from {files}; the index holds {total:,}")
     return 0
-
-
-def _rebuild(
-    folder: Path, records: list[Record], progress: bool, lock_timeout: float
-) -> tuple[int, int]:
-    """Build a new index beside ``folder`` and swap it in only when it is complete, holding the
-    old index's write lock meanwhile so that no other writer's work is lost."""
-    if folder.exists() and not (
-        (folder / META_FILE).exists() or (folder.is_dir() and not any(folder.iterdir()))
-    ):
-        raise IndexExistsError(
-            f"{folder}: not a diaspora_search index or an empty folder; "
-            "--rebuild replaces only an index"
-        )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    with write_lock(folder, timeout=lock_timeout):
-        fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.rebuild-", dir=folder.parent))
-        try:
-            with SearchIndex.create(fresh) as index:
-                count = index.add(records, progress=progress and bool(records))
-                total = len(index)
-            if folder.exists():
-                folder.rename(old)
-            fresh.rename(folder)
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    return count, total
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ Every error raised for bad input, a missing index or a bad query derives from
      ├── IndexNotFoundError         no index at the path given to SearchIndex.open
      ├── IndexExistsError           SearchIndex.create on a folder that is not empty
      ├── IndexVersionError          an index written by an incompatible version
+     ├── IndexCorruptError          a damaged index (unreadable, truncated or altered files)
      ├── IndexLockedError           another writer holds the index lock
+     ├── IndexWriteError            writing a batch failed (e.g. an indexing process died)
      └── QueryError                 a query that cannot be run (e.g. a bad limit)
 """
 
@@ -60,6 +62,14 @@ class IndexExistsError(DiasporaSearchError, FileExistsError):
 
 class IndexVersionError(DiasporaSearchError):
     """The index was written by an incompatible version of the analysis."""
+
+
+class IndexCorruptError(DiasporaSearchError):
+    """The index is damaged: a file is unreadable, truncated or altered."""
+
+
+class IndexWriteError(DiasporaSearchError):
+    """Writing a batch failed (an indexing process failed or died); nothing was written."""
 
 
 class IndexLockedError(DiasporaSearchError):

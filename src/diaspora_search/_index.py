@@ -1,4 +1,4 @@
-"""``SearchIndex``: the facade over one Whoosh index on disk.
+"""``SearchIndex``: the facade over one index folder.
 
 >>> import tempfile
 >>> index = SearchIndex.create(tempfile.mkdtemp())
@@ -10,54 +10,37 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh.searching import Searcher
-
-from . import _ranking as ranking
-from ._errors import (
-    IndexExistsError,
-    IndexNotFoundError,
-    IndexVersionError,
-    QueryError,
-)
+from ._errors import IndexExistsError, QueryError
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
-from ._query import Lexicon
-from ._ranking import BM25
 from ._records import Record, validate_batch
-from ._schema import build_schema
-from ._scoring import FieldNorms
-from ._search import search
-from ._writer import DEFAULT_LOCK_TIMEOUT, Writer
-from .analysis import ANALYSIS_VERSION
+from .search import Searcher
+from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
 
-META_FILE = "diaspora_search.json"
-INDEX_FORMAT = 1
 MAX_LIMIT = 10_000
-_REBUILD_HINT = "rebuild it with: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
+
+Progress = bool | Callable[[int, int], None]
 
 
 class SearchIndex:
     """A bilingual English/Spanish search index in a folder.
 
-    Open one with :meth:`create` or :meth:`open`. Searching is safe while another process
-    writes: a search sees the index as of the last commit.
+    Open one with :meth:`create`, :meth:`open` or :meth:`rebuild`. Searching is safe while
+    another process writes: a search sees the index as of the last commit.
     """
 
-    def __init__(self, path: Path, ix: whoosh_index.Index, lock_timeout: float) -> None:
-        self.path = path
-        self._ix = ix
+    def __init__(self, store: IndexStore, lock_timeout: float) -> None:
+        self._store = store
+        self.path = store.path
         self.lock_timeout = lock_timeout
         self._searcher: Searcher | None = None
-        self._lexicon: tuple[int, Lexicon, FieldNorms] | None = None
         self._lock = threading.RLock()
 
     # Opening ----------------------------------------------------------------------------------
@@ -66,69 +49,73 @@ class SearchIndex:
     def create(
         cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     ) -> SearchIndex:
-        """A new, empty index in a new or empty folder (parents are created)."""
-        folder = Path(path)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise IndexExistsError(
-                f"{folder}: not an empty folder; choose a new path, or open the index there"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        ix = whoosh_index.create_in(str(folder), build_schema())
-        meta = {"format": INDEX_FORMAT, "analysis_version": ANALYSIS_VERSION}
-        tmp = folder / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        tmp.replace(folder / META_FILE)
-        return cls(folder, ix, lock_timeout)
+        """A new, empty index in a new or empty folder (parents are created).
+
+        Raises:
+            IndexExistsError: the folder is not empty.
+        """
+        return cls(IndexStore.create(path), lock_timeout)
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> SearchIndex:
-        """An existing index. Raises :class:`IndexNotFoundError` if there is none at ``path``
-        and :class:`IndexVersionError` if it was built by an incompatible version."""
+        """An existing index; with ``create``, a new one where there is none yet.
+
+        Raises:
+            IndexNotFoundError: there is no index at ``path`` (and not ``create``).
+            IndexVersionError: it was built by an incompatible version.
+            IndexCorruptError: it is damaged.
+        """
+        if create and not is_index(Path(path)):
+            try:
+                return cls.create(path, lock_timeout=lock_timeout)
+            except IndexExistsError:
+                if not is_index(Path(path)):  # (not another process creating it meanwhile)
+                    raise
+        return cls(IndexStore.open(path), lock_timeout)
+
+    @classmethod
+    def rebuild(
+        cls,
+        path: str | os.PathLike[str],
+        records: Iterable[Record | dict[str, Any]],
+        *,
+        progress: Progress = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> SearchIndex:
+        """The index at ``path`` holding exactly ``records``, whatever it held before (also one
+        written by another version, or damaged): one commit that replaces every record, so an
+        interrupted rebuild leaves the old index, and readers see the new one as a new commit.
+        A new or empty folder gets a new index.
+
+        Raises:
+            IndexExistsError: ``path`` is a folder that holds something other than an index.
+        """
         folder = Path(path)
-        meta_path = folder / META_FILE
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, NotADirectoryError):
-            raise IndexNotFoundError(
-                f"{folder}: no diaspora_search index here; build one with: "
-                f"diaspora-search index CORPUS.jsonl --index {folder}"
-            ) from None
-        except (OSError, ValueError) as error:
-            raise IndexVersionError(
-                f"{folder}: unreadable index metadata ({error}); "
-                + _REBUILD_HINT.format(path=folder)
-            ) from None
-        if not isinstance(meta, dict):
-            meta = {}
-        found = (meta.get("format"), meta.get("analysis_version"))
-        if found != (INDEX_FORMAT, ANALYSIS_VERSION):
-            raise IndexVersionError(
-                f"{folder}: index format {found[0]}, analysis version {found[1]}; this version "
-                f"of diaspora_search reads format {INDEX_FORMAT}, analysis version "
-                f"{ANALYSIS_VERSION}; " + _REBUILD_HINT.format(path=folder)
+        batch = validate_batch(records)
+        if not folder.exists() or is_empty_folder(folder):
+            index = cls.create(folder, lock_timeout=lock_timeout)
+            index.add(batch, progress=progress)
+            return index
+        if not is_index(folder):
+            raise IndexExistsError(
+                f"{folder}: not a diaspora_search index or an empty folder; "
+                "--rebuild replaces only an index"
             )
-        try:
-            ix = whoosh_index.open_dir(str(folder))
-        except whoosh_index.EmptyIndexError:
-            raise IndexNotFoundError(f"{folder}: the index files are missing") from None
-        except Exception as error:  # a damaged or foreign index: never a raw traceback
-            raise IndexVersionError(
-                f"{folder}: cannot read the index ({type(error).__name__}: {error}); "
-                + _REBUILD_HINT.format(path=folder)
-            ) from None
-        return cls(folder, ix, lock_timeout)
+        index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
+        index._write(batch, progress, replace_all=True)
+        index._store.mark_current()
+        return index
 
     # Writing ----------------------------------------------------------------------------------
 
-    def add(
-        self,
-        records: Iterable[Record | dict[str, Any]],
-        *,
-        progress: bool | Callable[[int, int], None] = False,
-    ) -> int:
-        """Add records (dicts in the CONTRACT.md format, or :class:`Record`); all or nothing.
+    def add(self, records: Iterable[Record | dict[str, Any]], *, progress: Progress = False) -> int:
+        """Add records (dicts in the record format, or :class:`Record`); all or nothing.
 
         A record whose id is already in the index replaces it. The whole batch is validated
         first; a bad record raises :class:`RecordError` and nothing is written.
@@ -141,16 +128,18 @@ class SearchIndex:
         Returns:
             The number of records written.
         """
-        batch = validate_batch(records)
+        return self._write(validate_batch(records), progress, replace_all=False)
+
+    def _write(self, batch: list[Record], progress: Progress, *, replace_all: bool) -> int:
         total = len(batch)
-        bar = ProgressBar(total) if progress is True else None
+        bar = ProgressBar(total) if progress is True and batch else None
         report: Callable[[int], None] | None = None
         if bar is not None:
             report = bar.update
         elif callable(progress):
             callback = progress
             report = lambda done: callback(done, total)  # noqa: E731
-        with self._lock, Writer(self._ix, timeout=self.lock_timeout) as writer:
+        with self._lock, self._writer(replace_all=replace_all) as writer:
             count = writer.add(batch, report)
         if bar is not None:
             bar.close()
@@ -158,17 +147,20 @@ class SearchIndex:
             report(count)
         return count
 
+    def _writer(self, *, replace_all: bool = False) -> Writer:
+        return self._store.writer(timeout=self.lock_timeout, replace_all=replace_all)
+
     def delete(self, ids: Iterable[str]) -> int:
         """Delete records by id; returns how many were in the index."""
         if isinstance(ids, str):
             ids = [ids]
-        with self._lock, Writer(self._ix, timeout=self.lock_timeout) as writer:
+        with self._lock, self._writer() as writer:
             return writer.delete(ids)
 
     # Reading ----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return int(self._current_searcher().doc_count())
+        return self._current_searcher().snapshot.live_count()
 
     def search(self, query: str, *, limit: int = 10, lang: str | None = None) -> Results:
         """Rank the records for ``query``, across both languages unless ``lang`` restricts it.
@@ -186,36 +178,22 @@ class SearchIndex:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
         language = Language.parse(lang) if lang is not None else None
         with self._lock:
-            searcher = self._current_searcher()
-            generation = searcher.reader().generation()
-            if self._lexicon is None or self._lexicon[0] != generation:
-                norms = FieldNorms(searcher, ranking.BM25_K1, ranking.BM25_B)
-                self._lexicon = (generation, Lexicon(searcher.reader()), norms)
-            _, lexicon, norms = self._lexicon
-            return search(searcher, lexicon, query, limit, language, norms)
+            return self._current_searcher().search(query, limit, language)
 
     def _current_searcher(self) -> Searcher:
-        # A new searcher for each new commit, never ``Searcher.refresh()``: Whoosh-Reloaded 2.7.5
-        # reuses readers by segment id there, which keeps the segments a merge removed and misses
-        # later deletions (records counted twice, deleted ones still found), and fails on a
-        # searcher of an empty index.
+        """The searcher of the last commit: its vocabulary and length norms are kept until the
+        next commit."""
         with self._lock:
-            old = self._searcher
-            if old is not None and old.reader().generation() == self._ix.latest_generation():
-                return old
-            weighting = BM25(k1=ranking.BM25_K1, b=ranking.BM25_B)
-            self._searcher = self._ix.searcher(weighting=weighting)
-            if old is not None:
-                old.close()
+            snapshot = self._store.snapshot()
+            if self._searcher is None or self._searcher.snapshot is not snapshot:
+                self._searcher = Searcher(snapshot)
             return self._searcher
 
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
-            self._ix.close()
+            self._searcher = None
+            self._store.close()
 
     def __enter__(self) -> SearchIndex:
         return self

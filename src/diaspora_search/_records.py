@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import RecordError
+from ._fields import KEYS, RECORD_KEYS
 
 MAX_ID_LENGTH = 256
 MAX_RECORD_CHARS = 1_000_000
 """The largest record accepted: its text fields together, in characters (about 1 MB)."""
 
-_TEXT_KEYS = ("title_en", "title_es", "summary_en", "summary_es", "source", "url")
-KEYS = ("id", *_TEXT_KEYS, "authors", "year")
+_TEXT_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is str and k.key != "id")
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from collections.abc import Callable
 import pytest
 
 from diaspora_search import analyze
-from diaspora_search.analysis import analyzer
+from diaspora_search.storage.analyzers import whoosh_analyzer
 
 
 def _assert_terms(text: str, lang: str, expected: list[str]) -> None:
     assert analyze(text, lang) == expected, f"analyze({text!r}, {lang!r})"
-    tokens = [t.text for t in analyzer(lang)(text)]
-    assert tokens == expected, f"analyzer({lang!r})({text!r})"
+    tokens = [t.text for t in whoosh_analyzer(lang)(text)]
+    assert tokens == expected, f"whoosh_analyzer({lang!r})({text!r})"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from diaspora_search import analyze
 from diaspora_search.analysis import normalize, word_texts
 from diaspora_search.analysis.normalize import NormalizeFilter
-from diaspora_search.analysis.tokenizer import ICUWordTokenizer
+from diaspora_search.storage.analyzers import StageFilter, WordTokenizer
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_normalized_terms(
 
 
 def test_normalize_filter_in_a_whoosh_pipeline() -> None:
-    pipeline = ICUWordTokenizer() | NormalizeFilter()
+    pipeline = WordTokenizer() | StageFilter(NormalizeFilter())
     assert [t.text for t in pipeline("¿La Educación? ﬁle ＦＵＬＬ")] == [
         "la",
         "educación",

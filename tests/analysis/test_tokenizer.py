@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diaspora_search.analysis import _icu, tokenizer, word_texts, words
-from diaspora_search.analysis.tokenizer import ICUWordTokenizer
+from diaspora_search.storage.analyzers import WordTokenizer
 
 # ---------------------------------------------------------------------------------------------
 # Golden cases: text -> the words as written.
@@ -82,7 +82,7 @@ def test_words(text: str, expected: list[str]) -> None:
     spans = words(text)
     assert [text[a:b] for a, b in spans] == expected
     assert word_texts(text) == expected
-    assert [t.text for t in ICUWordTokenizer()(text)] == expected
+    assert [t.text for t in WordTokenizer()(text)] == expected
 
 
 SPAN_CASES = [
@@ -105,7 +105,7 @@ def test_whoosh_tokenizer_positions_and_offsets() -> None:
     text = "¿Dónde está l'école?"
     tokens = [
         (t.text, t.pos, t.startchar, t.endchar, t.original)
-        for t in ICUWordTokenizer()(
+        for t in WordTokenizer()(
             text, positions=True, chars=True, keeporiginal=True, start_pos=10, start_char=100
         )
     ]
@@ -119,15 +119,15 @@ def test_whoosh_tokenizer_positions_and_offsets() -> None:
 def test_whoosh_tokenizer_untokenized() -> None:
     tokens = [
         (t.text, t.pos, t.startchar, t.endchar)
-        for t in ICUWordTokenizer()("¡Hola, mundo!", tokenize=False, positions=True, chars=True)
+        for t in WordTokenizer()("¡Hola, mundo!", tokenize=False, positions=True, chars=True)
     ]
     assert tokens == [("¡Hola, mundo!", 0, 0, 13)]
 
 
 def test_whoosh_tokenizer_equality() -> None:
-    assert ICUWordTokenizer() == ICUWordTokenizer()
-    assert hash(ICUWordTokenizer()) == hash(ICUWordTokenizer())
-    assert ICUWordTokenizer() != object()
+    assert WordTokenizer() == WordTokenizer()
+    assert hash(WordTokenizer()) == hash(WordTokenizer())
+    assert WordTokenizer() != object()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def test_sigkill_at_each_step_of_the_commit(tmp_path: Path, point: str, state: s
 def test_batch_spanning_several_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch too big for one segment (past the fast path's memory bound) is written as
     several segments committed together; made small here so the test stays quick."""
-    monkeypatch.setattr("diaspora_search._bulk.POSTINGS_PER_SEGMENT", 200)
+    monkeypatch.setattr("diaspora_search.storage.segment.POSTINGS_PER_SEGMENT", 200)
     folder = tmp_path / "index"
     before = _new_index(folder)
     with ds.SearchIndex.open(folder) as index:

@@ -38,18 +38,25 @@ def _damage_toc(folder: Path) -> None:
     toc.write_bytes(toc.read_bytes()[:10])
 
 
-TAMPERINGS: list[tuple[str, Callable[[Path], None]]] = [
+VERSION_MISMATCHES: list[tuple[str, Callable[[Path], None]]] = [
     ("older-analysis", _set("analysis_version", ds.ANALYSIS_VERSION - 1)),
     ("newer-analysis", _set("analysis_version", ds.ANALYSIS_VERSION + 1)),
     ("analysis-as-string", _set("analysis_version", str(ds.ANALYSIS_VERSION))),
     ("analysis-missing", _set("analysis_version", None)),
     ("newer-format", _set("format", 99)),
+]
+DAMAGES: list[tuple[str, Callable[[Path], None]]] = [
     ("meta-not-json", _write("{not json")),
     ("meta-empty", _write("")),
     ("meta-not-an-object", _write("[1, 2]")),
     ("meta-not-utf8", lambda folder: (folder / META).write_bytes(b"\xff\xfe")),
     ("whoosh-toc-damaged", _damage_toc),
 ]
+TAMPERINGS = VERSION_MISMATCHES + DAMAGES
+EXPECTED_ERROR = {
+    **{name: ds.IndexVersionError for name, _ in VERSION_MISMATCHES},
+    **{name: ds.IndexCorruptError for name, _ in DAMAGES},
+}
 
 
 @pytest.fixture
@@ -60,10 +67,11 @@ def folder(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("tamper", [t for _, t in TAMPERINGS], ids=[n for n, _ in TAMPERINGS])
-def test_open_says_to_rebuild(folder: Path, tamper: Callable[[Path], None]) -> None:
+@pytest.mark.parametrize(("name", "tamper"), TAMPERINGS, ids=[n for n, _ in TAMPERINGS])
+def test_open_says_to_rebuild(folder: Path, name: str, tamper: Callable[[Path], None]) -> None:
+    """A version mismatch is an IndexVersionError, a damaged index an IndexCorruptError."""
     tamper(folder)
-    with pytest.raises(ds.IndexVersionError) as info:
+    with pytest.raises(EXPECTED_ERROR[name]) as info:
         ds.SearchIndex.open(folder)
     message = str(info.value)
     assert isinstance(info.value, ds.DiasporaSearchError)

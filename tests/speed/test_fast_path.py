@@ -13,15 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh import index as whoosh_index
 
 import diaspora_search as ds
-from diaspora_search import _bulk, _parallel
+from diaspora_search._fields import document
 from diaspora_search._records import validate_batch
-from diaspora_search._writer import Writer, record_document
+from diaspora_search.storage import IndexStore
+from diaspora_search.storage import parallel as _parallel
+from diaspora_search.storage import segment as _segment
+from diaspora_search.storage.schema import build_schema
 from tests.conftest import SHARED
+from tests.fixtures import synthetic
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
-DEFAULT_POSTINGS_PER_SEGMENT = _bulk.POSTINGS_PER_SEGMENT
+DEFAULT_POSTINGS_PER_SEGMENT = _segment.POSTINGS_PER_SEGMENT
 QUERIES = [
     "integration policies",
     "políticas de integración",
@@ -59,18 +64,25 @@ def synthetic_records(n: int) -> list[dict[str, Any]]:
 def records() -> list[ds.Record]:
     batch: list[Any] = list(ds.read_corpus(ds.bundled_corpus()).records)
     batch += synthetic_records(600)
+    batch += synthetic.synthetic_records(1200, seed=5)
     if SHARED_CORPUS.exists():
         with SHARED_CORPUS.open(encoding="utf-8") as f:
             batch += [json.loads(line) for line in itertools.islice(f, 2500)]
     return validate_batch(batch)
 
 
-def build(path: Path, records: list[ds.Record], *, fast: bool, processes: int = 1) -> Path:
-    index = ds.SearchIndex.create(path)
-    with Writer(index._ix, fast=fast, processes=processes) as writer:
-        writer.add(records)
-    index.close()
+def build(
+    path: Path, records: list[ds.Record], *, fast: bool, processes: int = 1, backward: bool = False
+) -> Path:
+    store = IndexStore.create(path)
+    with store.writer(fast=fast, processes=processes) as writer:
+        writer.add(records, backward=backward)
+    store.close()
     return path
+
+
+def open_whoosh(path: Path) -> Any:
+    return whoosh_index.open_dir(str(path), schema=build_schema())
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +92,10 @@ def stock(tmp_path_factory: pytest.TempPathFactory, records: list[ds.Record]) ->
 
 def contents(path: Path) -> dict[str, Any]:
     """Stored fields and field lengths, in document order."""
-    index = ds.SearchIndex.open(path)
-    reader = index._ix.reader()
+    ix = open_whoosh(path)
+    reader = ix.reader()
     try:
-        schema = index._ix.schema
+        schema = ix.schema
         stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
         # A segment where no record has the field has no length column: None, meaning 0.
         lengths = {
@@ -94,14 +106,14 @@ def contents(path: Path) -> dict[str, Any]:
         return {"stored": stored, "lengths": lengths}
     finally:
         reader.close()
-        index.close()
+        ix.close()
 
 
 def all_postings(path: Path, *, blocks: bool) -> dict[tuple[str, bytes], Any]:
     """Every term's statistics, and every posting (with the statistics of its block when
     ``blocks``: only comparable between indexes of one segment each)."""
-    index = ds.SearchIndex.open(path)
-    reader = index._ix.reader()
+    ix = open_whoosh(path)
+    reader = ix.reader()
     out: dict[tuple[str, bytes], Any] = {}
     try:
         for fieldname, term in reader.all_terms():
@@ -132,7 +144,7 @@ def all_postings(path: Path, *, blocks: bool) -> dict[tuple[str, bytes], Any]:
             out[(fieldname, term)] = (stats, found)
     finally:
         reader.close()
-        index.close()
+        ix.close()
     return out
 
 
@@ -157,7 +169,7 @@ def test_fast_path_writes_what_whoosh_writes(
     processes: int,
     postings_per_segment: int,
 ) -> None:
-    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
+    monkeypatch.setattr(_segment, "POSTINGS_PER_SEGMENT", postings_per_segment)
     monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
     fast = build(tmp_path / "fast", records, fast=True, processes=processes)
     one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT and processes == 1
@@ -172,10 +184,10 @@ def test_fast_path_writes_what_whoosh_writes(
 def test_many_segments_really_are_many(
     tmp_path: Path, records: list[ds.Record], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", 5000)
+    monkeypatch.setattr(_segment, "POSTINGS_PER_SEGMENT", 5000)
     path = build(tmp_path / "fast", records, fast=True)
+    assert len(open_whoosh(path)._segments()) > 3
     with ds.SearchIndex.open(path) as index:
-        assert len(index._ix._segments()) > 3
         assert len(index) == len(records)
 
 
@@ -202,16 +214,8 @@ def test_a_backward_builder_writes_what_whoosh_writes(
     postings_per_segment: int,
 ) -> None:
     # The whole batch taken last document first, as the second process of a range takes it.
-    monkeypatch.setattr(_bulk, "POSTINGS_PER_SEGMENT", postings_per_segment)
-    path = tmp_path / "backward"
-    index = ds.SearchIndex.create(path)
-    with Writer(index._ix, processes=1) as writer:
-        assert writer._bulk is not None
-        claims = _parallel.Claims(len(records), shared=False)
-        writer._bulk.segments = _parallel.build(
-            index._ix, records, record_document, claims, backward=True
-        )
-    index.close()
+    monkeypatch.setattr(_segment, "POSTINGS_PER_SEGMENT", postings_per_segment)
+    path = build(tmp_path / "backward", records, fast=True, backward=True)
     one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT
     assert all_postings(path, blocks=one_segment) == all_postings(stock, blocks=one_segment)
     assert contents(path) == contents(stock)
@@ -244,15 +248,17 @@ def test_a_failing_process_fails_the_batch_with_its_error(
     def failing(record: ds.Record) -> dict[str, Any]:
         if record.id == first:
             raise ValueError("boom in the child")
-        return record_document(record)
+        return document(record)
 
     monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
-    monkeypatch.setattr("diaspora_search._writer.record_document", failing)
+    monkeypatch.setattr("diaspora_search.storage.writer.document", failing)
     index = ds.SearchIndex.create(tmp_path / "index")
     index.add(records[-50:])  # a committed state to keep
-    failed = pytest.raises(RuntimeError, match="an indexing process failed: ValueError: boom")
-    with failed, Writer(index._ix, processes=2) as writer:
+    store = IndexStore.open(tmp_path / "index")
+    message = "an indexing process failed: ValueError: boom"
+    with pytest.raises(ds.IndexWriteError, match=message), store.writer(processes=2) as writer:
         writer.add(records[:-50])
+    store.close()
     assert len(index) == 50
     assert {h.id for h in index.search("module", limit=100)} <= {r.id for r in records[-50:]}
     index.close()

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from .._language import Language
-from .chain import ANALYSIS_VERSION, ANALYZER_NAMES, FORM_SEPARATOR, NamedAnalyzer, analyzer
+from .chain import ANALYSIS_VERSION, ANALYZER_NAMES, FORM_SEPARATOR, Analyzer, TermChain, analyzer
 from .fold import fold, fold_term
 from .normalize import normalize
 from .tokenizer import word_texts, words
@@ -20,7 +20,8 @@ __all__ = [
     "ANALYSIS_VERSION",
     "ANALYZER_NAMES",
     "FORM_SEPARATOR",
-    "NamedAnalyzer",
+    "Analyzer",
+    "TermChain",
     "analyze",
     "analyzer",
     "fold",

@@ -2,7 +2,7 @@
 
 The order of stages, and why::
 
-    ICUWordTokenizer     words and their offsets in the original text
+    words (tokenizer)    words and their offsets in the original text (ICU word rules)
     NormalizeFilter      NFKC + case folding; accents kept (the stemmer needs them)
     StopwordFilter(lang) the language's own list, matched without accents
     SnowballFilter(lang) Snowball sees "integración" and strips "-ación"
@@ -11,28 +11,26 @@ The order of stages, and why::
 English swaps the last two: its Snowball stemmer knows no accented suffix and takes "é" for a
 consonant, so a folded word stems better ("résumé" and "resume" both give "resum").
 
-Every analyzer is registered under a name ("en", "es", "name", "forms-en", "forms-es") and pickles
-as that name, so the schema Whoosh stores in the index refers to the analysis of the running
-code (never stale copies, never ICU objects), and indexing, query parsing and highlighting can
-never disagree. :data:`ANALYSIS_VERSION` changes whenever a change here changes any term; the
+Every analyzer is registered under a name ("en", "es", "name", "forms-en", "forms-es"); a field
+of the index names its analyzer (``_fields.py``), and the storage package wraps the analyzer of
+that name into a Whoosh analyzer, so indexing, querying and snippets can never disagree. Nothing
+here knows Whoosh. :data:`ANALYSIS_VERSION` changes whenever a change here changes any term; the
 index records it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from itertools import filterfalse
-from typing import Any, cast
-
-from whoosh.analysis import CompositeAnalyzer, Filter, Token
+from typing import Any
 
 from .._language import Language
 from .fold import FoldFilter, fold_term
 from .normalize import NormalizeFilter
-from .stage import Stage, apply_each
+from .stage import Stage
 from .stem import SnowballFilter
 from .stopwords import StopwordFilter
-from .tokenizer import ICUWordTokenizer, word_texts
+from .tokenizer import word_texts
 
 ANALYSIS_VERSION = 3
 FORM_SEPARATOR = "\x1f"
@@ -40,7 +38,7 @@ _CACHE_LIMIT = 500_000
 _STOPPED = ""
 
 
-class TermChain(Filter):  # type: ignore[misc]
+class TermChain:
     """Runs per-word stages in order, computing each distinct word once (a per-term cache)."""
 
     def __init__(self, *stages: Stage) -> None:
@@ -78,7 +76,7 @@ class TermChain(Filter):  # type: ignore[misc]
             new = list({w for w, t in zip(words, found, strict=True) if t is None})
             computed = self._compute_all(new)
             return [computed[w] if t is None else t for w, t in zip(words, found, strict=True)]
-        return cast(list[str], found)
+        return found  # type: ignore[return-value]  # (no None left)
 
     def _compute_all(self, words: list[str]) -> dict[str, str]:
         """Run the stages over distinct new words, each stage over the whole list; cache them."""
@@ -90,9 +88,6 @@ class TermChain(Filter):  # type: ignore[misc]
             self._cache.clear()
         self._cache.update(computed)
         return computed
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        return apply_each(self.term, tokens)
 
 
 class FormPair(Stage):
@@ -109,28 +104,31 @@ class FormPair(Stage):
         return None if folded == text else folded + FORM_SEPARATOR + text
 
 
-class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
-    """A composite Whoosh analyzer that pickles as its registry name."""
+class Analyzer:
+    """A registered analysis: ICU word breaking, then a :class:`TermChain` of per-word stages.
 
-    def __init__(self, name: str, *items: Any) -> None:
-        super().__init__(*items)
+    >>> analyzer("es").positions("La educación y la educación")
+    {'educ': [1, 4]}
+    """
+
+    def __init__(self, name: str, chain: TermChain) -> None:
         self.name = name
+        self.chain = chain
         # The forms analyzers give terms for accented words only: ASCII text gives none.
-        self.accented_only = isinstance(self.chain.stages[-1], FormPair)
-
-    def __reduce__(self) -> tuple[Callable[[str], NamedAnalyzer], tuple[str]]:
-        return (analyzer, (self.name,))
+        self.accented_only = isinstance(chain.stages[-1], FormPair)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NamedAnalyzer) and other.name == self.name
+        return isinstance(other, Analyzer) and other.name == self.name
 
     def __hash__(self) -> int:
         return hash(self.name)
 
+    def __repr__(self) -> str:
+        return f"analyzer({self.name!r})"
+
     def positions(self, text: str, words: list[str] | None = None) -> dict[str, list[int]]:
-        """Each term of ``text`` with its word positions: what this analyzer gives Whoosh's
-        ``Positions`` format at index time, without building a token per word. ``words``, when
-        given, must be ``word_texts(text)``, already computed."""
+        """Each term of ``text`` with its word positions (what a field with positions indexes).
+        ``words``, when given, must be ``word_texts(text)``, already computed."""
         chain = self.chain
         if self.accented_only and text.isascii():
             return {}
@@ -158,11 +156,6 @@ class NamedAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
             words = list(filterfalse(str.isascii, words))
         return set(self.chain.terms(words))
 
-    @property
-    def chain(self) -> TermChain:
-        """The term chain of this analyzer."""
-        return cast(TermChain, self.items[1])
-
 
 def _language_chain(lang: Language) -> TermChain:
     if lang is Language.EN:
@@ -174,9 +167,9 @@ def _language_chain(lang: Language) -> TermChain:
     return TermChain(NormalizeFilter(), StopwordFilter(lang), SnowballFilter(lang), FoldFilter())
 
 
-def _build(name: str) -> NamedAnalyzer:
+def _build(name: str) -> Analyzer:
     if name in ("en", "es"):
-        return NamedAnalyzer(name, ICUWordTokenizer(), _language_chain(Language(name)))
+        return Analyzer(name, _language_chain(Language(name)))
     if name == "name":
         # Authors and publishers: no stemming; function words of either language dropped.
         chain = TermChain(
@@ -185,19 +178,19 @@ def _build(name: str) -> NamedAnalyzer:
             StopwordFilter(Language.ES),
             FoldFilter(),
         )
-        return NamedAnalyzer(name, ICUWordTokenizer(), chain)
+        return Analyzer(name, chain)
     if name.startswith("forms-") and name[6:] in ("en", "es"):
         lang = Language(name[6:])
         chain = TermChain(NormalizeFilter(), StopwordFilter(lang), FormPair())
-        return NamedAnalyzer(name, ICUWordTokenizer(), chain)
+        return Analyzer(name, chain)
     raise KeyError(f"no analyzer named {name!r}")
 
 
-_REGISTRY: dict[str, NamedAnalyzer] = {}
+_REGISTRY: dict[str, Analyzer] = {}
 ANALYZER_NAMES: Sequence[str] = ("en", "es", "name", "forms-en", "forms-es")
 
 
-def analyzer(name: str) -> NamedAnalyzer:
+def analyzer(name: str) -> Analyzer:
     """The registered analyzer ``name``, shared by the whole process (and its cache)."""
     found = _REGISTRY.get(name)
     if found is None:

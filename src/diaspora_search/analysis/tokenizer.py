@@ -1,7 +1,7 @@
 """Stage 1: word breaking with ICU's BreakIterator (Unicode word rules, UAX #29).
 
-Tokens keep the exact text and character offsets of the original string, so the highlighter can
-mark the words as they were written. Expected input: any ``str``; later stages normalize.
+Words keep the exact text and character offsets of the original string, so snippets can mark
+the words as they were written. Expected input: any ``str``; later stages normalize.
 
 What the word rules give, and what this stage adds to them:
 
@@ -18,10 +18,6 @@ What the word rules give, and what this stage adds to them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
-
-from whoosh.analysis import Token, Tokenizer
 
 from . import _icu
 
@@ -115,54 +111,3 @@ def _with_fractions(text: str, segments: list[tuple[int, int, int]]) -> list[tup
 def _without_elision(text: str, start: int, end: int) -> tuple[int, int]:
     m = _ELISION.match(text, start, end)
     return (m.end(), end) if m is not None else (start, end)
-
-
-class ICUWordTokenizer(Tokenizer):  # type: ignore[misc]
-    """A Whoosh tokenizer that breaks text into words with ICU.
-
-    >>> [t.text for t in ICUWordTokenizer()("¡Hola, mundo!")]
-    ['Hola', 'mundo']
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
-            yield token
-            return
-        for pos, (start, end) in enumerate(words(value), start_pos):
-            token.text = value[start:end]
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = token.text
-            if positions:
-                token.pos = pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token

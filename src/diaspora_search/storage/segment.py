@@ -5,7 +5,7 @@ into a tuple in an external sorting pool, and every posting back into a method c
 segment is written. :class:`SegmentBuilder` keeps Whoosh's codec, files, locking and commit, and
 replaces the per-posting work:
 
-- analysis by :meth:`NamedAnalyzer.positions` (the same registered analyzers, one dict per field
+- analysis by :meth:`Analyzer.positions` (the same registered analyzers, one dict per field
   value, no tokens);
 - postings kept per term in flat lists, already in document order, so nothing is sorted but the
   term lists;
@@ -15,7 +15,7 @@ replaces the per-posting work:
 The index holds what ``add_document`` would write (``tests/speed/test_fast_path.py`` compares
 them). Memory is bounded: past :data:`POSTINGS_PER_SEGMENT` buffered postings a batch continues
 in a new segment, and all the batch's segments appear together in one commit
-(:mod:`._parallel`, which also shares large batches among processes).
+(:mod:`.parallel`, which also shares large batches among processes).
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from whoosh.formats import Existence, Positions
 from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter
 
-from ._codec import fast_compress, length_byte, write_field
-from ._language import LANGUAGES
-from ._schema import NAMES, forms_field, summary_field, title_field
-from .analysis import NamedAnalyzer, word_texts
+from .._fields import NAMES, forms_field, summary_field, title_field
+from .._language import LANGUAGES
+from ..analysis import word_texts
+from .analyzers import NamedAnalyzer
+from .codec import fast_compress, length_byte, write_field
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before a batch continues in a new segment (about 150 MB of buffers)."""
@@ -85,7 +86,8 @@ class _Field:
         if not isinstance(ana, NamedAnalyzer):
             self.terms_of: Callable[..., Any] = _whole_value
         else:
-            self.terms_of = ana.positions if self.with_positions else ana.term_set
+            analysis = ana.analysis
+            self.terms_of = analysis.positions if self.with_positions else analysis.term_set
         self.scorable = bool(field.scorable)
         self.postings: dict[str, list[Any]] = {}
         self.frequencies: dict[str, dict[int, int]] = {}  # the frequencies above 1
@@ -120,7 +122,7 @@ class SegmentBuilder:
     ``add_document`` for every document, then committing, would.
 
     ``backward``: documents are added last first (the segment's last document first), as the
-    backward builder of a shared batch takes them (see :mod:`._parallel`).
+    backward builder of a shared batch takes them (see :mod:`.parallel`).
     """
 
     def __init__(self, writer: SegmentWriter, *, backward: bool = False) -> None:
@@ -136,7 +138,7 @@ class SegmentBuilder:
 
     def add_document(self, fields: dict[str, Any]) -> None:
         """What ``SegmentWriter.add_document(**fields)`` does, for this schema's field types.
-        A forms field is quickest after its title and summary (as ``record_document`` orders
+        A forms field is quickest after its title and summary (as ``_fields.document`` orders
         them)."""
         docnum = self.docs
         plan = self._plan
@@ -209,7 +211,7 @@ class SegmentBuilder:
         self, sources: tuple[str, str], value: str, fields: dict[str, Any]
     ) -> list[str] | None:
         """For a forms field whose value is its title and summary joined by a newline (as
-        ``record_document`` makes it), their words: a newline always breaks words, so these are
+        ``_fields.document`` makes it), their words: a newline always breaks words, so these are
         the words of the value, without breaking it again."""
         title, summary = (fields.get(name) or "" for name in sources)
         if value != f"{title}\n{summary}":

@@ -1,12 +1,13 @@
-"""Writing Whoosh's W3 postings and terms tables with less work: the field writer of the fast
-path.
+"""Whoosh's W3 postings and terms tables, written and read side by side: the fast path's field
+writer, and the scorer's block reader.
 
 :func:`write_field` writes what ``W3FieldWriter`` writes for one field (``start_field``, then
 ``start_term`` / ``add`` / ``finish_term`` for every posting of every term, ``finish_field``;
 ``W3PostingsWriter`` and ``W3TermInfo`` of whoosh-reloaded 2.7.5, BSD licence), postings for
 postings, with the bytes of a whole field built in memory and written in one call: no Python call
 per posting, no ``tell()`` per block, and cheaper compression. ``tests/speed/test_fast_path.py``
-compares the indexes it writes with Whoosh's.
+compares the indexes it writes with Whoosh's. :func:`read_blocks` reads a term's postings a
+block at a time, as the W3 leaf matcher decodes them, for the term-at-a-time scorer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import hashlib
 import pickle
 import struct
 import zlib
+from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from operator import sub
 from typing import Any
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
 from whoosh.filedb.filetables import md5_hash
-from whoosh.util.numeric import length_to_byte
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _COMPRESS_FROM = 128
 """Blocks smaller than this are stored uncompressed (they do not shrink)."""
@@ -233,3 +237,52 @@ def _mini_values(values: list[bytes], values_size: int | None) -> Any:
     if values_size == 0:
         return None
     return b"".join(values)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+def term_postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[Any, int] | None:
+    """A segment's postings of a term, unfiltered (deleted documents included), and its
+    document frequency; ``None`` if the segment does not hold the term."""
+    terms = getattr(reader, "_terms", None)  # a segment's terms and postings
+    if terms is None:  # an empty index
+        return None
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    matcher = terms._codec.postings_reader(terms._postfile, info, fmt, term=(fieldname, btext))
+    return matcher, info.doc_frequency()
+
+
+def read_blocks(matcher: Any) -> Iterator[tuple[list[int], list[float] | None]]:
+    """Each block of a term's postings: its document numbers, and its weights (``None`` when all
+    are 1.0)."""
+    if not isinstance(matcher, W3LeafMatcher):  # pragma: no cover - another codec
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+        return
+    while matcher.is_active():
+        matcher._read_data()
+        deltas, mini_weights, _ = matcher._data
+        block: list[float] | None = None
+        if isinstance(mini_weights, float):  # one weight for the whole block
+            # (Whoosh reads it through a float32 array.)
+            weight = array("f", [mini_weights])[0]
+            block = None if weight == 1.0 else [weight] * len(deltas)
+        elif mini_weights is not None:
+            block = list(mini_weights)
+        yield list(accumulate(deltas)), block
+        matcher._next_block()
+
+
+def field_lengths(reader: Any, fieldname: str) -> list[int]:
+    """Each document's length in ``fieldname`` in one segment, as the length column stores it
+    (one byte, so lengths are approximate above 255)."""
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    return [byte_to_length(v) for v in column] if column is not None else []

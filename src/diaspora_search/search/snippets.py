@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from ._hits import MARK_CLOSE, MARK_OPEN
-from ._language import Language
-from .analysis import analyzer, words
+from .._hits import MARK_CLOSE, MARK_OPEN
+from .._language import Language
+from ..analysis import analyzer, words
 
 SNIPPET_CHARS = 200
 _LEAD = 50

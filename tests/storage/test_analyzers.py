@@ -1,4 +1,5 @@
-"""The Whoosh analyzers: composition, registry, pickling, the per-term cache, and Whoosh itself."""
+"""The Whoosh adapters of the analysis: composition, registry, pickling, the per-term cache, and
+Whoosh itself."""
 
 from __future__ import annotations
 
@@ -16,27 +17,26 @@ from whoosh.qparser import QueryParser
 
 import diaspora_search as ds
 from diaspora_search import Language
-from diaspora_search._schema import build_schema
-from diaspora_search.analysis import (
-    ANALYZER_NAMES,
-    FORM_SEPARATOR,
-    NamedAnalyzer,
-    analyzer,
-    word_texts,
-)
+from diaspora_search.analysis import ANALYZER_NAMES, FORM_SEPARATOR, word_texts
 from diaspora_search.analysis.chain import TermChain
 from diaspora_search.analysis.fold import FoldFilter
 from diaspora_search.analysis.normalize import NormalizeFilter
 from diaspora_search.analysis.stage import Stage
 from diaspora_search.analysis.stem import SnowballFilter
 from diaspora_search.analysis.stopwords import StopwordFilter
-from diaspora_search.analysis.tokenizer import ICUWordTokenizer
+from diaspora_search.storage.analyzers import (
+    NamedAnalyzer,
+    StageFilter,
+    WordTokenizer,
+    whoosh_analyzer,
+)
+from diaspora_search.storage.schema import build_schema
 
 SAMPLE = "¿Dónde están las políticas de integración? The Government’s policies, niños"
 
 
 def texts_of(name: str, text: str = SAMPLE) -> list[str]:
-    return [t.text for t in analyzer(name)(text)]
+    return [t.text for t in whoosh_analyzer(name)(text)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,25 +46,25 @@ def texts_of(name: str, text: str = SAMPLE) -> list[str]:
 def test_registry_names() -> None:
     assert tuple(ANALYZER_NAMES) == ("en", "es", "name", "forms-en", "forms-es")
     for name in ANALYZER_NAMES:
-        found = analyzer(name)
+        found = whoosh_analyzer(name)
         assert isinstance(found, NamedAnalyzer)
         assert found.name == name
-        assert analyzer(name) is found  # one per process, and so one cache
+        assert whoosh_analyzer(name) is found  # one per process, and so one cache
 
 
 def test_unknown_analyzer() -> None:
     with pytest.raises(KeyError, match="fr"):
-        analyzer("fr")
+        whoosh_analyzer("fr")
 
 
 @pytest.mark.parametrize("lang", list(Language))
 def test_language_analyzer_stages_in_order(lang: Language) -> None:
-    found = analyzer(lang.value)
-    tokenizer, chain = found.items
-    assert tokenizer == ICUWordTokenizer()
-    assert isinstance(chain, TermChain)
-    assert chain is found.chain
-    assert chain.stages == stages(lang)
+    found = whoosh_analyzer(lang.value)
+    tokenizer, stage = found.items
+    assert tokenizer == WordTokenizer()
+    assert isinstance(stage, StageFilter)
+    assert isinstance(found.chain, TermChain)
+    assert found.chain.stages == stages(lang)
 
 
 def stages(lang: Language | str) -> tuple[Stage, ...]:
@@ -77,9 +77,9 @@ def stages(lang: Language | str) -> tuple[Stage, ...]:
 
 
 def _pipeline(lang: str) -> object:
-    pipeline = ICUWordTokenizer()
+    pipeline = WordTokenizer()
     for stage in stages(lang):
-        pipeline = pipeline | stage
+        pipeline = pipeline | StageFilter(stage)
     return pipeline
 
 
@@ -100,7 +100,7 @@ def test_words_computed_together_equal_words_computed_one_by_one(words: list[str
     """The fast path computes a text's new words stage by stage over the list
     (``Stage.apply_all``, one Snowball call); the query side computes one word at a time."""
     for name in ANALYZER_NAMES:
-        together = analyzer(name).chain
+        together = whoosh_analyzer(name).chain
         alone = TermChain(*together.stages)
         together._cache.clear()
         assert together.word_terms(words) == [alone.term(w) or "" for w in words]
@@ -138,7 +138,7 @@ def test_forms_analyzers(name: str, expected: list[tuple[str, str]]) -> None:
 @pytest.mark.parametrize("name", ANALYZER_NAMES)
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_analyzer_pickles_by_name(name: str, protocol: int) -> None:
-    original = analyzer(name)
+    original = whoosh_analyzer(name)
     before = texts_of(name)
     data = pickle.dumps(original, protocol=protocol)
     assert b"icu" not in data.lower()  # a name, never ICU objects or stale stages
@@ -148,7 +148,7 @@ def test_analyzer_pickles_by_name(name: str, protocol: int) -> None:
 
 
 def test_term_chain_pickles_without_its_cache() -> None:
-    chain = analyzer("es").chain
+    chain = whoosh_analyzer("es").chain
     chain.terms(["niños", "de"])
     restored = pickle.loads(pickle.dumps(chain))
     assert restored is not chain
@@ -173,7 +173,7 @@ def test_schema_pickle_round_trip() -> None:
 
 def test_pickles_load_in_a_fresh_process() -> None:
     """A pickle made here loads where the registry is still empty (as when opening an index)."""
-    payload = pickle.dumps([build_schema(), *(analyzer(n) for n in ANALYZER_NAMES)])
+    payload = pickle.dumps([build_schema(), *(whoosh_analyzer(n) for n in ANALYZER_NAMES)])
     script = (
         "import pickle, sys\n"
         "schema, *analyzers = pickle.loads(sys.stdin.buffer.read())\n"
@@ -192,9 +192,9 @@ def test_pickles_load_in_a_fresh_process() -> None:
 def test_index_on_disk_reopens_with_the_registered_analyzers(tmp_path: Path) -> None:
     index.create_in(str(tmp_path), build_schema())
     schema = index.open_dir(str(tmp_path)).schema
-    assert schema["summary_es"].analyzer is analyzer("es")
-    assert schema["title_en"].analyzer is analyzer("en")
-    assert schema["names"].analyzer is analyzer("name")
+    assert schema["summary_es"].analyzer is whoosh_analyzer("es")
+    assert schema["title_en"].analyzer is whoosh_analyzer("en")
+    assert schema["names"].analyzer is whoosh_analyzer("name")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_index_on_disk_reopens_with_the_registered_analyzers(tmp_path: Path) -> 
 
 
 def test_cache_holds_each_distinct_word_once() -> None:
-    chain = analyzer("es").chain
+    chain = whoosh_analyzer("es").chain
     assert ds.analyze("Zanahorias y ZANAHORIAS; zanahorias", "es") == ["zanahori"] * 3
     assert chain._cache["Zanahorias"] == "zanahori"
     assert chain._cache["ZANAHORIAS"] == "zanahori"
@@ -212,10 +212,10 @@ def test_cache_holds_each_distinct_word_once() -> None:
 
 
 def test_cache_is_shared_by_analyze_and_the_whoosh_analyzer() -> None:
-    chain = analyzer("en").chain
+    chain = whoosh_analyzer("en").chain
     word = "Xylophonists"
     chain._cache.pop(word, None)
-    assert [t.text for t in analyzer("en")(word)] == ["xylophonist"]
+    assert [t.text for t in whoosh_analyzer("en")(word)] == ["xylophonist"]
     assert chain._cache[word] == "xylophonist"
     assert ds.analyze(word, "en") == ["xylophonist"]
 
@@ -231,7 +231,7 @@ def test_cached_terms_equal_fresh_terms(text: str) -> None:
 
 
 def test_stopped_tokens_are_marked_when_stops_are_kept() -> None:
-    tokens = [(t.text, t.stopped) for t in analyzer("es")("de las niñas", removestops=False)]
+    tokens = [(t.text, t.stopped) for t in whoosh_analyzer("es")("de las niñas", removestops=False)]
     assert tokens == [("de", True), ("las", True), ("nin", False)]
 
 
@@ -253,7 +253,7 @@ def test_query_parser_uses_the_same_analysis() -> None:
 
 def test_search_and_highlight_with_and_without_accents() -> None:
     schema = fields.Schema(
-        id=fields.ID(stored=True), body=fields.TEXT(analyzer=analyzer("es"), stored=True)
+        id=fields.ID(stored=True), body=fields.TEXT(analyzer=whoosh_analyzer("es"), stored=True)
     )
     storage = RamStorage()
     ix = storage.create_index(schema)

@@ -1,9 +1,10 @@
-"""Writing to an index: a context manager that commits on success and cancels on error.
+"""Writing to an index: a transaction that commits on success and cancels on error.
 
 The writer never imports the query code. A batch is all or nothing: records are validated
 before anything is written, and an error while writing cancels the whole batch, so the index
 keeps its last committed state (Whoosh writes new segments and only then swaps in a new table of
-contents).
+contents). The fast path (``segment.py``, ``parallel.py``) writes what Whoosh's ``add_document``
+would write.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import _DEF_INDEX_NAME, Index, LockError
 from whoosh.util.filelock import try_for
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
-from ._errors import IndexLockedError
-from ._language import LANGUAGES
-from ._parallel import BulkWriter
-from ._records import Record
-from ._schema import ID, NAMES, forms_field, summary_field, title_field
+from .._errors import IndexLockedError
+from .._fields import ID, document
+from .._records import Record
+from .parallel import Claims, build, build_batch, default_processes
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another writer's lock before :class:`IndexLockedError`."""
-
 
 _LOCK_POLL = 0.05
 
@@ -40,8 +40,8 @@ def _locked(timeout: float) -> IndexLockedError:
 @contextmanager
 def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the write lock of the index in ``folder``, as a :class:`Writer` does, so that no
-    writer works on it meanwhile (for replacing the whole folder). Nothing to hold if there is
-    no such folder. The lock is an OS file lock: a killed holder's lock is released.
+    writer works on it meanwhile. Nothing to hold if there is no such folder. The lock is an
+    OS file lock: a killed holder's lock is released.
 
     Raises:
         IndexLockedError: another writer held it for ``timeout`` seconds.
@@ -58,48 +58,12 @@ def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
         lock.release()
 
 
-_TEXT_FIELDS = [(title_field(lang), summary_field(lang), forms_field(lang)) for lang in LANGUAGES]
-
-
-def record_document(record: Record) -> dict[str, Any]:
-    """The Whoosh document of a record: its fields in name order (the order Whoosh stores
-    them in), but the forms fields last (the fast path reuses their titles' and summaries'
-    words)."""
-    doc: dict[str, Any] = {}
-    # Stored as given; empty values are not stored at all.
-    if record.authors:
-        doc["authors"] = list(record.authors)
-    doc[ID] = record.id
-    names = "\n".join(n for n in (*record.authors, record.source) if n)
-    if names:
-        doc[NAMES] = names
-    if record.source:
-        doc["source"] = record.source
-    forms: dict[str, str] = {}
-    for title_name, summary_name, forms_name in _TEXT_FIELDS:
-        title = getattr(record, title_name)
-        summary = getattr(record, summary_name)
-        if summary:
-            doc[summary_name] = summary
-        if not (title.isascii() and summary.isascii()):  # only accented words have forms
-            forms[forms_name] = f"{title}\n{summary}"
-    for title_name, _, _ in _TEXT_FIELDS:
-        title = getattr(record, title_name)
-        if title:
-            doc[title_name] = title
-    if record.url:
-        doc["url"] = record.url
-    if record.year is not None:
-        doc["year"] = record.year
-    doc.update(forms)
-    return doc
-
-
 class Writer:
     """An open write transaction on an index.
 
     Use as a context manager: it commits when the block ends normally and cancels (leaving the
-    index as it was) when it raises.
+    index as it was) when it raises. With ``replace_all`` the commit replaces every record
+    the index held by the ones written (a rebuild, as one commit).
     """
 
     def __init__(
@@ -109,15 +73,19 @@ class Writer:
         timeout: float = DEFAULT_LOCK_TIMEOUT,
         fast: bool = True,
         processes: int | None = None,
+        replace_all: bool = False,
     ) -> None:
         try:
-            self._writer = index.writer(timeout=timeout, delay=_LOCK_POLL)
+            self._writer: SegmentWriter = index.writer(timeout=timeout, delay=_LOCK_POLL)
         except LockError:
             raise _locked(timeout) from None
+        self._index = index
         self._reader = self._writer.reader()
         self._open = True
-        # The fast path (_bulk.py, _parallel.py) writes the index add_document would write.
-        self._bulk = BulkWriter(self._writer, index, processes=processes) if fast else None
+        self._fast = fast
+        self._processes = processes if processes is not None else default_processes()
+        self._replace_all = replace_all
+        self._segments: list[Any] = []  # the fast path's new segments, committed together
 
     def __enter__(self) -> Writer:
         return self
@@ -134,20 +102,35 @@ class Writer:
             self.cancel()
 
     def _exists(self, record_id: str) -> bool:
-        return (ID, record_id) in self._reader
+        return not self._replace_all and (ID, record_id) in self._reader
 
-    def add(self, records: Iterable[Record], progress: Callable[[int], None] | None = None) -> int:
-        """Add (or replace) validated records; the count written."""
+    def add(
+        self,
+        records: Iterable[Record],
+        progress: Callable[[int], None] | None = None,
+        *,
+        backward: bool = False,
+    ) -> int:
+        """Add (or replace) validated records; the count written.
+
+        ``backward`` builds the whole batch last document first, in this process: what the
+        second builder of a shared range does (a seam for the tests that hold it to Whoosh).
+        """
         writer = self._writer
         batch = list(records)
         for record in batch:
             if self._exists(record.id):
                 writer.delete_by_term(ID, record.id)
-        if self._bulk is not None:
-            self._bulk.write(batch, record_document, progress)
+        if backward:
+            claims = Claims(len(batch), shared=False)
+            self._segments += build(self._index, batch, document, claims, backward=True)
+        elif self._fast:
+            self._segments += build_batch(
+                writer, self._index, batch, document, processes=self._processes, progress=progress
+            )
         else:
             for count, record in enumerate(batch, 1):
-                writer.add_document(**record_document(record))
+                writer.add_document(**document(record))
                 if progress is not None and count % 256 == 0:
                     progress(count)
         return len(batch)
@@ -160,16 +143,17 @@ class Writer:
         if self._open:
             self._open = False
             self._reader.close()
-            if self._bulk is not None:
-                self._bulk.commit()
-            else:
-                self._writer.commit()
+            self._writer.commit(mergetype=self._merge)
+
+    def _merge(self, writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+        # The merge policy hook runs inside SegmentWriter.commit: small existing segments are
+        # merged as Whoosh always does (none kept in a rebuild); the batch's segments (and the
+        # stock path's own, already in ``segments`` as Whoosh adds it) join the list unmerged.
+        kept = [] if self._replace_all else MERGE_SMALL(writer, segments)
+        return [*kept, *self._segments]
 
     def cancel(self) -> None:
         if self._open:
             self._open = False
             self._reader.close()
-            if self._bulk is not None:
-                self._bulk.cancel()
-            else:
-                self._writer.cancel()
+            self._writer.cancel()

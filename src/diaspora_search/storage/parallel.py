@@ -23,9 +23,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from whoosh.writing import MERGE_SMALL, SegmentWriter
+from whoosh.writing import SegmentWriter
 
-from . import _bulk
+from .._errors import IndexWriteError
+from . import segment as _segment
 
 PARALLEL_MIN_DOCS = 4000
 """Batches smaller than this are not worth a second process."""
@@ -72,7 +73,7 @@ class Claims:
         if lock is not None:
             while not lock.acquire(timeout=_LOCK_CHECK):
                 if partner_alive is not None and not partner_alive():
-                    raise RuntimeError("an indexing process died while claiming documents")
+                    raise IndexWriteError("an indexing process died while claiming documents")
         try:
             front, back = _PAIR.unpack_from(self._state)
             if backward:
@@ -108,16 +109,16 @@ def build(
     millions of small lists without cycles, which it would only walk over and over).
     """
     segments: list[Any] = []
-    builder: _bulk.SegmentBuilder | None = None
+    builder: _segment.SegmentBuilder | None = None
     collecting = gc.isenabled()
     gc.disable()
     try:
         while order := claims.take(CLAIM, backward=backward, partner_alive=partner_alive):
             for i in order:
-                if builder is None or builder.count >= _bulk.POSTINGS_PER_SEGMENT:
+                if builder is None or builder.count >= _segment.POSTINGS_PER_SEGMENT:
                     if builder is not None:
                         segments.append(builder.finish())
-                    builder = _bulk.SegmentBuilder(
+                    builder = _segment.SegmentBuilder(
                         SegmentWriter(index, _lk=False), backward=backward
                     )
                 builder.add_document(to_document(items[i]))
@@ -134,75 +135,58 @@ def build(
     return segments[::-1] if backward else segments
 
 
-class BulkWriter:
-    """A batch written through the fast path into new segments, committed together by the
-    main (locking) writer."""
-
-    def __init__(self, main: SegmentWriter, index: Any, *, processes: int | None = None) -> None:
-        self.main = main
-        self.index = index
-        self.segments: list[Any] = []
-        self.processes = processes if processes is not None else default_processes()
-
-    def write(
-        self,
-        items: list[Any],
-        to_document: Callable[[Any], dict[str, Any]],
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Write the documents ``to_document`` makes of ``items`` into new segments (not yet
-        visible: see :meth:`commit`). Documents are made where they are written, in parallel;
-        in this process alone while other threads run (forking them could deadlock)."""
-        workers = max(1, self.processes) if len(items) >= PARALLEL_MIN_DOCS else 1
-        if threading.active_count() > 1:
-            workers = 1
-        ranges = _split(items, -(-workers // 2))
-        # (range, backward) per process; the last is this process's own.
-        plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
-        plan = plan[: max(1, workers)]
-        shared = {r for r, backward in plan if backward}
-        claims = [Claims(len(part), shared=r in shared) for r, part in enumerate(ranges)]
-        children: dict[tuple[int, bool], _Child] = {}
-        try:
-            for r, backward in plan[:-1]:
-                children[(r, backward)] = _fork(
-                    self.main, self.index, ranges[r], to_document, claims[r], backward
-                )
-            report = None
-            if progress is not None:
-                report = lambda: progress(sum(c.claimed() for c in claims))  # noqa: E731
-            r, backward = plan[-1]
-            partner = children.get((r, not backward))
-            built: dict[tuple[int, bool], list[Any]] = {
-                plan[-1]: build(
-                    self.index,
-                    ranges[r],
-                    to_document,
-                    claims[r],
-                    backward=backward,
-                    progress=report,
-                    partner_alive=partner.running if partner is not None else None,
-                )
-            }
-            for key, child in children.items():
-                built[key] = child.result()
-        except BaseException:
-            for child in children.values():
-                child.kill()
-            raise
-        for key in sorted(built):  # range by range, the front's segments before the back's
-            self.segments.extend(built[key])
-
-    def commit(self) -> None:
-        self.main.commit(mergetype=self._with_segments)
-
-    def _with_segments(self, writer: SegmentWriter, segments: list[Any]) -> list[Any]:
-        # The merge policy hook runs inside SegmentWriter.commit: small existing segments are
-        # merged as Whoosh always does; the batch's segments join the list unmerged.
-        return [*MERGE_SMALL(writer, segments), *self.segments]
-
-    def cancel(self) -> None:
-        self.main.cancel()
+def build_batch(
+    main: SegmentWriter,
+    index: Any,
+    items: list[Any],
+    to_document: Callable[[Any], dict[str, Any]],
+    *,
+    processes: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """Write the documents ``to_document`` makes of ``items`` into new segments, not yet
+    committed; the finished segments, in document order. Documents are made where they are
+    written, in parallel; in this process alone while other threads run (forking them could
+    deadlock). ``main`` is the locking writer: children never hold its lock."""
+    workers = max(1, processes) if len(items) >= PARALLEL_MIN_DOCS else 1
+    if threading.active_count() > 1:
+        workers = 1
+    ranges = _split(items, -(-workers // 2))
+    # (range, backward) per process; the last is this process's own.
+    plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
+    plan = plan[: max(1, workers)]
+    shared = {r for r, backward in plan if backward}
+    claims = [Claims(len(part), shared=r in shared) for r, part in enumerate(ranges)]
+    children: dict[tuple[int, bool], _Child] = {}
+    try:
+        for r, backward in plan[:-1]:
+            children[(r, backward)] = fork_builder(
+                main, index, ranges[r], to_document, claims[r], backward
+            )
+        report = None
+        if progress is not None:
+            report = lambda: progress(sum(c.claimed() for c in claims))  # noqa: E731
+        r, backward = plan[-1]
+        partner = children.get((r, not backward))
+        built: dict[tuple[int, bool], list[Any]] = {
+            plan[-1]: build(
+                index,
+                ranges[r],
+                to_document,
+                claims[r],
+                backward=backward,
+                progress=report,
+                partner_alive=partner.running if partner is not None else None,
+            )
+        }
+        for key, child in children.items():
+            built[key] = child.result()
+    except BaseException:
+        for child in children.values():
+            child.kill()
+        raise
+    # Range by range, the front's segments before the back's.
+    return [segment for key in sorted(built) for segment in built[key]]
 
 
 def _split(items: list[Any], parts: int) -> list[list[Any]]:
@@ -237,10 +221,10 @@ class _Child:
         if data:
             kind, payload = pickle.loads(data)
             if kind == "error":
-                raise RuntimeError(f"an indexing process failed: {payload}")
+                raise IndexWriteError(f"an indexing process failed: {payload}")
             if self.status == 0:
                 return list(payload)
-        raise RuntimeError(f"an indexing process failed (wait status {self.status})")
+        raise IndexWriteError(f"an indexing process failed (wait status {self.status})")
 
     def kill(self) -> None:
         """Stop the child if it still runs, and release what it holds."""
@@ -255,7 +239,7 @@ class _Child:
             self.reader = None
 
 
-def _fork(
+def fork_builder(
     main: SegmentWriter,
     index: Any,
     items: list[Any],

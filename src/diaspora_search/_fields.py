@@ -1,0 +1,154 @@
+"""The fields of a record and of the index, declared once.
+
+Every record key (CONTRACT.md) is described here: its JSON type, and the index fields it feeds.
+Records validation (``_records.py``), the Whoosh schema (``storage/schema.py``), the document
+written for a record (:func:`document`), the fields a query looks words up in, and snippets all
+read this table, so adding a key is one entry here (and a ``Record`` attribute).
+
+Index fields, per language ``L`` (en, es):
+
+- ``title_L``, ``summary_L``: the text, analyzed by the ``L`` analyzer, with positions (phrases),
+  stored (display, snippets), scored with the field's boost;
+- ``forms_L`` (derived from the title and summary): the folded surface words with their accented
+  forms, the vocabulary of spelling correction and accent expansion; not scored, not stored;
+- ``names`` (derived from authors and source): folded, not stemmed;
+- ``id``: the unique key; ``authors``, ``source``, ``url``, ``year``: stored only.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import _ranking as ranking
+from ._language import LANGUAGES, Language
+
+if TYPE_CHECKING:
+    from ._records import Record
+
+
+class Kind(enum.Enum):
+    """What an index field holds, and so how the schema declares it."""
+
+    ID = "id"  # the unique key, one term, stored
+    TEXT = "text"  # analyzed text with positions, scored, stored
+    NAMES = "names"  # analyzed names with positions, scored, not stored
+    FORMS = "forms"  # accented forms: terms only (existence), not scored, not stored
+    STORED = "stored"  # stored only
+
+
+@dataclass(frozen=True)
+class IndexField:
+    """One field of the index."""
+
+    name: str
+    kind: Kind
+    analyzer: str | None = None  # the registered analyzer's name (analysis/chain.py)
+    lang: Language | None = None
+    boost: float = 1.0  # a query's weight for a match in this field
+
+    @property
+    def stored(self) -> bool:
+        return self.kind in (Kind.ID, Kind.TEXT, Kind.STORED)
+
+
+@dataclass(frozen=True)
+class RecordKey:
+    """One key of a record: its JSON type and the index field that stores its value."""
+
+    key: str
+    type: type  # str, list (of strings) or int
+    field: str  # the index field holding the value
+
+
+ID = "id"
+NAMES = "names"
+
+
+def title_field(lang: Language) -> str:
+    return f"title_{lang.value}"
+
+
+def summary_field(lang: Language) -> str:
+    return f"summary_{lang.value}"
+
+
+def forms_field(lang: Language) -> str:
+    return f"forms_{lang.value}"
+
+
+def _text_fields(lang: Language) -> tuple[IndexField, IndexField]:
+    return (
+        IndexField(title_field(lang), Kind.TEXT, lang.value, lang, ranking.TITLE_BOOST),
+        IndexField(summary_field(lang), Kind.TEXT, lang.value, lang, 1.0),
+    )
+
+
+TEXT_FIELDS: dict[Language, tuple[IndexField, ...]] = {
+    lang: _text_fields(lang) for lang in LANGUAGES
+}
+"""Per language, the scored text fields a query word is looked up in: title, then summary."""
+
+NAMES_FIELD = IndexField(NAMES, Kind.NAMES, "name", None, ranking.NAME_BOOST)
+
+FIELDS: tuple[IndexField, ...] = (
+    IndexField(ID, Kind.ID),
+    NAMES_FIELD,
+    *(IndexField(name, Kind.STORED) for name in ("authors", "source", "url", "year")),
+    *(field for lang in LANGUAGES for field in TEXT_FIELDS[lang]),
+    *(IndexField(forms_field(lang), Kind.FORMS, f"forms-{lang.value}", lang) for lang in LANGUAGES),
+)
+"""Every field of the index."""
+
+RECORD_KEYS: tuple[RecordKey, ...] = (
+    RecordKey("id", str, ID),
+    *(
+        RecordKey(f"{part}_{lang.value}", str, f"{part}_{lang.value}")
+        for part in ("title", "summary")
+        for lang in LANGUAGES
+    ),
+    RecordKey("source", str, "source"),
+    RecordKey("url", str, "url"),
+    RecordKey("authors", list, "authors"),
+    RecordKey("year", int, "year"),
+)
+"""Every key a record may have (CONTRACT.md), in the order ``Record`` declares them."""
+
+KEYS: tuple[str, ...] = tuple(k.key for k in RECORD_KEYS)
+
+
+def names_text(record: Record) -> str:
+    """The ``names`` field: authors and source, one per line."""
+    return "\n".join(n for n in (*record.authors, record.source) if n)
+
+
+def document(record: Record) -> dict[str, Any]:
+    """The index document of a record: every stored or indexed value, empty ones left out.
+
+    In field name order (the order Whoosh stores fields in), but the derived forms fields last:
+    the fast path reuses the words of the titles and summaries they are made of.
+    """
+    doc: dict[str, Any] = {}
+    for key in RECORD_KEYS:
+        value = getattr(record, key.key)
+        if value in ("", (), None):
+            continue
+        doc[key.field] = list(value) if key.type is list else value
+    names = names_text(record)
+    if names:
+        doc[NAMES] = names
+    ordered = {name: doc[name] for name in sorted(doc)}
+    for lang in LANGUAGES:
+        title, summary = (getattr(record, field.name) for field in TEXT_FIELDS[lang])
+        if not (title.isascii() and summary.isascii()):  # only accented words have forms
+            ordered[forms_field(lang)] = f"{title}\n{summary}"
+    return ordered
+
+
+def field_language(fieldname: str) -> Language | None:
+    """The language of a scored text field, or ``None`` for any other field."""
+    return _TEXT_FIELD_LANGUAGE.get(fieldname)
+
+
+_TEXT_FIELD_LANGUAGE = {f.name: lang for lang in LANGUAGES for f in TEXT_FIELDS[lang]}

@@ -1,0 +1,115 @@
+"""Compiling a query: the parsed syntax, looked up in both languages, as a :class:`QueryPlan`.
+
+Every word is analyzed as English and as Spanish (the analyzers of the index, by name) and looked
+up in each language's text fields (``_fields.TEXT_FIELDS``) and in the names; the words are
+OR-ed with a coordination factor, so records that hold more of them rank first. Each language
+is weighted by how likely the query is to be in it (:mod:`.languages`), and each word also
+stands for the terms its expanders give (:mod:`.expand`: accent variants first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._fields import NAMES_FIELD, TEXT_FIELDS
+from .._language import LANGUAGES, Language
+from ..analysis import analyzer
+from .expand import DEFAULT_EXPANDERS, Expander, exact_form, word_terms
+from .languages import language_weights, searched_languages
+from .parse import parse
+from .plan import Alternative, FieldPhrase, Leaf, PhraseMatch, QueryPlan, WordMatch
+from .vocabulary import Vocabulary
+
+
+def compile_query(
+    text: str,
+    vocabulary: Vocabulary,
+    lang: Language | None = None,
+    expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
+) -> QueryPlan:
+    """Parse ``text`` and plan it; ``lang`` restricts it to that language's fields."""
+    parsed = parse(text)
+    weights = {lang: 1.0} if lang is not None else language_weights(text, parsed.words, vocabulary)
+    plan = QueryPlan(weights, parsed)
+    compiler = _Compiler(vocabulary, expanders)
+    for group in parsed.groups:
+        alternatives = [
+            a for c in group if (a := compiler.clause(c.words, weights, plan)) is not None
+        ]
+        if alternatives:
+            plan.add_group(alternatives)
+    if plan.is_empty:
+        return plan
+    all_langs = {language: 1.0 for language in LANGUAGES}
+    plan.excluded = [
+        a for c in parsed.excluded if (a := compiler.clause(c.words, all_langs, None)) is not None
+    ]
+    return plan
+
+
+class _Compiler:
+    def __init__(self, vocabulary: Vocabulary, expanders: Sequence[Expander]) -> None:
+        self.vocabulary = vocabulary
+        self.expanders = expanders
+
+    def clause(
+        self, words: tuple[str, ...], weights: dict[Language, float], plan: QueryPlan | None
+    ) -> Alternative | None:
+        if len(words) == 1:
+            return self.word(words[0], weights, plan)
+        return self.phrase(words, weights)
+
+    def word(
+        self, word: str, weights: dict[Language, float], plan: QueryPlan | None
+    ) -> WordMatch | None:
+        """Any of the terms ``word`` stands for, in every language it is looked up in, and in
+        the names (``plan``: where the exact forms typed are recorded; ``None`` for an
+        exclusion)."""
+        leaves: list[Leaf] = []
+        for lang, weight in searched_languages(word, weights).items():
+            expanded = word_terms(word, lang, self.vocabulary, self.expanders)
+            if plan is not None and expanded and (exact := exact_form(word, lang, self.vocabulary)):
+                plan.exact_forms.setdefault(lang, set()).add(exact)
+            for field_lang, terms in expanded.items():
+                for term, term_weight in terms.items():
+                    boost = weight * term_weight
+                    for field in TEXT_FIELDS[field_lang]:
+                        leaves.append(Leaf(field.name, term, field.boost * boost))
+        name = analyzer(NAMES_FIELD.analyzer or "name").chain.term(word)
+        if name is not None:
+            leaves.append(Leaf(NAMES_FIELD.name, name, NAMES_FIELD.boost))
+        return WordMatch(tuple(leaves)) if leaves else None
+
+    def phrase(self, words: tuple[str, ...], weights: dict[Language, float]) -> PhraseMatch | None:
+        """The phrase in each language's text fields (each word any of its written forms in
+        that language: phrases are not translated), and in the names."""
+        phrases: list[FieldPhrase] = []
+        for lang, weight in weights.items():
+            per_word = [
+                word_terms(w, lang, self.vocabulary, self.expanders).get(lang, {})
+                if lang in searched_languages(w, weights)
+                else {}
+                for w in words
+            ]
+            kept = tuple(tuple(terms.items()) for terms in per_word if terms)
+            if not kept:
+                continue
+            slop = _largest_gap(per_word)
+            for field in TEXT_FIELDS[lang]:
+                phrases.append(FieldPhrase(field.name, kept, slop, field.boost * weight))
+        name_chain = analyzer(NAMES_FIELD.analyzer or "name").chain
+        per_name = [{t: 1.0} if (t := name_chain.term(w)) else {} for w in words]
+        names = tuple(tuple(terms.items()) for terms in per_name if terms)
+        if len(names) > 1:
+            slop = _largest_gap(per_name)
+            phrases.append(FieldPhrase(NAMES_FIELD.name, names, slop, NAMES_FIELD.boost))
+        return PhraseMatch(tuple(phrases)) if phrases else None
+
+
+def _largest_gap(per_word: list[dict[str, float]]) -> int:
+    """The slop a phrase needs: 1, plus the longest run of stopwords inside it."""
+    gap = run = 0
+    for terms in per_word:
+        run = 0 if terms else run + 1
+        gap = max(gap, run)
+    return gap + 1

@@ -1,0 +1,112 @@
+"""Query expansion: what else a query word stands for, one expander per reason.
+
+An expander turns a query word, looked up in one language, into more ``(language, term,
+weight)`` leaves; the compiler gives them the word's group, so a record holding any of them
+holds that query word (coordination). The first expander is :class:`AccentVariants`; query
+translation adds terms of the other language through the same seam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .. import _ranking as ranking
+from .._language import Language
+from ..analysis import analyzer, fold_term, normalize
+from .vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """One more term a query word stands for, in ``lang``'s fields, with a weight in (0, 1]."""
+
+    lang: Language
+    term: str
+    weight: float
+
+
+class Expander(Protocol):
+    """Turns a query word (as typed) looked up in ``lang`` into more terms."""
+
+    def expand(
+        self, word: str, lang: Language, own: str, vocabulary: Vocabulary
+    ) -> Iterable[Expansion]:
+        """``own`` is the word's own index term in ``lang`` (never a stopword)."""
+        ...
+
+
+MAX_VARIANT_LENGTH = 40
+"""Longer words get no accent variants (the longest Spanish words have about 25 letters)."""
+_SPANISH_ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "úü", "n": "ñ"}
+
+
+def spanish_variants(word: str) -> Iterator[str]:
+    """``word`` (unaccented, lowercase) with one accent, ñ or ü added.
+
+    >>> sorted(spanish_variants("ano"))
+    ['anó', 'año', 'áno']
+    """
+    for i, ch in enumerate(word):
+        for accented in _SPANISH_ACCENTS.get(ch, ""):
+            yield word[:i] + accented + word[i + 1 :]
+
+
+class AccentVariants:
+    """Every written form that folds like the word: so that a query with or without accents
+    finds the same records. The terms of the accented forms the index holds (``forms_L``) and,
+    in Spanish, of the word with one accent, ñ or ü added, where that stem is in the index, each
+    weighing :data:`~diaspora_search._ranking.ACCENT_VARIANT_WEIGHT`.
+
+    Needed because Snowball stems unaccented forms differently: economía -> econom, but
+    economia -> economi.
+    """
+
+    def expand(
+        self, word: str, lang: Language, own: str, vocabulary: Vocabulary
+    ) -> Iterator[Expansion]:
+        chain = analyzer(lang.value).chain
+        folded = fold_term(normalize(word))
+        candidates = [folded, *vocabulary.surfaces(lang, folded)]
+        if lang is Language.ES and folded.isascii() and len(folded) <= MAX_VARIANT_LENGTH:
+            candidates.extend(spanish_variants(folded))
+        seen = {own}
+        for surface in candidates:
+            term = chain.term(surface)
+            if term is not None and term not in seen and vocabulary.knows(lang, term):
+                seen.add(term)
+                yield Expansion(lang, term, ranking.ACCENT_VARIANT_WEIGHT)
+
+
+DEFAULT_EXPANDERS: tuple[Expander, ...] = (AccentVariants(),)
+
+
+def word_terms(
+    word: str,
+    lang: Language,
+    vocabulary: Vocabulary,
+    expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
+) -> dict[Language, dict[str, float]]:
+    """The terms one query word stands for when looked up in ``lang``, per language of the
+    fields they are looked up in, each with a weight: its own term weighs 1, each expander's
+    terms their weight (a term found twice keeps its first weight). Empty for a stopword.
+    """
+    own = analyzer(lang.value).chain.term(word)
+    if own is None:
+        return {}
+    found: dict[Language, dict[str, float]] = {lang: {own: 1.0}}
+    for expander in expanders:
+        for expansion in expander.expand(word, lang, own, vocabulary):
+            found.setdefault(expansion.lang, {}).setdefault(expansion.term, expansion.weight)
+    return found
+
+
+def exact_form(word: str, lang: Language, vocabulary: Vocabulary) -> str | None:
+    """``word`` as typed (normalized) when other written forms may fold like it (papá and papa,
+    público and publicó): a typed word with accents, or one whose accented forms the index has.
+    Where the hits really hold several such forms, those holding the typed one rank first."""
+    norm = normalize(word)
+    if fold_term(norm) != norm or vocabulary.surfaces(lang, norm):
+        return norm
+    return None

@@ -1,0 +1,130 @@
+"""A compiled query as plain data: what the scorer reads, and what the storage package lowers
+to Whoosh for the parts Whoosh must run (phrases, exclusions).
+
+A plan is a list of positive groups (the typed words or phrases, or OR-ed alternatives); each
+group is a list of alternatives, each a :class:`WordMatch` (any of its weighted ``(field,
+term)`` leaves) or a :class:`PhraseMatch` (any of its per-field phrases). A record matches a
+group when it matches any of its alternatives, and the plan when it matches any group and no
+exclusion. Its score is the sum of its leaves' BM25 scores, times :func:`coordination` for the
+groups it holds and the exact-form factor (``search/run.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .. import _ranking as ranking
+from .._language import Language
+from .parse import ParsedQuery
+
+Key = tuple[str, str]
+"""A ``(field, term)`` pair."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A term looked up in one field, with the product of every weight on it (field boost,
+    language weight, expansion weight)."""
+
+    field: str
+    term: str
+    boost: float
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """One query word: a record holding any of the leaves holds the word."""
+
+    leaves: tuple[Leaf, ...]
+
+    def term_keys(self) -> Iterator[Key]:
+        return ((leaf.field, leaf.term) for leaf in self.leaves)
+
+
+@dataclass(frozen=True)
+class FieldPhrase:
+    """A phrase in one field: its words in order, at most ``slop`` positions apart, each word
+    any of its ``(term, weight)`` alternatives (its written forms)."""
+
+    field: str
+    words: tuple[tuple[tuple[str, float], ...], ...]
+    slop: int
+    boost: float
+
+    def term_keys(self) -> Iterator[Key]:
+        return ((self.field, term) for word in self.words for term, _ in word)
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """A quoted phrase: a record holding it in any of the fields matches."""
+
+    phrases: tuple[FieldPhrase, ...]
+
+    def term_keys(self) -> Iterator[Key]:
+        return (key for phrase in self.phrases for key in phrase.term_keys())
+
+
+Alternative = WordMatch | PhraseMatch
+
+
+@dataclass
+class QueryPlan:
+    """A compiled query and what was decided on the way.
+
+    ``term_groups`` maps each ``(field, term)`` of the positive groups to the groups it stands
+    for, so that a hit's matched terms tell how many of the groups it holds. ``exact_forms``
+    holds, per language, the typed words that other written forms may fold like
+    (:func:`~diaspora_search.query.expand.exact_form`).
+    """
+
+    weights: dict[Language, float]
+    parsed: ParsedQuery
+    groups: list[tuple[Alternative, ...]] = field(default_factory=list)
+    excluded: list[Alternative] = field(default_factory=list)
+    term_groups: dict[Key, set[int]] = field(default_factory=dict)
+    exact_forms: dict[Language, set[str]] = field(default_factory=dict)
+
+    def add_group(self, alternatives: Iterable[Alternative]) -> None:
+        group = tuple(alternatives)
+        for alternative in group:
+            for key in alternative.term_keys():
+                self.term_groups.setdefault(key, set()).add(len(self.groups))
+        self.groups.append(group)
+
+    @property
+    def group_count(self) -> int:
+        return len(self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def union_leaves(self) -> dict[Key, float] | None:
+        """For a plan of words only (no phrase, no exclusion), every ``(field, term)`` with its
+        boost, added up where a leaf appears twice, in the order of the query; else ``None``."""
+        if self.excluded:
+            return None
+        leaves: dict[Key, float] = {}
+        for group in self.groups:
+            for alternative in group:
+                if not isinstance(alternative, WordMatch):
+                    return None
+                for leaf in alternative.leaves:
+                    key = (leaf.field, leaf.term)
+                    leaves[key] = leaves.get(key, 0.0) + leaf.boost
+        return leaves
+
+    def field_terms(self, fieldname: str) -> set[str]:
+        """The terms the query looks up in ``fieldname``."""
+        return {term for f, term in self.term_groups if f == fieldname}
+
+    def coordination(self, matched: Iterable[Key]) -> float:
+        """The coordination factor of a hit holding the ``matched`` terms."""
+        if self.group_count <= 1:
+            return 1.0
+        held: set[int] = set()
+        for key in matched:
+            held |= self.term_groups.get(key, set())
+        return ranking.coordination(len(held), self.group_count)

@@ -1,0 +1,81 @@
+"""What the query compiler and spelling correction ask of an index: which terms exist, how
+often, and how the collection writes its accented words. Memoized per index generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from .._fields import TEXT_FIELDS, forms_field
+from .._language import Language
+from ..analysis import FORM_SEPARATOR
+
+
+class TermSource(Protocol):
+    """The read side of an index that a :class:`Vocabulary` needs (a storage snapshot)."""
+
+    def has_term(self, fieldname: str, term: str) -> bool: ...
+
+    def doc_frequency(self, fieldname: str, term: str) -> int: ...
+
+    def terms(self, fieldname: str) -> Iterable[str]: ...
+
+    def terms_with_prefix(self, fieldname: str, prefix: str) -> Iterable[str]: ...
+
+
+class Vocabulary:
+    """Term existence, frequencies and written forms of one index generation.
+
+    Answers are memoized: make one per generation and reuse it across queries.
+    """
+
+    _MEMO_LIMIT = 100_000
+
+    def __init__(self, source: TermSource) -> None:
+        self._source = source
+        self._has: dict[tuple[str, str], bool] = {}
+        self._surfaces: dict[tuple[Language, str], list[str]] = {}
+        self._vocabulary: dict[Language, frozenset[str]] = {}
+
+    def has(self, fieldname: str, term: str) -> bool:
+        key = (fieldname, term)
+        found = self._has.get(key)
+        if found is None:
+            if len(self._has) > self._MEMO_LIMIT:
+                self._has.clear()
+            found = self._has[key] = self._source.has_term(fieldname, term)
+        return found
+
+    def surfaces(self, lang: Language, folded: str) -> list[str]:
+        """The accented words of the index (normalized, as written) that fold to ``folded``."""
+        key = (lang, folded)
+        found = self._surfaces.get(key)
+        if found is None:
+            if len(self._surfaces) > self._MEMO_LIMIT:
+                self._surfaces.clear()
+            prefix = folded + FORM_SEPARATOR
+            found = self._surfaces[key] = [
+                term[len(prefix) :]
+                for term in self._source.terms_with_prefix(forms_field(lang), prefix)
+            ]
+        return found
+
+    def vocabulary(self, lang: Language) -> frozenset[str]:
+        """Every term of the text fields of ``lang``: read from the index the first time it is
+        asked for (a few hundred milliseconds for 50,000 records), then kept."""
+        found = self._vocabulary.get(lang)
+        if found is None:
+            found = self._vocabulary[lang] = frozenset(
+                term for field in TEXT_FIELDS[lang] for term in self._source.terms(field.name)
+            )
+        return found
+
+    def knows(self, lang: Language, term: str) -> bool:
+        """Whether any text field of ``lang`` holds ``term``."""
+        return any(self.has(field.name, term) for field in TEXT_FIELDS[lang])
+
+    def doc_frequency(self, lang: Language, term: str) -> int:
+        """How many records hold ``term`` in a text field of ``lang`` (an upper bound: a record
+        holding it in two fields counts twice)."""
+        return sum(self._source.doc_frequency(field.name, term) for field in TEXT_FIELDS[lang])

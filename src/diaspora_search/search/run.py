@@ -1,0 +1,189 @@
+"""Running a query plan: ranking, the language of each hit, snippets, spelling help."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import _ranking as ranking
+from .._fields import TEXT_FIELDS, field_language, summary_field, title_field
+from .._hits import Hit, Results
+from .._language import LANGUAGES, Language
+from ..analysis import fold_term, normalize, word_texts
+from ..query import QueryPlan, Vocabulary, compile_query
+from ..query.expand import DEFAULT_EXPANDERS, Expander
+from ..query.plan import Key
+from ..storage import Snapshot
+from .scorer import LengthNorms, Statistics, top_documents
+from .snippets import shorten, snippet
+from .spelling import correct
+
+RERANK_DEPTH = 50
+"""How many of the best hits are rescored for coordination (how many query words)."""
+FEW_HITS = 3
+"""Fewer hits than this (and than the limit) make the search look for a spelling suggestion."""
+MAX_QUERY_WORDS = 64
+"""Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
+
+
+class Searcher:
+    """Searches one snapshot; its vocabulary and length norms are kept between searches."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        *,
+        statistics: Statistics | None = None,
+        expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
+    ) -> None:
+        self.snapshot = snapshot
+        self.vocabulary = Vocabulary(snapshot)
+        self.norms = LengthNorms(snapshot)
+        self.statistics: Statistics = statistics if statistics is not None else snapshot
+        self.expanders = expanders
+
+    def search(self, text: str, limit: int, lang: Language | None) -> Results:
+        """Search; when nothing is found, search the best spelling correction instead, and when
+        very little is found, suggest it if it finds more."""
+        text = _bounded(text)
+        hits = self._run(self.plan(text, lang), limit)
+        if len(hits) >= min(limit, FEW_HITS):
+            return Results(hits)
+        corrected = correct(text, self)
+        if corrected is None:
+            return Results(hits)
+        better = self._run(self.plan(corrected, lang), limit)
+        if not hits:
+            return Results(better, corrected_query=corrected) if better else Results()
+        return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
+
+    def plan(self, text: str, lang: Language | None) -> QueryPlan:
+        return compile_query(text, self.vocabulary, lang, self.expanders)
+
+    def top(
+        self, plan: QueryPlan, depth: int
+    ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]]:
+        """The ``depth`` best ``(score, docnum)`` of a plan by BM25, and the terms each holds."""
+        leaves = plan.union_leaves()
+        found = None
+        if leaves is not None:  # words only: scored here
+            found = top_documents(self.snapshot, leaves, depth, self.norms, self.statistics)
+        if found is not None:
+            return found
+        ranked = self.snapshot.run_whoosh(plan, depth)  # phrases, exclusions: by Whoosh
+        return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
+
+    def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
+        if plan.is_empty:
+            return []
+        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH))
+        # The stored text of every hit reranked only when the exact-form bonus reads it.
+        stored: dict[int, dict[str, Any]] = {}
+        if plan.exact_forms:
+            stored = {docnum: self.snapshot.stored(docnum) for _, docnum in ranked}
+        bonus = _exact_form_factors(plan, [stored.get(docnum, {}) for _, docnum in ranked])
+        rescored = [
+            (score * plan.coordination(matched[docnum]) * factor, rank, docnum)
+            for rank, ((score, docnum), factor) in enumerate(zip(ranked, bonus, strict=True))
+        ]
+        rescored.sort(key=lambda item: (-item[0], item[1]))
+        return [
+            self._hit(
+                plan, stored.get(docnum) or self.snapshot.stored(docnum), score, matched[docnum]
+            )
+            for score, _, docnum in rescored[:limit]
+        ]
+
+    def _hit(self, plan: QueryPlan, fields: dict[str, Any], score: float, matched: set[Key]) -> Hit:
+        lang = self._matched_language(plan, matched, fields)
+        title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
+        return Hit(
+            id=fields["id"],
+            score=float(score),
+            lang=lang.value,
+            title=title,
+            snippet=_snippet(plan, lang, fields),
+        )
+
+    def _matched_language(
+        self, plan: QueryPlan, matched: set[Key], fields: dict[str, Any]
+    ) -> Language:
+        """The language whose text matched best: matched terms weighed by idf and language
+        weight."""
+        weight = {lang: 0.0 for lang in LANGUAGES}
+        stats = self.statistics
+        for fieldname, term in matched:
+            lang = field_language(fieldname)
+            if lang is not None:
+                idf = ranking.hit_language_idf(
+                    stats.doc_count, stats.doc_frequency(fieldname, term)
+                )
+                weight[lang] += idf * plan.weights.get(lang, 0.0)
+        present = [lang for lang in LANGUAGES if fields.get(summary_field(lang))]
+        ranked = sorted(
+            LANGUAGES,
+            key=lambda lang: (weight[lang], lang in present, plan.weights.get(lang, 0.0)),
+            reverse=True,
+        )
+        return ranked[0]
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= 20 * MAX_QUERY_WORDS:
+        return text
+    return " ".join(text.split()[:MAX_QUERY_WORDS])
+
+
+def _text_of(fields: dict[str, Any], lang: Language) -> str:
+    """A record's searched text in ``lang``: its text fields joined by newlines."""
+    return "\n".join(fields.get(field.name, "") for field in TEXT_FIELDS[lang])
+
+
+def _exact_form_factors(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[float]:
+    """Accent-aware ranking: a factor per hit, above 1 for the hits that hold exactly the typed
+    form of a word that the hits write in several ways differing only by accents (papá and
+    papa). Words the hits write one way only change nothing, so a query typed without accents
+    ranks exactly as the accented one wherever the collection is unambiguous."""
+    if not plan.exact_forms:
+        return [1.0] * len(hits)
+    wanted = {
+        (lang, fold_term(form)): form for lang, forms in plan.exact_forms.items() for form in forms
+    }
+    folded_wanted = {folded for _, folded in wanted}
+    held: list[dict[tuple[Language, str], set[str]]] = []
+    seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
+    for fields in hits:
+        forms: dict[tuple[Language, str], set[str]] = {}
+        for lang in plan.exact_forms:
+            for word in word_texts(_text_of(fields, lang)):
+                if word.isascii() and "." not in word:  # normalized, folded: just lowercase
+                    written = word.lower()
+                    if written not in folded_wanted:
+                        continue
+                    key = (lang, written)
+                else:
+                    written = normalize(word)
+                    key = (lang, fold_term(written))
+                if key in wanted:
+                    forms.setdefault(key, set()).add(written)
+                    seen[key].add(written)
+        held.append(forms)
+    ambiguous = [key for key, written in seen.items() if len(written) > 1]
+    if not ambiguous:
+        return [1.0] * len(hits)
+    return [
+        ranking.exact_form_factor(
+            sum(wanted[key] in forms.get(key, ()) for key in ambiguous), len(ambiguous)
+        )
+        for forms in held
+    ]
+
+
+def _snippet(plan: QueryPlan, lang: Language, fields: dict[str, Any]) -> str:
+    for field in reversed(TEXT_FIELDS[lang]):  # the summary first, then the title
+        text = fields.get(field.name)
+        if text:
+            found = snippet(text, lang, plan.field_terms(field.name))
+            if found:
+                return found
+    return shorten(fields.get(summary_field(lang)) or fields.get(summary_field(lang.other)) or "")

@@ -1,0 +1,37 @@
+"""The storage package: everything that knows Whoosh, behind one wall.
+
+- ``schema.py``: the Whoosh schema, from the field table (``_fields.py``);
+- ``analyzers.py``: the Whoosh adapters of the (pure) analysis;
+- ``codec.py``: Whoosh's W3 postings and terms tables, written and read side by side;
+- ``segment.py``, ``parallel.py``: the fast segment builder, and batches shared among processes;
+- ``writer.py``: write transactions and the write lock;
+- ``weighting.py``, ``lowering.py``: BM25 for Whoosh, and query plans lowered to Whoosh queries,
+  for the phrases and exclusions Whoosh runs;
+- ``snapshot.py``: the read interface over one committed state;
+- ``store.py``: an index folder, its versions and lifecycle.
+
+Nothing outside this package imports ``whoosh``; the supported Whoosh versions are checked here.
+"""
+
+from __future__ import annotations
+
+from ._compat import check_whoosh_version
+
+check_whoosh_version()
+
+from .snapshot import SegmentPostings, Snapshot  # noqa: E402
+from .store import INDEX_FORMAT, META_FILE, IndexStore, is_empty_folder, is_index  # noqa: E402
+from .writer import DEFAULT_LOCK_TIMEOUT, Writer, write_lock  # noqa: E402
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "INDEX_FORMAT",
+    "META_FILE",
+    "IndexStore",
+    "SegmentPostings",
+    "Snapshot",
+    "Writer",
+    "is_empty_folder",
+    "is_index",
+    "write_lock",
+]
