@@ -108,9 +108,9 @@ RECORD_KEYS: tuple[RecordKey, ...] = (
         for part in ("title", "summary")
         for lang in LANGUAGES
     ),
+    RecordKey("authors", list, "authors"),
     RecordKey("source", str, "source"),
     RecordKey("url", str, "url"),
-    RecordKey("authors", list, "authors"),
     RecordKey("year", int, "year"),
 )
 """Every key a record may have (CONTRACT.md), in the order ``Record`` declares them."""

@@ -1,0 +1,54 @@
+"""Query plans: leaves, groups, coordination, and what goes to Whoosh."""
+
+from __future__ import annotations
+
+import pytest
+
+from diaspora_search import Language
+from diaspora_search import _ranking as ranking
+from diaspora_search.query import Vocabulary, compile_query
+
+ES = Language.ES
+
+
+def test_words_compile_to_a_union_of_leaves(vocabulary: Vocabulary) -> None:
+    plan = compile_query("remesas migrantes", vocabulary, ES)
+    assert plan.group_count == 2
+    leaves = plan.union_leaves()
+    assert leaves == {
+        ("title_es", "remes"): ranking.TITLE_BOOST,
+        ("summary_es", "remes"): 1.0,
+        ("names", "remesas"): ranking.NAME_BOOST,
+        ("title_es", "migrant"): ranking.TITLE_BOOST,
+        ("summary_es", "migrant"): 1.0,
+        ("names", "migrantes"): ranking.NAME_BOOST,
+    }
+
+
+@pytest.mark.parametrize("text", ['"la economía" remesas', "remesas -migrantes"])
+def test_phrases_and_exclusions_are_no_union(vocabulary: Vocabulary, text: str) -> None:
+    plan = compile_query(text, vocabulary, ES)
+    assert not plan.is_empty and plan.union_leaves() is None
+
+
+def test_an_exclusion_alone_is_an_empty_plan(vocabulary: Vocabulary) -> None:
+    assert compile_query("-remesas", vocabulary).is_empty
+
+
+def test_coordination_counts_groups(vocabulary: Vocabulary) -> None:
+    plan = compile_query("remesas OR migrantes educación", vocabulary, ES)
+    assert plan.group_count == 2
+    assert plan.coordination([("summary_es", "remes")]) == 0.5
+    assert plan.coordination([("summary_es", "remes"), ("summary_es", "migrant")]) == 0.5
+    assert plan.coordination([("summary_es", "remes"), ("summary_es", "educ")]) == 1.0
+
+
+def test_phrase_terms_count_for_their_group(vocabulary: Vocabulary) -> None:
+    plan = compile_query('"políticas públicas"', vocabulary, ES)
+    assert plan.term_groups[("title_es", "polit")] == {0}
+    assert plan.field_terms("title_es") >= {"polit", "public"}
+
+
+def test_exact_forms_are_recorded_per_language(vocabulary: Vocabulary) -> None:
+    plan = compile_query("papá", vocabulary, ES)
+    assert plan.exact_forms == {ES: {"papá"}}
