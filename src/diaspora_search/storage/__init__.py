@@ -21,7 +21,7 @@ check_whoosh_version()
 
 from .snapshot import SegmentPostings, Snapshot  # noqa: E402
 from .store import INDEX_FORMAT, META_FILE, IndexStore, is_empty_folder, is_index  # noqa: E402
-from .writer import DEFAULT_LOCK_TIMEOUT, Writer, write_lock  # noqa: E402
+from .writer import DEFAULT_LOCK_TIMEOUT, Writer  # noqa: E402
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -33,5 +33,4 @@ __all__ = [
     "Writer",
     "is_empty_folder",
     "is_index",
-    "write_lock",
 ]

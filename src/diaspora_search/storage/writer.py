@@ -9,15 +9,11 @@ would write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import _DEF_INDEX_NAME, Index, LockError
-from whoosh.util.filelock import try_for
+from whoosh.index import Index, LockError
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .._errors import IndexLockedError
@@ -35,27 +31,6 @@ def _locked(timeout: float) -> IndexLockedError:
     return IndexLockedError(
         f"index is locked by another writer (waited {timeout:g} s); try again when it has finished"
     )
-
-
-@contextmanager
-def write_lock(folder: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the write lock of the index in ``folder``, as a :class:`Writer` does, so that no
-    writer works on it meanwhile. Nothing to hold if there is no such folder. The lock is an
-    OS file lock: a killed holder's lock is released.
-
-    Raises:
-        IndexLockedError: another writer held it for ``timeout`` seconds.
-    """
-    if not folder.is_dir():
-        yield
-        return
-    lock = FileStorage(str(folder)).lock(f"{_DEF_INDEX_NAME}_WRITELOCK")
-    if not try_for(lock.acquire, timeout=timeout, delay=_LOCK_POLL):
-        raise _locked(timeout)
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 class Writer:
