@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,8 @@ def commit(checkout: Path) -> str:
     git = ["git", "-C", str(checkout)]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "(not a git checkout)"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
@@ -83,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: corpus {args.corpus} not found (use --corpus)")
         return 0
     print(f"base {args.base} @ {commit(args.base)}; new {args.new} @ {commit(args.new)}")
-    head = ["round", "order", "base rec/s", "new rec/s", "new/base", "base p50 ms", "new p50 ms"]
-    head += ["new/base", "base p95 ms", "new p95 ms", "new/base"]
+    head = ["round", "load", "order", "base rec/s", "new rec/s", "new/base"]
+    head += ["base p50 ms", "new p50 ms", "new/base", "base p95 ms", "new p95 ms", "new/base"]
     if args.with_whoosh:
         head += ["whoosh rec/s", "base/whoosh", "new/whoosh", "whoosh p95 ms"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head), flush=True)
@@ -97,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.with_whoosh:
                 plan.append(("whoosh", args.new, "whoosh"))
             runs: dict[str, Run | None] = {}
+            load = os.getloadavg()[0]  # other work on the machine as the round starts
             for name, checkout, engine in plan:
                 runs[name] = bench(checkout, engine, args, Path(tmp) / f"{name}-{round_}.json")
             base, new, whoosh = runs["base"], runs["new"], runs.get("whoosh")
@@ -108,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "p50 new/base": new["p50_ms"] / base["p50_ms"],
                 "p95 new/base": new["p95_ms"] / base["p95_ms"],
             }
-            cells = [str(round_), ",".join(name for name, _, _ in plan)]
+            cells = [str(round_), f"{load:.2f}", ",".join(name for name, _, _ in plan)]
             cells += [f"{base['records_per_s']:,.0f}", f"{new['records_per_s']:,.0f}"]
             cells += [f"{row['index new/base']:.3f}"]
             for q in ("p50", "p95"):

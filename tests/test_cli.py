@@ -66,9 +66,13 @@ def test_search_human_output(built: Path, capsys: pytest.CaptureFixture[str]) ->
     code, out, err = run(capsys, "search", "Laglagaron", "--index", str(built), "--limit", "1")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3  # the title line, the snippet, the names that matched
     assert lines[0].startswith(" 1. Protection through Integration")
     assert "[en]" in lines[0] and "ime-protection-through-integration" in lines[0]
+    assert lines[2] == (
+        "    Laureen **Laglagaron**; Migration Policy Institute, "
+        "National Center on Immigrant Integration"
+    )
     assert "\033[" not in out  # no colours when not on a terminal
 
 
@@ -79,7 +83,7 @@ def test_search_json_output(built: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert list(data) == ["query", "corrected_query", "hits"]
     assert data["query"] == "educacion" and data["corrected_query"] is None
     assert data["hits"]
-    assert set(data["hits"][0]) == {"id", "score", "lang", "title", "snippet"}
+    assert set(data["hits"][0]) == {"id", "score", "lang", "title", "snippet", "names"}
 
 
 def test_search_reports_the_correction(built: Path, capsys: pytest.CaptureFixture[str]) -> None:

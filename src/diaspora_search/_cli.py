@@ -206,8 +206,10 @@ def _print_results(results: Results, out: TextIO) -> None:
             f"{rank:>2}. {bold}{title}{reset}  {dim}[{hit.lang}] {hit.score:.2f}  {hit.id}{reset}",
             file=out,
         )
-        snippet = _MARKED.sub(rf"{bold}\1{reset}", hit.snippet) if color else hit.snippet
-        print(f"    {snippet}", file=out)
+        for text in (hit.snippet, hit.names):
+            if text:
+                shown = _MARKED.sub(rf"{bold}\1{reset}", text) if color else text
+                print(f"    {shown}", file=out)
 
 
 def _demo() -> int:

@@ -21,6 +21,8 @@ class Hit:
         lang: ``"en"`` or ``"es"``, the language of the text that matched best.
         title: the record's title in that language where it has one, else its other title.
         snippet: a passage of that language's text with the matched words between ``**``.
+        names: when the hit matched on its authors or source, those names with the matched
+            words between ``**`` ("Gustavo Cano; Alejandro **Delano**"); else ``""``.
     """
 
     id: str
@@ -28,6 +30,7 @@ class Hit:
     lang: Literal["en", "es"]
     title: str
     snippet: str
+    names: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as a JSON-ready dict."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .._fields import TEXT_FIELDS, forms_field
+from .._fields import NAMES, TEXT_FIELDS, forms_field
 from .._language import Language
 from ..analysis import FORM_SEPARATOR
 
@@ -37,6 +37,7 @@ class Vocabulary:
         self._has: dict[tuple[str, str], bool] = {}
         self._surfaces: dict[tuple[Language, str], list[str]] = {}
         self._vocabulary: dict[Language, frozenset[str]] = {}
+        self._names: frozenset[str] | None = None
 
     def has(self, fieldname: str, term: str) -> bool:
         key = (fieldname, term)
@@ -70,6 +71,19 @@ class Vocabulary:
                 term for field in TEXT_FIELDS[lang] for term in self._source.terms(field.name)
             )
         return found
+
+    def names(self) -> frozenset[str]:
+        """Every term of the authors and sources (folded words, not stemmed), read once."""
+        if self._names is None:
+            self._names = frozenset(self._source.terms(NAMES))
+        return self._names
+
+    def knows_name(self, term: str) -> bool:
+        return self.has(NAMES, term)
+
+    def name_frequency(self, term: str) -> int:
+        """How many records name ``term`` among their authors or source."""
+        return self._source.doc_frequency(NAMES, term)
 
     def knows(self, lang: Language, term: str) -> bool:
         """Whether any text field of ``lang`` holds ``term``."""

@@ -6,16 +6,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _ranking as ranking
-from .._fields import TEXT_FIELDS, field_language, summary_field, title_field
+from .._fields import (
+    NAMES,
+    TEXT_FIELDS,
+    field_language,
+    forms_field,
+    summary_field,
+    title_field,
+)
 from .._hits import Hit, Results
 from .._language import LANGUAGES, Language
-from ..analysis import fold_term, normalize, word_texts
+from ..analysis import FORM_SEPARATOR, analyzer, fold_term, normalize, word_texts
 from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
 from ..storage import Snapshot
 from .scorer import LengthNorms, Statistics, top_documents
-from .snippets import shorten, snippet
+from .snippets import marked_names, shorten, snippet
 from .spelling import correct
 
 RERANK_DEPTH = 50
@@ -61,13 +68,16 @@ class Searcher:
         return compile_query(text, self.vocabulary, lang, self.expanders)
 
     def top(
-        self, plan: QueryPlan, depth: int
+        self, plan: QueryPlan, depth: int, preferred: set[int] | None = None
     ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]]:
-        """The ``depth`` best ``(score, docnum)`` of a plan by BM25, and the terms each holds."""
+        """The ``depth`` best ``(score, docnum)`` of a plan by BM25 (and the best ``preferred``
+        documents: see :func:`top_documents`), and the terms each holds."""
         leaves = plan.union_leaves()
         found = None
         if leaves is not None:  # words only: scored here
-            found = top_documents(self.snapshot, leaves, depth, self.norms, self.statistics)
+            found = top_documents(
+                self.snapshot, leaves, depth, self.norms, self.statistics, preferred
+            )
         if found is not None:
             return found
         ranked = self.snapshot.run_whoosh(plan, depth)  # phrases, exclusions: by Whoosh
@@ -76,33 +86,63 @@ class Searcher:
     def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
         if plan.is_empty:
             return []
-        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH))
-        # The stored text of every hit reranked only when the exact-form bonus reads it.
+        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), self._accent_holders(plan))
+        # The stored text of every hit reranked only when the exact-form ranking reads it.
         stored: dict[int, dict[str, Any]] = {}
         if plan.exact_forms:
             stored = {docnum: self.snapshot.stored(docnum) for _, docnum in ranked}
-        bonus = _exact_form_factors(plan, [stored.get(docnum, {}) for _, docnum in ranked])
+        exact = _exact_forms_held(plan, [stored.get(docnum, {}) for _, docnum in ranked])
         rescored = [
-            (score * plan.coordination(matched[docnum]) * factor, rank, docnum)
-            for rank, ((score, docnum), factor) in enumerate(zip(ranked, bonus, strict=True))
+            (tier, score * plan.coordination(matched[docnum]) * factor, rank, docnum)
+            for rank, ((score, docnum), (tier, factor)) in enumerate(
+                zip(ranked, exact, strict=True)
+            )
         ]
-        rescored.sort(key=lambda item: (-item[0], item[1]))
+        rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
         return [
             self._hit(
                 plan, stored.get(docnum) or self.snapshot.stored(docnum), score, matched[docnum]
             )
-            for score, _, docnum in rescored[:limit]
+            for _, score, _, docnum in rescored[:limit]
         ]
+
+    def _accent_holders(self, plan: QueryPlan) -> set[int]:
+        """The records that may hold a typed word exactly as typed, where the collection also
+        writes it otherwise, so that the best of them are ranked whatever their BM25 scores.
+
+        A word typed with accents: the records holding that accented form (its forms field
+        term). One typed without: the records holding its stem but no accented form of it.
+        """
+        snapshot = self.snapshot
+        found: set[int] = set()
+        for lang, forms in plan.exact_forms.items():
+            for form in forms:
+                folded = fold_term(form)
+                if folded != form:
+                    found |= snapshot.documents_with(forms_field(lang), _form_term(form))
+                    continue
+                term = analyzer(lang.value).chain.term(form)
+                if term is None:
+                    continue
+                stem = set().union(
+                    *(snapshot.documents_with(f.name, term) for f in TEXT_FIELDS[lang])
+                )
+                for surface in self.vocabulary.surfaces(lang, folded):
+                    stem -= snapshot.documents_with(forms_field(lang), _form_term(surface))
+                found |= stem
+        return found
 
     def _hit(self, plan: QueryPlan, fields: dict[str, Any], score: float, matched: set[Key]) -> Hit:
         lang = self._matched_language(plan, matched, fields)
         title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
+        names = {term for fieldname, term in matched if fieldname == NAMES}
         return Hit(
             id=fields["id"],
             score=float(score),
             lang=lang.value,
             title=title,
             snippet=_snippet(plan, lang, fields),
+            names=marked_names(_names_of(fields), names) if names else "",
         )
 
     def _matched_language(
@@ -128,6 +168,11 @@ class Searcher:
         return ranked[0]
 
 
+def _names_of(fields: dict[str, Any]) -> list[str]:
+    """A record's authors, then its source."""
+    return [n for n in (*fields.get("authors", ()), fields.get("source", "")) if n]
+
+
 def _bounded(text: str) -> str:
     if len(text) <= 20 * MAX_QUERY_WORDS:
         return text
@@ -139,13 +184,29 @@ def _text_of(fields: dict[str, Any], lang: Language) -> str:
     return "\n".join(fields.get(field.name, "") for field in TEXT_FIELDS[lang])
 
 
-def _exact_form_factors(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[float]:
-    """Accent-aware ranking: a factor per hit, above 1 for the hits that hold exactly the typed
-    form of a word that the hits write in several ways differing only by accents (papá and
-    papa). Words the hits write one way only change nothing, so a query typed without accents
-    ranks exactly as the accented one wherever the collection is unambiguous."""
+def _form_term(written: str) -> str:
+    """The forms field's term of an accented word (``folded<US>written``)."""
+    return fold_term(written) + FORM_SEPARATOR + written
+
+
+def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple[int, float]]:
+    """Accent-aware ranking, per hit: its tier and its factor, for the words the hits write in
+    several ways differing only by accents (papá and papa, médico and medicó: ambiguous words).
+
+    The tier is minus the number of ambiguous words typed *with* accents that the hit holds
+    only in another form: hits rank by tier first, so "papá" finds every record holding "papá"
+    before any holding only "papa", whatever the lengths and frequencies, while a record not
+    holding the word at all keeps its place (a question's "además" must not push the paragraph
+    it is about below those that happen to hold "además"). The factor
+    (:func:`~diaspora_search._ranking.exact_form_factor`) is a milder bonus for every ambiguous
+    word held as typed, unaccented too: readers leave accents out without meaning the
+    unaccented word, so "papa" typed prefers "papa" but lets BM25 decide. Words the hits write
+    one way only change nothing, so a query typed without accents ranks as the accented one
+    wherever the collection is unambiguous.
+    """
+    unchanged = [(0, 1.0)] * len(hits)
     if not plan.exact_forms:
-        return [1.0] * len(hits)
+        return unchanged
     wanted = {
         (lang, fold_term(form)): form for lang, forms in plan.exact_forms.items() for form in forms
     }
@@ -170,10 +231,14 @@ def _exact_form_factors(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[flo
         held.append(forms)
     ambiguous = [key for key, written in seen.items() if len(written) > 1]
     if not ambiguous:
-        return [1.0] * len(hits)
+        return unchanged
+    accented = [key for key in ambiguous if wanted[key] != key[1]]
     return [
-        ranking.exact_form_factor(
-            sum(wanted[key] in forms.get(key, ()) for key in ambiguous), len(ambiguous)
+        (
+            -sum(bool(forms.get(key)) and wanted[key] not in forms[key] for key in accented),
+            ranking.exact_form_factor(
+                sum(wanted[key] in forms.get(key, ()) for key in ambiguous), len(ambiguous)
+            ),
         )
         for forms in held
     ]

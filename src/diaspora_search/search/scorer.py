@@ -71,10 +71,15 @@ def top_documents(
     limit: int,
     norms: LengthNorms,
     statistics: Statistics | None = None,
+    preferred: set[int] | None = None,
 ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]] | None:
     """The ``limit`` best ``(score, docnum)`` for the union of ``leaves``, best first (ties by
     document number), and the leaves each of them holds; ``None`` when Whoosh must score them
-    (a leaf's field is not scored, or the segments cannot be read a block at a time)."""
+    (a leaf's field is not scored, or the segments cannot be read a block at a time).
+
+    With ``preferred``, the ``limit`` best of those documents join the list too, whatever their
+    score (the records holding exactly the accented words typed, which rank first).
+    """
     if not snapshot.blocks_readable:
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
@@ -111,6 +116,9 @@ def top_documents(
                         scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
                 held.update([d + offset for d in ids])
     ranked = best(scores, limit)
+    if preferred:
+        extra = best({d: scores[d] for d in preferred if d in scores}, limit)
+        ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
     matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
     return ranked, matched
 

@@ -73,3 +73,25 @@ def shorten(text: str, width: int = SNIPPET_CHARS) -> str:
         return text
     cut = text.rfind(" ", 0, width)
     return text[: cut if cut > 0 else width] + " " + _ELLIPSIS
+
+
+def marked_names(names: list[str], terms: Set[str]) -> str:
+    """The names (authors, then source) joined by ``"; "``, each word whose term (by the names
+    analyzer) is in ``terms`` marked; an empty string when none is.
+
+    >>> marked_names(["Gustavo Cano", "Alejandro Delano"], {"delano"})
+    'Gustavo Cano; Alejandro **Delano**'
+    """
+    term = analyzer("name").chain.term
+    out: list[str] = []
+    marked = False
+    for name in names:
+        pieces: list[str] = []
+        pos = 0
+        for a, b in words(name):
+            if term(name[a:b]) in terms:
+                pieces += [name[pos:a], f"{MARK_OPEN}{name[a:b]}{MARK_CLOSE}"]
+                pos = b
+                marked = True
+        out.append("".join(pieces) + name[pos:])
+    return "; ".join(out) if marked else ""

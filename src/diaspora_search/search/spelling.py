@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .._fields import TEXT_FIELDS
+from .._fields import NAMES, TEXT_FIELDS
 from .._language import LANGUAGES, Language
 from ..analysis import analyzer, fold_term, normalize, word_texts
 from ..query import Leaf, ParsedQuery, QueryPlan, WordMatch, parse
@@ -59,8 +59,14 @@ def correct(text: str, searcher: Searcher) -> str | None:
     return "".join(out) if changed else None
 
 
+NAMES_SOURCE = "names"
+"""Where a candidate correction comes from besides the two languages' text: the authors and
+sources (so that "Delanno" finds Delano)."""
+
+
 def correct_word(word: str, searcher: Searcher) -> str | None:
-    """The correction of one word, or ``None`` (a known word, a stopword, or no candidate)."""
+    """The correction of one word, or ``None`` (a known word or name, a stopword, or no
+    candidate)."""
     vocabulary = searcher.vocabulary
     folded = fold_term(normalize(word))
     if not 3 <= len(folded) <= MAX_CORRECTED_LENGTH or not folded.isalpha() or not folded.isascii():
@@ -70,20 +76,33 @@ def correct_word(word: str, searcher: Searcher) -> str | None:
         term = chain.term(word)
         if term is None or vocabulary.knows(lang, term):
             return None  # a stopword, or a word the index knows
+    name_chain = analyzer("name").chain
+    name = name_chain.term(word)
+    if name is not None and vocabulary.knows_name(name):
+        return None  # a name the index knows ("Ana" is no typo of "año")
     candidates = edits1(folded)
-    frequency: dict[tuple[Language, str], int] = {}
+    frequency: dict[tuple[str, str], int] = {}
     ordered = sorted(candidates)
     for lang, chain in chains.items():
         # Hundreds of candidates: stemmed together, looked up in the vocabulary in memory.
         known = vocabulary.vocabulary(lang)
         for term in dict.fromkeys(chain.word_terms(ordered)):
             if term in known:
-                frequency[(lang, term)] = vocabulary.doc_frequency(lang, term)
-    # The index holds stems, not words: read how the commonest stems are written in a few
-    # records, and keep a written word that is one typo from the query word.
-    for lang, term in sorted(frequency, key=lambda key: (-frequency[key], key))[:_CORRECTION_TERMS]:
-        written = _written_forms(searcher, lang, term)
-        found = [w for w in written if fold_term(w) in candidates]
+                frequency[(lang.value, term)] = vocabulary.doc_frequency(lang, term)
+    names = vocabulary.names()
+    for term in dict.fromkeys(name_chain.word_terms(ordered)):
+        if term in names:
+            frequency[(NAMES_SOURCE, term)] = vocabulary.name_frequency(term)
+    # The index holds stems and folded names, not words: read how the commonest are written in
+    # a few records, and keep a written word that is one typo from the query word.
+    for source, term in sorted(frequency, key=lambda key: (-frequency[key], key))[
+        :_CORRECTION_TERMS
+    ]:
+        if source == NAMES_SOURCE:
+            written = _written_names(searcher, term)
+        else:
+            written = _written_forms(searcher, Language(source), term)
+        found = [w for w in written if fold_term(w.lower()) in candidates]
         if found:
             return max(found, key=lambda w: (written[w], w))
     return None
@@ -104,4 +123,17 @@ def _written_forms(searcher: Searcher, lang: Language, term: str) -> Counter[str
             for word in word_texts(stored.get(field.name, "")):
                 if chain.term(word) == term:
                     counts[normalize(word)] += 1
+    return counts
+
+
+def _written_names(searcher: Searcher, term: str) -> Counter[str]:
+    """How the name word ``term`` is written among the authors and sources of a few records."""
+    chain = analyzer("name").chain
+    counts: Counter[str] = Counter()
+    for docnum in sorted(searcher.snapshot.documents_with(NAMES, term))[:_CORRECTION_SAMPLE]:
+        stored = searcher.snapshot.stored(docnum)
+        for name in (*stored.get("authors", ()), stored.get("source", "")):
+            for word in word_texts(name):
+                if chain.term(word) == term:
+                    counts[word] += 1
     return counts

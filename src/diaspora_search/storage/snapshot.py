@@ -125,6 +125,15 @@ class Snapshot:
                 )
         return out
 
+    def documents_with(self, fieldname: str, term: str) -> set[int]:
+        """The live documents holding ``term`` in ``fieldname``."""
+        found: set[int] = set()
+        for postings in self.postings(fieldname, term):
+            offset, deleted = postings.offset, postings.deleted
+            for ids, _ in postings.blocks:
+                found.update(d + offset for d in ids if d not in deleted)
+        return found
+
     def lengths(self, segment: int, fieldname: str) -> list[int]:
         """Each document's length in ``fieldname`` in one segment (by its own numbers)."""
         return field_lengths(self._segments[segment][0], fieldname)
