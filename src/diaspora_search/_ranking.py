@@ -22,6 +22,8 @@ NAME_BOOST = 1.0
 
 ACCENT_VARIANT_WEIGHT = 0.9
 """Weight of the other stems a word stands for (economia -> the stem of economía)."""
+TRANSLATION_WEIGHT = 1.0
+"""A translation of a query word weighs this times its translation probability."""
 
 # Reranking ------------------------------------------------------------------------------------
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import pytest
 
 from diaspora_search import Language
 from diaspora_search import _ranking as ranking
 from diaspora_search.analysis import analyzer
 from diaspora_search.query import AccentVariants, Expansion, Vocabulary, compile_query
 from diaspora_search.query.expand import exact_form, spanish_variants, word_terms
+from diaspora_search.query.translate import Translations
 
 ES = Language.ES
 EN = Language.EN
@@ -55,28 +56,49 @@ def test_exact_forms(vocabulary: Vocabulary) -> None:
     assert exact_form("remesas", ES, vocabulary) is None  # one way only
 
 
-class ToEnglish:
-    """A second expander, as query translation will be: Spanish words into English terms."""
+class Table:
+    """A translation table of our own: Spanish terms to English terms with probabilities."""
 
-    def __init__(self, table: dict[str, str]) -> None:
-        self.table = table
+    def __init__(self, pairs: dict[str, list[tuple[str, float]]]) -> None:
+        self.pairs = pairs
 
-    def expand(
-        self, word: str, lang: Language, own: str, vocabulary: Vocabulary
-    ) -> Iterator[Expansion]:
-        if lang is ES and word in self.table:
-            yield Expansion(EN, term(self.table[word], EN), 0.5)
+    def translations(self, lang: Language, term: str) -> list[tuple[str, float]]:
+        return self.pairs.get(term, []) if lang is ES else []
 
 
-def test_a_second_expander_adds_leaves_in_the_other_language(vocabulary: Vocabulary) -> None:
-    expanders = (AccentVariants(), ToEnglish({"remesas": "remittances"}))
+def translator() -> Translations:
+    return Translations(Table({"remes": [("remitt", 0.5), ("nosuchterm", 0.3)]}))
+
+
+def test_translations_add_leaves_in_the_other_language(vocabulary: Vocabulary) -> None:
+    expanders = (AccentVariants(), translator())
     found = word_terms("remesas", ES, vocabulary, expanders)
-    assert found[EN] == {term("remittances", EN): 0.5}
-    plan = compile_query("remesas", vocabulary, ES, expanders)
+    assert found[EN] == {"remitt": 0.5 * ranking.TRANSLATION_WEIGHT}  # (unknown terms left out)
+    plan = compile_query("remesas", vocabulary, None, expanders)
     leaves = plan.union_leaves()
     assert leaves is not None
-    assert ("summary_en", "remitt") in leaves
-    assert leaves[("summary_en", "remitt")] == 0.5
-    assert leaves[("title_en", "remitt")] == ranking.TITLE_BOOST * 0.5
+    weight = plan.weights[ES] * 0.5 * ranking.TRANSLATION_WEIGHT
+    assert leaves[("summary_en", "remitt")] == pytest.approx(weight)
+    assert leaves[("title_en", "remitt")] == pytest.approx(ranking.TITLE_BOOST * weight)
     # One query word, one group: a record holding the translation holds the word.
     assert plan.term_groups[("summary_en", "remitt")] == {0}
+    assert plan.translated_keys == {("summary_en", "remitt"), ("title_en", "remitt")}
+    assert plan.only_translated([("summary_en", "remitt")])
+    assert not plan.only_translated([("summary_en", "remitt"), ("summary_es", "remes")])
+
+
+def test_lang_means_the_records_text_and_translation_reaches_it(vocabulary: Vocabulary) -> None:
+    expanders = (AccentVariants(), translator())
+    leaves = compile_query("remesas", vocabulary, EN, expanders).union_leaves()
+    assert leaves is not None
+    assert {field for field, _ in leaves} == {"summary_en", "title_en", "names"}
+    untranslated = compile_query("remesas", vocabulary, EN).union_leaves()
+    assert untranslated is not None
+    assert ("summary_en", "remitt") not in untranslated
+
+
+def test_exclusions_are_not_translated(vocabulary: Vocabulary) -> None:
+    plan = compile_query("migrantes -remesas", vocabulary, None, (AccentVariants(), translator()))
+    excluded = {key for alternative in plan.excluded for key in alternative.term_keys()}
+    assert ("summary_es", "remes") in excluded
+    assert ("summary_en", "remitt") not in excluded

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from .._fields import NAMES_FIELD, TEXT_FIELDS
 from .._language import LANGUAGES, Language
 from ..analysis import analyzer
-from .expand import DEFAULT_EXPANDERS, Expander, exact_form, word_terms
+from .expand import DEFAULT_EXPANDERS, Expander, exact_form, expansions, word_terms
 from .languages import language_weights, searched_languages
 from .parse import parse
 from .plan import Alternative, FieldPhrase, Leaf, PhraseMatch, QueryPlan, WordMatch
+from .translate import Translations
 from .vocabulary import Vocabulary
 
 
@@ -27,11 +28,21 @@ def compile_query(
     lang: Language | None = None,
     expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
 ) -> QueryPlan:
-    """Parse ``text`` and plan it; ``lang`` restricts it to that language's fields."""
+    """Parse ``text`` and plan it; ``lang`` restricts it to the records' text in that language.
+
+    With ``lang`` and a translating expander, the words are still read in both languages (a
+    Spanish word finds English text through its translations); without one, only in ``lang``.
+    """
     parsed = parse(text)
-    weights = {lang: 1.0} if lang is not None else language_weights(text, parsed.words, vocabulary)
+    fields = frozenset(LANGUAGES) if lang is None else frozenset([lang])
+    if lang is None:
+        weights = language_weights(text, parsed.words, vocabulary)
+    elif any(isinstance(e, Translations) for e in expanders):
+        weights = {**language_weights(text, parsed.words, vocabulary), lang: 1.0}
+    else:
+        weights = {lang: 1.0}
     plan = QueryPlan(weights, parsed)
-    compiler = _Compiler(vocabulary, expanders)
+    compiler = _Compiler(vocabulary, expanders, fields)
     for group in parsed.groups:
         alternatives = [
             a for c in group if (a := compiler.clause(c.words, weights, plan)) is not None
@@ -40,17 +51,24 @@ def compile_query(
             plan.add_group(alternatives)
     if plan.is_empty:
         return plan
+    # Exclusions: every written form in both languages, but not their translations (excluding
+    # "consejo" must not exclude every record about advice).
     all_langs = {language: 1.0 for language in LANGUAGES}
+    untranslated = [e for e in expanders if not isinstance(e, Translations)]
+    excluder = _Compiler(vocabulary, untranslated, frozenset(LANGUAGES))
     plan.excluded = [
-        a for c in parsed.excluded if (a := compiler.clause(c.words, all_langs, None)) is not None
+        a for c in parsed.excluded if (a := excluder.clause(c.words, all_langs, None)) is not None
     ]
     return plan
 
 
 class _Compiler:
-    def __init__(self, vocabulary: Vocabulary, expanders: Sequence[Expander]) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, expanders: Sequence[Expander], fields: frozenset[Language]
+    ) -> None:
         self.vocabulary = vocabulary
         self.expanders = expanders
+        self.fields = fields  # the languages whose fields are searched
 
     def clause(
         self, words: tuple[str, ...], weights: dict[Language, float], plan: QueryPlan | None
@@ -63,18 +81,38 @@ class _Compiler:
         self, word: str, weights: dict[Language, float], plan: QueryPlan | None
     ) -> WordMatch | None:
         """Any of the terms ``word`` stands for, in every language it is looked up in, and in
-        the names (``plan``: where the exact forms typed are recorded; ``None`` for an
-        exclusion)."""
-        leaves: list[Leaf] = []
+        the names (``plan``: where the exact forms typed and the translated terms are recorded;
+        ``None`` for an exclusion).
+
+        The word's own terms and accent variants come first, then its translations; a
+        translation that is also a term the word stands for in that language as typed adds
+        nothing (a cognate counts once).
+        """
+        chosen: dict[tuple[Language, str], tuple[float, bool]] = {}
+        translated: list[tuple[Language, str, float]] = []
         for lang, weight in searched_languages(word, weights).items():
-            expanded = word_terms(word, lang, self.vocabulary, self.expanders)
-            if plan is not None and expanded and (exact := exact_form(word, lang, self.vocabulary)):
+            found = expansions(word, lang, self.vocabulary, self.expanders)
+            recorded = plan is not None and found and lang in self.fields
+            if recorded and (exact := exact_form(word, lang, self.vocabulary)):
+                assert plan is not None
                 plan.exact_forms.setdefault(lang, set()).add(exact)
-            for field_lang, terms in expanded.items():
-                for term, term_weight in terms.items():
-                    boost = weight * term_weight
-                    for field in TEXT_FIELDS[field_lang]:
-                        leaves.append(Leaf(field.name, term, field.boost * boost))
+            for expansion in found:
+                key = (expansion.lang, expansion.term)
+                boost = weight * expansion.weight
+                if expansion.translated:
+                    translated.append((expansion.lang, expansion.term, boost))
+                elif key not in chosen:
+                    chosen[key] = (boost, False)
+        for lang, term, boost in translated:
+            chosen.setdefault((lang, term), (boost, True))
+        leaves: list[Leaf] = []
+        for (field_lang, term), (boost, is_translation) in chosen.items():
+            if field_lang not in self.fields:
+                continue
+            for field in TEXT_FIELDS[field_lang]:
+                leaves.append(Leaf(field.name, term, field.boost * boost))
+                if is_translation and plan is not None:
+                    plan.translated_keys.add((field.name, term))
         name = analyzer(NAMES_FIELD.analyzer or "name").chain.term(word)
         if name is not None:
             leaves.append(Leaf(NAMES_FIELD.name, name, NAMES_FIELD.boost))
@@ -85,6 +123,8 @@ class _Compiler:
         that language: phrases are not translated), and in the names."""
         phrases: list[FieldPhrase] = []
         for lang, weight in weights.items():
+            if lang not in self.fields:
+                continue
             per_word = [
                 word_terms(w, lang, self.vocabulary, self.expanders).get(lang, {})
                 if lang in searched_languages(w, weights)

@@ -20,11 +20,13 @@ from .vocabulary import Vocabulary
 
 @dataclass(frozen=True)
 class Expansion:
-    """One more term a query word stands for, in ``lang``'s fields, with a weight in (0, 1]."""
+    """One more term a query word stands for, in ``lang``'s fields, with a weight in (0, 1];
+    ``translated`` when it is a translation (in the other language's fields)."""
 
     lang: Language
     term: str
     weight: float
+    translated: bool = False
 
 
 class Expander(Protocol):
@@ -82,23 +84,34 @@ class AccentVariants:
 DEFAULT_EXPANDERS: tuple[Expander, ...] = (AccentVariants(),)
 
 
+def expansions(
+    word: str,
+    lang: Language,
+    vocabulary: Vocabulary,
+    expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
+) -> list[Expansion]:
+    """Everything one query word stands for when looked up in ``lang``: its own term (weight
+    1), then each expander's terms. Empty for a stopword."""
+    own = analyzer(lang.value).chain.term(word)
+    if own is None:
+        return []
+    found = [Expansion(lang, own, 1.0)]
+    for expander in expanders:
+        found.extend(expander.expand(word, lang, own, vocabulary))
+    return found
+
+
 def word_terms(
     word: str,
     lang: Language,
     vocabulary: Vocabulary,
     expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
 ) -> dict[Language, dict[str, float]]:
-    """The terms one query word stands for when looked up in ``lang``, per language of the
-    fields they are looked up in, each with a weight: its own term weighs 1, each expander's
-    terms their weight (a term found twice keeps its first weight). Empty for a stopword.
-    """
-    own = analyzer(lang.value).chain.term(word)
-    if own is None:
-        return {}
-    found: dict[Language, dict[str, float]] = {lang: {own: 1.0}}
-    for expander in expanders:
-        for expansion in expander.expand(word, lang, own, vocabulary):
-            found.setdefault(expansion.lang, {}).setdefault(expansion.term, expansion.weight)
+    """The terms of :func:`expansions`, per language of the fields they are looked up in, each
+    with its weight (a term found twice keeps its first weight)."""
+    found: dict[Language, dict[str, float]] = {}
+    for expansion in expansions(word, lang, vocabulary, expanders):
+        found.setdefault(expansion.lang, {}).setdefault(expansion.term, expansion.weight)
     return found
 
 
