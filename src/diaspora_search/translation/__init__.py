@@ -1,0 +1,1 @@
+"""Query translation between English and Spanish: translation tables, bundled and learned."""
