@@ -222,6 +222,7 @@ class OursEngine:
     def __init__(self, path: Path) -> None:
         import diaspora_search as ds
 
+        self._path = path
         self._index = ds.SearchIndex.create(path)
 
     def add(self, records: Iterable[Record]) -> None:
@@ -244,10 +245,21 @@ class OursBeforeFastPath(OursEngine):
 
     def add(self, records: Iterable[Record]) -> None:
         from diaspora_search._records import validate_batch
-        from diaspora_search._writer import Writer
+        from diaspora_search.storage import IndexStore
 
-        with Writer(self._index._ix, fast=False) as writer:
+        store = IndexStore.open(self._path)
+        with store.writer(fast=False) as writer:
             writer.add(validate_batch(records))
+        store.close()
+
+
+class OursWithoutTranslation(OursEngine):
+    """diaspora_search with query translation off (``translate=False``)."""
+
+    name = "ours-notranslate"
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        return [hit.id for hit in self._index.search(query, limit=limit, translate=False)]
 
 
 def ours_available() -> bool:
@@ -261,6 +273,7 @@ def ours_available() -> bool:
 ENGINES: dict[str, Callable[[Path], Engine]] = {
     "ours": OursEngine,
     "ours-whoosh-writer": OursBeforeFastPath,
+    "ours-notranslate": OursWithoutTranslation,
     "whoosh": WhooshEngine,
     "whoosh-accent": lambda path: WhooshEngine(path, accent_fold=True),
     "fts5": Fts5Engine,

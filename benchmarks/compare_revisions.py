@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,11 +46,17 @@ def bench(checkout: Path, engine: str, args: argparse.Namespace, out: Path) -> R
     ]
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, cwd=checkout, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0 or not out.is_file():
         print(f"FAILED ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
         return None
-    return dict(json.loads(out.read_text(encoding="utf-8"))["results"][0])
+    run = dict(json.loads(out.read_text(encoding="utf-8"))["results"][0])
+    # CPU seconds of the whole run (load, index with its helpers, queries): less sensitive
+    # than wall time to other work taking the second core.
+    run["cpu_s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return run
 
 
 def commit(checkout: Path) -> str:
@@ -88,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"base {args.base} @ {commit(args.base)}; new {args.new} @ {commit(args.new)}")
     head = ["round", "load", "order", "base rec/s", "new rec/s", "new/base"]
     head += ["base p50 ms", "new p50 ms", "new/base", "base p95 ms", "new p95 ms", "new/base"]
+    head += ["base CPU s", "new CPU s", "new/base"]
     if args.with_whoosh:
         head += ["whoosh rec/s", "base/whoosh", "new/whoosh", "whoosh p95 ms"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head), flush=True)
@@ -111,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "index new/base": new["records_per_s"] / base["records_per_s"],
                 "p50 new/base": new["p50_ms"] / base["p50_ms"],
                 "p95 new/base": new["p95_ms"] / base["p95_ms"],
+                "CPU s new/base": new["cpu_s"] / base["cpu_s"],
             }
             cells = [str(round_), f"{load:.2f}", ",".join(name for name, _, _ in plan)]
             cells += [f"{base['records_per_s']:,.0f}", f"{new['records_per_s']:,.0f}"]
@@ -118,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for q in ("p50", "p95"):
                 cells += [f"{base[q + '_ms']:.2f}", f"{new[q + '_ms']:.2f}"]
                 cells += [f"{row[q + ' new/base']:.3f}"]
+            cells += [f"{base['cpu_s']:.1f}", f"{new['cpu_s']:.1f}", f"{row['CPU s new/base']:.3f}"]
             if whoosh is not None:
                 row["index base/whoosh"] = base["records_per_s"] / whoosh["records_per_s"]
                 row["index new/whoosh"] = new["records_per_s"] / whoosh["records_per_s"]

@@ -23,6 +23,8 @@ class Hit:
         snippet: a passage of that language's text with the matched words between ``**``.
         names: when the hit matched on its authors or source, those names with the matched
             words between ``**`` ("Gustavo Cano; Alejandro **Delano**"); else ``""``.
+        translated: True when the hit matched only through the translation of the query's
+            words (a Spanish query finding an English-only record).
     """
 
     id: str
@@ -31,6 +33,7 @@ class Hit:
     title: str
     snippet: str
     names: str = ""
+    translated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as a JSON-ready dict."""

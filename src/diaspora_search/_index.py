@@ -21,6 +21,9 @@ from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
 from ._records import Record, validate_batch
+from ._translations import IndexTranslations
+from .query import AccentVariants
+from .query.translate import Translations
 from .search import Searcher
 from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
 
@@ -41,6 +44,7 @@ class SearchIndex:
         self.path = store.path
         self.lock_timeout = lock_timeout
         self._searcher: Searcher | None = None
+        self._translations = IndexTranslations(store)
         self._lock = threading.RLock()
 
     # Opening ----------------------------------------------------------------------------------
@@ -162,11 +166,22 @@ class SearchIndex:
     def __len__(self) -> int:
         return self._current_searcher().snapshot.live_count()
 
-    def search(self, query: str, *, limit: int = 10, lang: str | None = None) -> Results:
-        """Rank the records for ``query``, across both languages unless ``lang`` restricts it.
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        lang: str | None = None,
+        translate: bool = True,
+    ) -> Results:
+        """Rank the records for ``query``, across both languages unless ``lang`` restricts it
+        to the records' text in that language.
 
-        A query in either language, with or without accents, finds the same records. Syntax:
-        words, "quoted phrases", -exclusions and OR.
+        A query in either language, with or without accents, finds the same records; with
+        ``translate`` (the default) it also finds records written only in the other language,
+        through the translations of its words (the bundled lexicon, the table :meth:`learn`
+        fitted, the glossary of :meth:`set_glossary`). Syntax: words, "quoted phrases",
+        -exclusions and OR.
 
         Raises:
             QueryError: ``query`` is not a string, or ``limit`` not an integer in 1..10,000.
@@ -178,7 +193,36 @@ class SearchIndex:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
         language = Language.parse(lang) if lang is not None else None
         with self._lock:
-            return self._current_searcher().search(query, limit, language)
+            searcher = self._current_searcher()
+            expanders = (
+                (AccentVariants(), Translations(self._translations.table()))
+                if translate
+                else (AccentVariants(),)
+            )
+            return searcher.search(query, limit, language, expanders)
+
+    # Translations -----------------------------------------------------------------------------
+
+    def learn(self) -> int:
+        """Fit a translation table to the index's own bilingual records (IBM Model 1) and keep
+        it in the index, so that a query also finds the records written only in the other
+        language through pairs no dictionary has ("oriundos" and "hometown"). Run it after
+        loading a collection, and again when it has grown; returns the number of terms it
+        translates."""
+        with self._lock:
+            return self._translations.learn(self._current_searcher().snapshot)
+
+    def set_glossary(self, path: str | os.PathLike[str] | None) -> int:
+        """Use the glossary file ``path`` (one ``english<TAB>spanish`` pair of words or phrases
+        a line; see :func:`~diaspora_search.translation.read_glossary`), kept in the index, or
+        none (``None``). Its pairs weigh more than the lexicon's. Returns the number of terms
+        it translates.
+
+        Raises:
+            RecordError: a bad line, naming the file and the line.
+        """
+        with self._lock:
+            return self._translations.set_glossary(path)
 
     def _current_searcher(self) -> Searcher:
         """The searcher of the last commit: its vocabulary and length norms are kept until the

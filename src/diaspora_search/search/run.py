@@ -49,23 +49,33 @@ class Searcher:
         self.statistics: Statistics = statistics if statistics is not None else snapshot
         self.expanders = expanders
 
-    def search(self, text: str, limit: int, lang: Language | None) -> Results:
+    def search(
+        self,
+        text: str,
+        limit: int,
+        lang: Language | None,
+        expanders: Sequence[Expander] | None = None,
+    ) -> Results:
         """Search; when nothing is found, search the best spelling correction instead, and when
-        very little is found, suggest it if it finds more."""
+        very little is found, suggest it if it finds more. ``expanders``: this search's (the
+        searcher's own by default)."""
         text = _bounded(text)
-        hits = self._run(self.plan(text, lang), limit)
+        hits = self._run(self.plan(text, lang, expanders), limit)
         if len(hits) >= min(limit, FEW_HITS):
             return Results(hits)
         corrected = correct(text, self)
         if corrected is None:
             return Results(hits)
-        better = self._run(self.plan(corrected, lang), limit)
+        better = self._run(self.plan(corrected, lang, expanders), limit)
         if not hits:
             return Results(better, corrected_query=corrected) if better else Results()
         return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
 
-    def plan(self, text: str, lang: Language | None) -> QueryPlan:
-        return compile_query(text, self.vocabulary, lang, self.expanders)
+    def plan(
+        self, text: str, lang: Language | None, expanders: Sequence[Expander] | None = None
+    ) -> QueryPlan:
+        chosen = self.expanders if expanders is None else expanders
+        return compile_query(text, self.vocabulary, lang, chosen)
 
     def top(
         self, plan: QueryPlan, depth: int, preferred: set[int] | None = None
@@ -143,6 +153,7 @@ class Searcher:
             title=title,
             snippet=_snippet(plan, lang, fields),
             names=marked_names(_names_of(fields), names) if names else "",
+            translated=plan.only_translated(matched),
         )
 
     def _matched_language(

@@ -82,6 +82,10 @@ class Snapshot:
         """The stored fields of a document."""
         return dict(self._searcher.stored_fields(docnum))
 
+    def stored_documents(self) -> Iterator[dict[str, Any]]:
+        """The stored fields of every live document, in document order."""
+        return (dict(fields) for fields in self._reader.all_stored_fields())
+
     def document_number(self, fieldname: str, term: str) -> int | None:
         """The document holding a unique key (such as an id), or ``None``."""
         found = self._searcher.document_number(**{fieldname: term})

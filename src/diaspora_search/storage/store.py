@@ -103,6 +103,34 @@ class IndexStore:
             ix = whoosh_index.create_in(str(folder), build_schema())
         return cls(folder, ix)
 
+    # Data beside the index (translation tables): JSON text, never code ---------------------
+
+    def read_text(self, name: str) -> str | None:
+        """The text of the data file ``name`` in the index folder, or ``None``."""
+        try:
+            return (self.path / name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def text_version(self, name: str) -> tuple[int, int] | None:
+        """What changes when the data file ``name`` is rewritten (or ``None`` without one)."""
+        try:
+            found = (self.path / name).stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_mtime_ns, found.st_size)
+
+    def write_text(self, name: str, text: str | None) -> None:
+        """Replace the data file ``name`` whole (written beside it, then renamed), or remove it
+        (``None``)."""
+        target = self.path / name
+        if text is None:
+            target.unlink(missing_ok=True)
+            return
+        tmp = self.path / (name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+
     def mark_current(self) -> None:
         """Record that the index holds what this version writes (after a rebuild's commit)."""
         _write_meta(self.path)

@@ -13,12 +13,15 @@ from __future__ import annotations
 from .glossary import read_glossary
 from .learn import fit_translation_table
 from .lexicon import bundled_table
+from .mixture import GLOSSARY_WEIGHT, TableMixture
 from .table import MIN_PROBABILITY, TOP_K, Phrase, TranslationTable, combine
 
 __all__ = [
+    "GLOSSARY_WEIGHT",
     "MIN_PROBABILITY",
     "TOP_K",
     "Phrase",
+    "TableMixture",
     "TranslationTable",
     "bundled_table",
     "combine",
