@@ -12,7 +12,7 @@ import pytest
 import diaspora_search as ds
 from diaspora_search._cli import build_parser, main
 
-COMMANDS = ["index", "search", "demo"]
+COMMANDS = ["index", "search", "learn", "glossary", "demo"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -83,7 +83,15 @@ def test_search_json_output(built: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert list(data) == ["query", "corrected_query", "hits"]
     assert data["query"] == "educacion" and data["corrected_query"] is None
     assert data["hits"]
-    assert set(data["hits"][0]) == {"id", "score", "lang", "title", "snippet", "names"}
+    assert set(data["hits"][0]) == {
+        "id",
+        "score",
+        "lang",
+        "title",
+        "snippet",
+        "names",
+        "translated",
+    }
 
 
 def test_search_reports_the_correction(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +165,29 @@ def test_search_prints_a_suggestion(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "search", "remitances chicago", "--index", str(tmp_path / "i"))
     assert code == 0
     assert out.splitlines()[0] == "did you mean: remittances chicago?"
+
+
+def test_no_translate(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "search", "remesas", "--index", str(built))
+    assert code == 0 and "ime-latest-news-mexican-diaspora" in out
+    code, out, _ = run(capsys, "search", "remesas", "--index", str(built), "--no-translate")
+    assert code == 0 and out == "no results\n"
+
+
+def test_learn_and_glossary(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    code, out, _ = run(capsys, "learn", "--index", str(built))
+    assert code == 0 and out.startswith("learned translations for ")
+    glossary = tmp_path / "glossary.tsv"
+    glossary.write_text("background\tantecedentes\n", encoding="utf-8")
+    code, out, _ = run(capsys, "glossary", str(glossary), "--index", str(built))
+    assert (code, out) == (0, f"{built}: glossary {glossary} translates 2 terms\n")
+    code, out, _ = run(capsys, "search", "antecedentes", "--index", str(built), "--limit", "1")
+    assert code == 0 and "ime-imagining-2024" in out.splitlines()[0]
+    code, out, _ = run(capsys, "glossary", "--clear", "--index", str(built))
+    assert (code, out) == (0, f"{built}: no glossary\n")
+    code, _, err = run(capsys, "glossary", "--index", str(built))
+    assert code == 2 and "give GLOSSARY.tsv or --clear" in err
+    glossary.write_text("no tab\n", encoding="utf-8")
+    code, _, err = run(capsys, "glossary", str(glossary), "--index", str(built))
+    assert code == 1 and err.startswith(f"diaspora-search: error: {glossary}:1: ")
+    assert err.count("\n") == 1

@@ -82,6 +82,35 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive, default=10, metavar="N")
     search.add_argument("--lang", choices=("en", "es"), help="search one language only")
     search.add_argument("--json", action="store_true", help="print one JSON object")
+    search.add_argument(
+        "--no-translate",
+        dest="translate",
+        action="store_false",
+        help="do not also match the translations of the query's words",
+    )
+
+    learn = commands.add_parser(
+        "learn",
+        help="learn translations from the index's bilingual records",
+        description=(
+            "Fit a translation table to the records holding both languages and keep it in the "
+            "index, so that queries also find records written only in the other language "
+            "through pairs no dictionary has. Run it after loading a collection."
+        ),
+    )
+    learn.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+
+    glossary = commands.add_parser(
+        "glossary",
+        help="use a glossary of English-Spanish pairs for query translation",
+        description=(
+            "Keep a glossary in the index: one 'english<TAB>spanish' pair of words or phrases "
+            "a line ('#' starts a comment; an optional third column weighs the pair)."
+        ),
+    )
+    glossary.add_argument("file", nargs="?", metavar="GLOSSARY.tsv")
+    glossary.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    glossary.add_argument("--clear", action="store_true", help="remove the index's glossary")
 
     commands.add_parser(
         "demo",
@@ -118,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _index(args)
         if args.command == "search":
             return _search(args)
+        if args.command == "learn":
+            return _learn(args)
+        if args.command == "glossary":
+            return _glossary(args)
         return _demo()
     except DiasporaSearchError as error:
         print(f"diaspora-search: error: {error}", file=sys.stderr)
@@ -167,7 +200,7 @@ def _search(args: argparse.Namespace) -> int:
     # printed: search for (and print) it with replacement characters instead.
     query = args.query.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     with SearchIndex.open(args.index) as index:
-        results = index.search(query, limit=args.limit, lang=args.lang)
+        results = index.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
     if args.json:
         data = _as_json(args.query, results)
         try:
@@ -176,6 +209,26 @@ def _search(args: argparse.Namespace) -> int:
             print(json.dumps(data))
     else:
         _print_results(results, sys.stdout)
+    return 0
+
+
+def _learn(args: argparse.Namespace) -> int:
+    with SearchIndex.open(args.index) as index:
+        count = index.learn()
+    print(f"learned translations for {count:,} terms from the bilingual records of {args.index}")
+    return 0
+
+
+def _glossary(args: argparse.Namespace) -> int:
+    if args.clear == (args.file is not None):
+        print("diaspora-search glossary: error: give GLOSSARY.tsv or --clear", file=sys.stderr)
+        return 2
+    with SearchIndex.open(args.index) as index:
+        count = index.set_glossary(None if args.clear else args.file)
+    if args.clear:
+        print(f"{args.index}: no glossary")
+    else:
+        print(f"{args.index}: glossary {args.file} translates {count:,} terms")
     return 0
 
 
