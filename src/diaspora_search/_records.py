@@ -13,18 +13,25 @@ naming the file, the line and the key::
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, BinaryIO, Union
 
 from ._errors import RecordError
 from ._fields import KEYS, RECORD_KEYS
+from ._jsonl import MAX_INTEGER_DIGITS, LongInteger, check_file, json_lines, source_name
 
 MAX_ID_LENGTH = 256
 MAX_RECORD_CHARS = 1_000_000
 """The largest record accepted: its text fields together, in characters (about 1 MB)."""
+
+# The same bound for a year given in JSON (where longer integers are not even converted) and
+# one given as a Python int.
+_YEAR_BOUND = 10**MAX_INTEGER_DIGITS
+_YEAR_DIGITS = f"must be an integer of at most {MAX_INTEGER_DIGITS} digits"
 
 _TEXT_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is str and k.key != "id")
 
@@ -71,7 +78,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, LongInteger)):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -122,8 +129,12 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
         size += sum(len(a) for a in authors)
     if "year" in data:
         year = data["year"]
+        if isinstance(year, LongInteger):
+            raise fail("year", f"{_YEAR_DIGITS}, got one of {year.digits:,} digits")
         if isinstance(year, bool) or not isinstance(year, int):
             raise fail("year", f"must be an integer, got {_json_type(year)}")
+        if not -_YEAR_BOUND < year < _YEAR_BOUND:  # compared, not str()-ed: ints may be huge
+            raise fail("year", f"{_YEAR_DIGITS}, got a larger one")
         values["year"] = year
     if not values.get("summary_en", "").strip() and not values.get("summary_es", "").strip():
         raise fail("summary_en", "no summary text: summary_en or summary_es must hold text")
@@ -188,73 +199,146 @@ class Corpus:
     refused: list[RecordError] = dataclasses.field(default_factory=list)
 
 
+CorpusSource = Union[str, "os.PathLike[str]", BinaryIO]
+"""A corpus to read: a path, ``"-"`` for standard input, or a binary file object."""
+
+_LINE_BITS = 40
+"""Where an id was first seen is kept as one int, ``file number << 40 | line``: small beside
+a string, for a set of ids that may hold millions."""
+
+
+def iter_corpus(
+    paths: CorpusSource | Iterable[CorpusSource],
+    *,
+    skip_invalid: bool = False,
+    batch_size: int = 10_000,
+) -> CorpusReader:
+    """Read and validate JSON Lines corpora as a stream of batches of at most ``batch_size``.
+
+    Memory stays bounded whatever the corpus size, but for the set of ids (duplicates are
+    refused across all batches and files, as by :func:`read_corpus`)::
+
+        with iter_corpus(["a.jsonl", "b.jsonl"], skip_invalid=True) as batches:
+            for batch in batches:
+                index.add(batch)
+            print(len(batches.refused), "lines refused")
+
+    Unlike :func:`read_corpus`, this is not all or nothing: without ``skip_invalid``, a bad
+    line raises only when its batch is reached, after the earlier batches were handed out.
+
+    Args:
+        paths: one source or several: paths, ``"-"`` (standard input) or binary file objects.
+        skip_invalid: list each refused line in the reader's ``refused`` instead of raising.
+        batch_size: the most records in one batch.
+
+    Raises:
+        RecordError: at once, a path that does not exist or is not a regular file (even with
+            ``skip_invalid``); while iterating, the first bad line (unless ``skip_invalid``)
+            or a file that cannot be read.
+        ValueError: ``batch_size`` under 1.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if isinstance(paths, (str, os.PathLike)) or hasattr(paths, "read"):
+        sources: list[CorpusSource] = [paths]  # type: ignore[list-item]
+    else:
+        sources = list(paths)
+    for source in sources:
+        # Every file checked before any batch: a typo in the last name costs no indexing.
+        if isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-":
+            check_file(os.fspath(source))
+    return CorpusReader(sources, skip_invalid=skip_invalid, batch_size=batch_size)
+
+
+class CorpusReader(Iterator[list[Record]]):
+    """The batches :func:`iter_corpus` reads: an iterator of ``list[Record]``, and a context
+    manager that closes the file being read.
+
+    Attributes:
+        refused: with ``skip_invalid``, each line refused so far, as a ``RecordError`` with
+            ``.source``, ``.line`` and ``.key``; complete once the iterator is exhausted.
+    """
+
+    def __init__(self, sources: list[CorpusSource], *, skip_invalid: bool, batch_size: int) -> None:
+        self.refused: list[RecordError] = []
+        self._names = [source_name(s) for s in sources]
+        self._batches = self._read(sources, skip_invalid, batch_size)
+
+    def __iter__(self) -> CorpusReader:
+        return self
+
+    def __next__(self) -> list[Record]:
+        return next(self._batches)
+
+    def close(self) -> None:
+        """Stop reading, closing the file being read (files passed as objects stay open)."""
+        self._batches.close()
+
+    def __enter__(self) -> CorpusReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _read(
+        self, sources: list[CorpusSource], skip_invalid: bool, batch_size: int
+    ) -> Generator[list[Record], None, None]:
+        seen: dict[str, int] = {}
+        batch: list[Record] = []
+        for number, (name, source) in enumerate(zip(self._names, sources, strict=True)):
+            with closing(json_lines(source)) as lines:
+                for line, value in lines:
+                    try:
+                        if isinstance(value, RecordError):
+                            raise value
+                        record = Record.from_dict(value, source=name, line=line)
+                        self._check_unique(record, seen, number << _LINE_BITS | line)
+                    except RecordError as error:
+                        if not skip_invalid:
+                            raise
+                        self.refused.append(error)
+                        continue
+                    batch.append(record)
+                    if len(batch) >= batch_size:
+                        yield batch
+                        batch = []
+        if batch:
+            yield batch
+
+    def _check_unique(self, record: Record, seen: dict[str, int], where: int) -> None:
+        first = seen.setdefault(record.id, where)
+        if first != where:
+            name, line = self._names[where >> _LINE_BITS], where & ((1 << _LINE_BITS) - 1)
+            first_name = self._names[first >> _LINE_BITS]
+            first_line = first & ((1 << _LINE_BITS) - 1)
+            raise RecordError(
+                f"duplicate id {record.id!r} in this batch (first at {first_name}:{first_line})",
+                source=name,
+                line=line,
+                key="id",
+            )
+
+
 def read_corpus(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, skip_invalid: bool = False
+    paths: CorpusSource | Iterable[CorpusSource], *, skip_invalid: bool = False
 ) -> Corpus:
     """Read and validate JSON Lines corpora as one batch.
 
     Args:
-        paths: one path or several.
+        paths: one source or several: paths, ``"-"`` (standard input) or binary file objects.
         skip_invalid: keep the valid records and list each refused line in ``Corpus.refused``
             instead of raising on the first.
 
     Raises:
         RecordError: the first bad line (or a missing file), unless ``skip_invalid``. A missing
-            or unreadable file is raised even with ``skip_invalid``.
+            or unreadable file, or one that is not a regular file, is raised even with
+            ``skip_invalid``.
     """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    corpus = Corpus()
-    seen: dict[str, str] = {}
-    for path in paths:
-        name = os.fspath(path)
-        for line, data in _json_lines(name, corpus.refused if skip_invalid else None):
-            try:
-                record = Record.from_dict(data, source=name, line=line)
-                _check_unique(record, seen, name, line)
-            except RecordError as error:
-                if not skip_invalid:
-                    raise
-                corpus.refused.append(error)
-                continue
-            corpus.records.append(record)
-    return corpus
-
-
-def _json_lines(path: str, refused: list[RecordError] | None) -> Iterator[tuple[int, object]]:
-    """Yield ``(line number, decoded JSON)`` for each non-blank line of ``path``."""
-    try:
-        with open(path, "rb") as f:
-            raw_lines = f.read().split(b"\n")
-    except FileNotFoundError:
-        raise RecordError("no such file", source=path) from None
-    except IsADirectoryError:
-        raise RecordError("is a directory, not a JSON Lines file", source=path) from None
-    except OSError as error:
-        raise RecordError(f"cannot read: {error.strerror}", source=path) from None
-    if raw_lines and raw_lines[0].startswith(b"\xef\xbb\xbf"):
-        raw_lines[0] = raw_lines[0][3:]
-    for number, raw in enumerate(raw_lines, 1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problem = RecordError(
-                f"invalid UTF-8 at byte {error.start + 1} of the line", source=path, line=number
-            )
-            if refused is None:
-                raise problem from None
-            refused.append(problem)
-            continue
-        if not text.strip():
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            problem = RecordError(
-                f"invalid JSON: {error.msg} (column {error.colno})", source=path, line=number
-            )
-            if refused is None:
-                raise problem from None
-            refused.append(problem)
-            continue
-        yield number, data
+    with iter_corpus(paths, skip_invalid=skip_invalid) as batches:
+        records = [record for batch in batches for record in batch]
+    return Corpus(records, batches.refused)

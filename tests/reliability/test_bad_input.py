@@ -36,6 +36,25 @@ def _with(**changes: Any) -> dict[str, Any]:
 
 _DROP = object()
 
+LINE_LIMIT = 16 * 1024 * 1024
+"""The longest line read (``_jsonl.MAX_LINE_BYTES``), kept here so the table is built even when
+the library does not have it."""
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"id": "bad-1", "summary_en": "x", "authors": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+def _year(literal: bytes) -> bytes:
+    return b'{"id": "bad-1", "summary_en": "x", "year": ' + literal + b"}"
+
+
+_dup_key = b'{"id": "bad-1", "summary_en": "kept?", "summary_en": "or this?"}'
+# Valid JSON, and a record the character limit alone would refuse without saying why it is
+# slow: a line one byte over the limit.
+_long_line = b'{"id": "bad-1", "summary_en": "' + b"x" * (LINE_LIMIT - 32) + b'"}'
+assert len(_long_line) == LINE_LIMIT + 1
+
 # (case, the bad line as bytes or as a dict, the key the error must name or None, a phrase the
 # message must hold). The bad line is always line 3 of its file.
 BAD_LINES: list[tuple[str, bytes | dict[str, Any], str | None, str]] = [
@@ -82,6 +101,18 @@ BAD_LINES: list[tuple[str, bytes | dict[str, Any], str | None, str]] = [
     ("invalid-utf8", b'{"id": "bad-1", "summary_en": "caf\xe9"}', None, "invalid UTF-8"),
     ("invalid-utf8-truncated", b'{"id": "bad-1", "summary_en": "\xc3"}', None, "invalid UTF-8"),
     ("utf16", '{"id": "bad-1"}'.encode("utf-16"), None, "invalid UTF-8"),
+    # Bounds on what a line can make the reader do (the reliability issue's corpus findings).
+    ("json-deep-nesting", _deep(1200), None, "nesting deeper than 64 levels"),
+    ("json-deep-unclosed", b'{"id": "bad-1", "authors": ' + b"[" * 1200, None, "nesting deeper"),
+    ("json-duplicate-key", _dup_key, "summary_en", "duplicate key in one object"),
+    ("year-5000-digits", _year(b"9" * 5000), "year", "at most 18 digits, got one of 5,000"),
+    ("year-19-digits", _with(year=-(10**18)), "year", "at most 18 digits"),
+    ("year-infinity", _year(b"Infinity"), "year", "must be an integer, got a number"),
+    ("year-minus-infinity", _year(b"-Infinity"), "year", "must be an integer, got a number"),
+    ("year-1e400", _year(b"1e400"), "year", "must be an integer, got a number"),
+    ("year-integral-float", _year(b"1999.0"), "year", "must be an integer, got a number"),
+    ("number-of-5000-digits", b"7" * 5000, None, "expected a JSON object, got a number"),
+    ("line-too-long", _long_line, None, f"line is over {LINE_LIMIT:,} bytes"),
     (
         "record-too-large",
         _with(summary_en="palabra " * (ds.MAX_RECORD_CHARS // 8 + 1)),
