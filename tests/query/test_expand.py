@@ -82,7 +82,7 @@ def test_translations_add_leaves_in_the_other_language(vocabulary: Vocabulary) -
     assert leaves[("title_en", "remitt")] == pytest.approx(ranking.TITLE_BOOST * weight)
     # One query word, one group: a record holding the translation holds the word.
     assert plan.term_groups[("summary_en", "remitt")] == {0}
-    assert plan.translated_keys == {("summary_en", "remitt"), ("title_en", "remitt")}
+    assert plan.translated == {("summary_en", "remitt"): ES, ("title_en", "remitt"): ES}
     assert plan.only_translated([("summary_en", "remitt")])
     assert not plan.only_translated([("summary_en", "remitt"), ("summary_es", "remes")])
 

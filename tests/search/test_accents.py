@@ -115,7 +115,7 @@ def test_spelling_correction_accent_is_no_error(index: ds.SearchIndex) -> None:
     # A typo plus a missing accent is still one correction away.
     results = index.search("educacoin")
     assert results.corrected_query == "educación"
-    assert ids(results) == ["ninos"]
+    assert ids(results)[0] == "ninos"  # (then the English record, through translation)
 
 
 def test_no_correction_when_the_query_finds_something(index: ds.SearchIndex) -> None:

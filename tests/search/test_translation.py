@@ -132,3 +132,11 @@ def test_a_bad_glossary_line_is_one_clear_error(index: ds.SearchIndex, tmp_path:
     glossary.write_text("background\tantecedentes\nno tab here\n", encoding="utf-8")
     with pytest.raises(ds.RecordError, match=r"glossary.tsv:2"):
         index.set_glossary(glossary)
+
+
+@pytest.mark.parametrize("query", ["diáspora mexicana", "diaspora mexicana"])
+def test_a_spanish_query_finds_both_languages(index: ds.SearchIndex, query: str) -> None:
+    """The English "The Mexican Diaspora" and the Spanish record about the Mexican diaspora."""
+    ranked = [h.id for h in index.search(query)]
+    assert ranked[0] == "ime-latest-news-mexican-diaspora"
+    assert "ime-consejo-consultivo-cc-ime" in ranked[:3]

@@ -88,8 +88,8 @@ class _Compiler:
         translation that is also a term the word stands for in that language as typed adds
         nothing (a cognate counts once).
         """
-        chosen: dict[tuple[Language, str], tuple[float, bool]] = {}
-        translated: list[tuple[Language, str, float]] = []
+        chosen: dict[tuple[Language, str], tuple[float, Language | None]] = {}
+        translated: list[tuple[Language, str, float, Language]] = []
         for lang, weight in searched_languages(word, weights).items():
             found = expansions(word, lang, self.vocabulary, self.expanders)
             recorded = plan is not None and found and lang in self.fields
@@ -100,19 +100,19 @@ class _Compiler:
                 key = (expansion.lang, expansion.term)
                 boost = weight * expansion.weight
                 if expansion.translated:
-                    translated.append((expansion.lang, expansion.term, boost))
+                    translated.append((expansion.lang, expansion.term, boost, lang))
                 elif key not in chosen:
-                    chosen[key] = (boost, False)
-        for lang, term, boost in translated:
-            chosen.setdefault((lang, term), (boost, True))
+                    chosen[key] = (boost, None)
+        for lang, term, boost, translated_from in translated:
+            chosen.setdefault((lang, term), (boost, translated_from))
         leaves: list[Leaf] = []
-        for (field_lang, term), (boost, is_translation) in chosen.items():
+        for (field_lang, term), (boost, source) in chosen.items():
             if field_lang not in self.fields:
                 continue
             for field in TEXT_FIELDS[field_lang]:
                 leaves.append(Leaf(field.name, term, field.boost * boost))
-                if is_translation and plan is not None:
-                    plan.translated_keys.add((field.name, term))
+                if source is not None and plan is not None:
+                    plan.translated[(field.name, term)] = source
         name = analyzer(NAMES_FIELD.analyzer or "name").chain.term(word)
         if name is not None:
             leaves.append(Leaf(NAMES_FIELD.name, name, NAMES_FIELD.boost))

@@ -76,8 +76,10 @@ class QueryPlan:
     ``term_groups`` maps each ``(field, term)`` of the positive groups to the groups it stands
     for, so that a hit's matched terms tell how many of the groups it holds. ``exact_forms``
     holds, per language, the typed words that other written forms may fold like
-    (:func:`~diaspora_search.query.expand.exact_form`). ``translated_keys`` are the
-    ``(field, term)`` leaves that only translations of the query's words gave.
+    (:func:`~diaspora_search.query.expand.exact_form`). ``translated`` maps the ``(field,
+    term)`` leaves that only translations of the query's words gave to the language translated
+    from: they count only for records without text in that language, so that translation
+    fills in the language a record lacks and never counts a bilingual record's match twice.
     """
 
     weights: dict[Language, float]
@@ -86,7 +88,7 @@ class QueryPlan:
     excluded: list[Alternative] = field(default_factory=list)
     term_groups: dict[Key, set[int]] = field(default_factory=dict)
     exact_forms: dict[Language, set[str]] = field(default_factory=dict)
-    translated_keys: set[Key] = field(default_factory=set)
+    translated: dict[Key, Language] = field(default_factory=dict)
 
     def add_group(self, alternatives: Iterable[Alternative]) -> None:
         group = tuple(alternatives)
@@ -121,7 +123,7 @@ class QueryPlan:
     def only_translated(self, matched: Iterable[Key]) -> bool:
         """Whether a hit holding the ``matched`` terms matched only through translations."""
         found = set(matched)
-        return bool(found) and found <= self.translated_keys
+        return bool(found) and found <= self.translated.keys()
 
     def field_terms(self, fieldname: str) -> set[str]:
         """The terms the query looks up in ``fieldname``."""

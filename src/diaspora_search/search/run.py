@@ -16,7 +16,7 @@ from .._fields import (
 )
 from .._hits import Hit, Results
 from .._language import LANGUAGES, Language
-from ..analysis import FORM_SEPARATOR, analyzer, fold_term, normalize, word_texts
+from ..analysis import FORM_SEPARATOR, fold_term, normalize, word_texts
 from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
@@ -47,7 +47,9 @@ class Searcher:
         self.vocabulary = Vocabulary(snapshot)
         self.norms = LengthNorms(snapshot)
         self.statistics: Statistics = statistics if statistics is not None else snapshot
+        self._given_statistics = statistics
         self.expanders = expanders
+        self._hit_idf: dict[Key, float] = {}
 
     def search(
         self,
@@ -78,7 +80,7 @@ class Searcher:
         return compile_query(text, self.vocabulary, lang, chosen)
 
     def top(
-        self, plan: QueryPlan, depth: int, preferred: set[int] | None = None
+        self, plan: QueryPlan, depth: int, preferred: tuple[set[int], int] | None = None
     ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]]:
         """The ``depth`` best ``(score, docnum)`` of a plan by BM25 (and the best ``preferred``
         documents: see :func:`top_documents`), and the terms each holds."""
@@ -86,7 +88,13 @@ class Searcher:
         found = None
         if leaves is not None:  # words only: scored here
             found = top_documents(
-                self.snapshot, leaves, depth, self.norms, self.statistics, preferred
+                self.snapshot,
+                leaves,
+                depth,
+                self.norms,
+                self._given_statistics,
+                preferred,
+                plan.translated,
             )
         if found is not None:
             return found
@@ -96,7 +104,8 @@ class Searcher:
     def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
         if plan.is_empty:
             return []
-        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), self._accent_holders(plan))
+        preferred = (self._accent_holders(plan), limit)
+        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), preferred)
         # The stored text of every hit reranked only when the exact-form ranking reads it.
         stored: dict[int, dict[str, Any]] = {}
         if plan.exact_forms:
@@ -117,29 +126,25 @@ class Searcher:
         ]
 
     def _accent_holders(self, plan: QueryPlan) -> set[int]:
-        """The records that may hold a typed word exactly as typed, where the collection also
-        writes it otherwise, so that the best of them are ranked whatever their BM25 scores.
-
-        A word typed with accents: the records holding that accented form (its forms field
-        term). One typed without: the records holding its stem but no accented form of it.
-        """
-        snapshot = self.snapshot
+        """The records holding exactly an accented word typed (its forms field term), so that
+        the best of them are ranked whatever their BM25 scores (they rank first: see
+        :func:`_exact_forms_held`)."""
         found: set[int] = set()
         for lang, forms in plan.exact_forms.items():
             for form in forms:
-                folded = fold_term(form)
-                if folded != form:
-                    found |= snapshot.documents_with(forms_field(lang), _form_term(form))
-                    continue
-                term = analyzer(lang.value).chain.term(form)
-                if term is None:
-                    continue
-                stem = set().union(
-                    *(snapshot.documents_with(f.name, term) for f in TEXT_FIELDS[lang])
-                )
-                for surface in self.vocabulary.surfaces(lang, folded):
-                    stem -= snapshot.documents_with(forms_field(lang), _form_term(surface))
-                found |= stem
+                if fold_term(form) != form:
+                    found |= self.snapshot.documents_with(forms_field(lang), _form_term(form))
+        return found
+
+    def _language_idf(self, key: Key) -> float:
+        """:func:`~._ranking.hit_language_idf` of a term, kept for this snapshot."""
+        found = self._hit_idf.get(key)
+        if found is None:
+            stats = self.statistics
+            found = ranking.hit_language_idf(stats.doc_count, stats.doc_frequency(*key))
+            if len(self._hit_idf) > 100_000:
+                self._hit_idf.clear()
+            self._hit_idf[key] = found
         return found
 
     def _hit(self, plan: QueryPlan, fields: dict[str, Any], score: float, matched: set[Key]) -> Hit:
@@ -162,14 +167,10 @@ class Searcher:
         """The language whose text matched best: matched terms weighed by idf and language
         weight."""
         weight = {lang: 0.0 for lang in LANGUAGES}
-        stats = self.statistics
-        for fieldname, term in matched:
-            lang = field_language(fieldname)
+        for key in matched:
+            lang = field_language(key[0])
             if lang is not None:
-                idf = ranking.hit_language_idf(
-                    stats.doc_count, stats.doc_frequency(fieldname, term)
-                )
-                weight[lang] += idf * plan.weights.get(lang, 0.0)
+                weight[lang] += self._language_idf(key) * plan.weights.get(lang, 0.0)
         present = [lang for lang in LANGUAGES if fields.get(summary_field(lang))]
         ranked = sorted(
             LANGUAGES,

@@ -20,6 +20,8 @@ import heapq
 from typing import Protocol
 
 from .. import _ranking as ranking
+from .._fields import TEXT_FIELDS
+from .._language import Language
 from ..query.plan import Key
 from ..storage import Snapshot
 
@@ -47,6 +49,21 @@ class LengthNorms:
         self.k1 = k1
         self.b = b
         self._norms: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+        self._with_text: dict[tuple[int, Language], frozenset[int]] = {}
+
+    def with_text(self, segment: int, lang: Language) -> frozenset[int]:
+        """The documents of ``segment`` (by its own numbers) with text in ``lang``: a title or
+        summary of that language (a length above 0)."""
+        key = (segment, lang)
+        found = self._with_text.get(key)
+        if found is None:
+            found = self._with_text[key] = frozenset(
+                docnum
+                for field in TEXT_FIELDS[lang]
+                for docnum, length in enumerate(self.snapshot.lengths(segment, field.name))
+                if length
+            )
+        return found
 
     def norms(
         self, segment: int, fieldname: str, statistics: Statistics
@@ -71,14 +88,18 @@ def top_documents(
     limit: int,
     norms: LengthNorms,
     statistics: Statistics | None = None,
-    preferred: set[int] | None = None,
+    preferred: tuple[set[int], int] | None = None,
+    fill_in: dict[Key, Language] | None = None,
 ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]] | None:
     """The ``limit`` best ``(score, docnum)`` for the union of ``leaves``, best first (ties by
     document number), and the leaves each of them holds; ``None`` when Whoosh must score them
     (a leaf's field is not scored, or the segments cannot be read a block at a time).
 
-    With ``preferred``, the ``limit`` best of those documents join the list too, whatever their
-    score (the records holding exactly the accented words typed, which rank first).
+    With ``preferred`` (documents, and how many), the best of those documents join the list
+    too, whatever their score (the records holding exactly the accented words typed, which rank
+    first: as many as the page shows). The leaves
+    of ``fill_in`` count only for documents without text in the language given for them (the
+    translations of a query's words: see :class:`~diaspora_search.query.QueryPlan`).
     """
     if not snapshot.blocks_readable:
         return None
@@ -94,12 +115,20 @@ def top_documents(
             continue
         if not snapshot.scorable(fieldname):
             return None
-        # The idf is the whole collection's: every segment's postings, looked up once.
-        idf = ranking.bm25_idf(stats.doc_count, stats.doc_frequency(fieldname, term))
+        # The idf is the whole collection's: every segment's postings, looked up once (or the
+        # statistics handed in, for a shard scored as part of a larger collection).
+        if statistics is None:
+            doc_frequency = sum(postings.doc_frequency for postings in found)
+        else:
+            doc_frequency = statistics.doc_frequency(fieldname, term)
+        idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
         held = holders[key] = set()
+        source = fill_in.get(key) if fill_in else None
         for postings in found:
             norm, tf_one = norms.norms(postings.segment, fieldname, stats)
             offset, deleted = postings.offset, postings.deleted
+            if source is not None:
+                deleted = deleted | norms.with_text(postings.segment, source)
             for ids, weights in postings.blocks:
                 if deleted:
                     kept = [i for i, d in enumerate(ids) if d not in deleted]
@@ -116,8 +145,9 @@ def top_documents(
                         scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
                 held.update([d + offset for d in ids])
     ranked = best(scores, limit)
-    if preferred:
-        extra = best({d: scores[d] for d in preferred if d in scores}, limit)
+    if preferred and preferred[0]:
+        chosen, count = preferred
+        extra = best({d: scores[d] for d in chosen if d in scores}, count)
         ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
     matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
     return ranked, matched

@@ -10,8 +10,7 @@ Nothing of Whoosh leaves this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh.searching import Searcher
 
@@ -20,11 +19,10 @@ from .codec import field_lengths, read_blocks, term_postings
 from .lowering import lower
 
 
-@dataclass
-class SegmentPostings:
+class SegmentPostings(NamedTuple):
     """One segment's postings of a term: where its document numbers start in the snapshot,
     its document frequency there (deleted documents included), the documents deleted since,
-    and the postings, a block at a time."""
+    and the postings, a block at a time. (A named tuple: made for every term of every query.)"""
 
     segment: int
     offset: int
@@ -46,6 +44,8 @@ class Snapshot:
         self._schema = searcher.schema
         self.generation: int = self._reader.generation()
         self._segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
+        self._fields = {n: self._schema[n] for n in self._schema.names()}
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
         self.blocks_readable = all(
@@ -106,14 +106,14 @@ class Snapshot:
     # Postings -------------------------------------------------------------------------------
 
     def scorable(self, fieldname: str) -> bool:
-        return fieldname in self._schema and bool(self._schema[fieldname].scorable)
+        return fieldname in self._scorable
 
     def postings(self, fieldname: str, term: str) -> list[SegmentPostings]:
         """The postings of a term in every segment that holds it (none for an unknown field or
         a term the field cannot hold)."""
-        if fieldname not in self._schema:
+        field = self._fields.get(fieldname)
+        if field is None:
             return []
-        field = self._schema[fieldname]
         try:
             btext = field.to_bytes(term)
         except ValueError:  # (Whoosh matches nothing)
