@@ -14,6 +14,9 @@ Query latency, in the same run: ``--queries`` queries (default 500) of 1 to 4 wo
 uniformly (seeded) from the distinct words of the English and Spanish summaries, each run with
 ``limit=10`` on the index just built after 10 warm-up queries; every engine ranks the OR of the
 words (FTS5: quoted words joined with OR, ``ORDER BY bm25``, ``LIMIT 10``). p50 and p95 in ms.
+A second set ("text"): as many queries of 1 to 4 consecutive words as they occur in a random
+summary, stopwords left out, so common words weigh as in real text. ``ours`` searches with
+query translation on (its default); ``ours-notranslate`` without.
 
 Run from the repository root::
 
@@ -46,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "records.jsonl"
 DEFAULT_JSON = REPO / "benchmarks" / "out" / "bench_index.json"
 ENGINE_ORDER = ("ours", "whoosh", "fts5", "tantivy")
-OPTIONAL_ENGINES = ("ours-whoosh-writer",)  # our analysis through Whoosh's own writer
+OPTIONAL_ENGINES = ("ours-whoosh-writer", "ours-notranslate")  # (see baselines.py)
 WARMUP = 10
 _VOCAB_WORD = re.compile(r"[^\W\d_]{3,}")
 
@@ -67,13 +70,49 @@ def text_bytes(records: Sequence[dict[str, Any]]) -> int:
 
 
 def make_queries(records: Sequence[dict[str, Any]], n: int, seed: int) -> list[str]:
-    """``n`` queries of 1 to 4 distinct words from the summaries' vocabulary, seeded."""
+    """``n`` queries of 1 to 4 distinct words from the summaries' vocabulary, seeded: every
+    distinct word equally likely (rare words dominate)."""
     vocab: set[str] = set()
     for rec in records:
         for field in ("summary_en", "summary_es"):
             vocab.update(w.lower() for w in _VOCAB_WORD.findall(rec.get(field) or ""))
     words, rng = sorted(vocab), random.Random(seed)
     return [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(n)]
+
+
+def make_text_queries(records: Sequence[dict[str, Any]], n: int, seed: int) -> list[str]:
+    """``n`` queries of 1 to 4 consecutive words as they occur in a random summary (words of
+    3 letters or more, stopwords of either language left out), seeded: words as frequent as
+    they are in text."""
+    from diaspora_search import Language
+    from diaspora_search.analysis.stopwords import is_stopword
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n and records:
+        rec = records[rng.randrange(len(records))]
+        text = rec.get(rng.choice(("summary_en", "summary_es"))) or ""
+        words = [
+            w
+            for w in _VOCAB_WORD.findall(text)
+            if not any(is_stopword(w.lower(), lang) for lang in Language)
+        ]
+        if words:
+            start = rng.randrange(len(words))
+            out.append(" ".join(words[start : start + rng.randint(1, 4)]))
+    return out
+
+
+def time_queries(engine: Any, queries: Sequence[str]) -> dict[str, float]:
+    """p50 and p95 in ms of ``queries`` on ``engine``, after a few warm-up queries."""
+    for query in queries[:WARMUP]:
+        engine.search(query, limit=10)
+    times = []
+    for query in queries:
+        t0 = time.perf_counter()
+        engine.search(query, limit=10)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95)}
 
 
 def dir_size(path: Path) -> int:
@@ -99,6 +138,7 @@ def run_child(
     """Index, measure and query with one engine; called in a fresh process."""
     records = load_records(corpus, limit)
     queries = make_queries(records, n_queries, seed)
+    text_queries = make_text_queries(records, n_queries, seed)
     result: dict[str, Any] = {
         "engine": engine_name,
         "records": len(records),
@@ -120,14 +160,14 @@ def run_child(
             index_mb=dir_size(folder) / 1e6,
         )
         if queries:
-            for query in queries[:WARMUP]:
-                engine.search(query, limit=10)
-            times = []
-            for query in queries:
-                t0 = time.perf_counter()
-                engine.search(query, limit=10)
-                times.append((time.perf_counter() - t0) * 1000)
-            result.update(p50_ms=percentile(times, 50), p95_ms=percentile(times, 95))
+            uniform = time_queries(engine, queries)
+            text = time_queries(engine, text_queries)
+            result.update(
+                p50_ms=uniform["p50"],
+                p95_ms=uniform["p95"],
+                p50_text_ms=text["p50"],
+                p95_text_ms=text["p95"],
+            )
         engine.close()
     return result
 
@@ -195,6 +235,8 @@ def table(results: list[dict[str, Any]]) -> str:
         "index MB",
         "p50 ms",
         "p95 ms",
+        "p50 ms text",
+        "p95 ms text",
         "ours rec/s ÷ this",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -211,6 +253,8 @@ def table(results: list[dict[str, Any]]) -> str:
             fmt(r["index_mb"]),
             fmt(r.get("p50_ms"), 2),
             fmt(r.get("p95_ms"), 2),
+            fmt(r.get("p50_text_ms"), 2),
+            fmt(r.get("p95_text_ms"), 2),
             fmt(ratio, 2),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -222,12 +266,21 @@ def latency_ratios(results: list[dict[str, Any]]) -> list[str]:
     ours = by_name.get("ours")
     if not ours or "p50_ms" not in ours:
         return []
-    return [
-        f"latency ours ÷ {name}: p50 {ours['p50_ms'] / r['p50_ms']:.2f}, "
-        f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}"
-        for name, r in by_name.items()
-        if name != "ours" and "p50_ms" in r
-    ]
+    lines = []
+    for name, r in by_name.items():
+        if name == "ours" or "p50_ms" not in r:
+            continue
+        line = (
+            f"latency ours ÷ {name}: uniform words p50 {ours['p50_ms'] / r['p50_ms']:.2f}, "
+            f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}"
+        )
+        if "p50_text_ms" in r and "p50_text_ms" in ours:
+            line += (
+                f"; words as in text p50 {ours['p50_text_ms'] / r['p50_text_ms']:.2f}, "
+                f"p95 {ours['p95_text_ms'] / r['p95_text_ms']:.2f}"
+            )
+        lines.append(line)
+    return lines
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:
