@@ -78,6 +78,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--with-whoosh", action="store_true", help="stock Whoosh once a round")
+    parser.add_argument(
+        "--new-engine",
+        default="ours",
+        help="the new checkout's engine (e.g. ours-notranslate, to compare without a feature "
+        "the base lacks)",
+    )
     args = parser.parse_args(argv)
     args.base, args.new = args.base.resolve(), args.new.resolve()
     if args.corpus is None:
@@ -104,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="compare-revisions-") as tmp:
         for round_ in range(1, args.rounds + 1):
             order = ["base", "new"] if round_ % 2 else ["new", "base"]
-            plan = [(name, getattr(args, name), "ours") for name in order]
+            engines = {"base": "ours", "new": args.new_engine}
+            plan = [(name, getattr(args, name), engines[name]) for name in order]
             if args.with_whoosh:
                 plan.append(("whoosh", args.new, "whoosh"))
             runs: dict[str, Run | None] = {}

@@ -130,20 +130,26 @@ def document(record: Record) -> dict[str, Any]:
     the fast path reuses the words of the titles and summaries they are made of.
     """
     doc: dict[str, Any] = {}
-    for key in RECORD_KEYS:
-        value = getattr(record, key.key)
-        if value in ("", (), None):
-            continue
-        doc[key.field] = list(value) if key.type is list else value
-    names = names_text(record)
-    if names:
-        doc[NAMES] = names
-    ordered = {name: doc[name] for name in sorted(doc)}
-    for lang in LANGUAGES:
-        title, summary = (getattr(record, field.name) for field in TEXT_FIELDS[lang])
+    for name, key in _DOCUMENT_ORDER:  # (computed once: this runs for every record)
+        if key is None:
+            value: Any = names_text(record)
+        else:
+            value = getattr(record, key.key)
+            if key.type is list:
+                value = list(value)
+        if value or value == 0:  # ("", [] and None are left out; a year 0 is kept)
+            doc[name] = value
+    for lang, (title_field_, summary_field_) in _FORMS_SOURCES:
+        title, summary = getattr(record, title_field_), getattr(record, summary_field_)
         if not (title.isascii() and summary.isascii()):  # only accented words have forms
-            ordered[forms_field(lang)] = f"{title}\n{summary}"
-    return ordered
+            doc[forms_field(lang)] = f"{title}\n{summary}"
+    return doc
+
+
+_DOCUMENT_ORDER: list[tuple[str, RecordKey | None]] = sorted(
+    [*((k.field, k) for k in RECORD_KEYS), (NAMES, None)], key=lambda item: item[0]
+)
+_FORMS_SOURCES = [(lang, tuple(f.name for f in TEXT_FIELDS[lang])) for lang in LANGUAGES]
 
 
 def field_language(fieldname: str) -> Language | None:
