@@ -4,8 +4,9 @@ also stands for its translations in the other language, weighted by translation 
 
 A word's translations join the word's group, so a record holding the word or any translation
 holds that query word once (coordination). Unlike PSQ, each translation is scored as its own
-term (its own idf), weighted by ``P(t | word)`` and :data:`~._ranking.TRANSLATION_WEIGHT`.
-Translations the index does not hold are left out; phrases are not translated.
+term (its own idf), weighted by ``P(t | word) / max P`` (:func:`~._ranking.translation_weight`):
+the word's likeliest translation stands for the word, the others in proportion. Translations
+the index does not hold are left out; phrases are not translated.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ class Translations:
         self, word: str, lang: Language, own: str, vocabulary: Vocabulary
     ) -> Iterator[Expansion]:
         other = lang.other
-        for term, probability in self.table.translations(lang, own):
-            if vocabulary.knows(other, term):
-                yield Expansion(other, term, self.weight * probability, translated=True)
+        found = [
+            (t, p) for t, p in self.table.translations(lang, own) if vocabulary.knows(other, t)
+        ]
+        if not found:
+            return
+        likeliest = max(p for _, p in found)
+        for term, probability in found:
+            weight = self.weight * ranking.translation_weight(probability, likeliest)
+            yield Expansion(other, term, weight, translated=True)
