@@ -27,13 +27,18 @@ from tests.fixtures import synthetic
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
 DEFAULT_POSTINGS_PER_SEGMENT = _segment.POSTINGS_PER_SEGMENT
-QUERIES = [
+LOCAL_QUERIES = [  # the bundled and synthetic records hold these
     "integration policies",
     "políticas de integración",
     "politicas de integracion",
     "Gonzalez Gutierrez",
     '"Estados Unidos" -consejo',
     "remittances OR remesas",
+    "consulado frontera",
+    '"the Mexican" diaspora',
+    "migración",
+]
+SHARED_QUERIES = [  # the shared corpus (Python documentation) holds these
     "the os module and file descriptors",
     "módulo de expresiones regulares",
     "modulo de expresiones regulares",
@@ -43,6 +48,7 @@ QUERIES = [
     "thread lock",
     "excepción",
 ]
+QUERIES = LOCAL_QUERIES + (SHARED_QUERIES if SHARED_CORPUS.exists() else [])
 
 
 def synthetic_records(n: int) -> list[dict[str, Any]]:

@@ -92,10 +92,10 @@ class _Compiler:
         translated: list[tuple[Language, str, float, Language]] = []
         for lang, weight in searched_languages(word, weights).items():
             found = expansions(word, lang, self.vocabulary, self.expanders)
-            recorded = plan is not None and found and lang in self.fields
-            if recorded and (exact := exact_form(word, lang, self.vocabulary)):
-                assert plan is not None
-                plan.exact_forms.setdefault(lang, set()).add(exact)
+            if plan is not None and found and lang in self.fields:
+                exact = exact_form(word, lang, self.vocabulary)
+                if exact is not None:
+                    plan.exact_forms.setdefault(lang, set()).add(exact)
             for expansion in found:
                 key = (expansion.lang, expansion.term)
                 boost = weight * expansion.weight
