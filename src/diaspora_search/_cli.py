@@ -33,6 +33,7 @@ DEMO_QUERIES = (
     ("Gonzalez Gutierrez", None),
     ("diaspora", "es"),
     ("remitances", None),
+    ("remesas", None),  # Spanish, finding an English-only record through translation
 )
 
 
