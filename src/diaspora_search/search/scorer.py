@@ -49,21 +49,27 @@ class LengthNorms:
         self.k1 = k1
         self.b = b
         self._norms: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
-        self._with_text: dict[tuple[int, Language], frozenset[int]] = {}
+        self._skipped: dict[tuple[int, Language], frozenset[int] | None] = {}
 
-    def with_text(self, segment: int, lang: Language) -> frozenset[int]:
-        """The documents of ``segment`` (by its own numbers) with text in ``lang``: a title or
-        summary of that language (a length above 0)."""
+    def skipped_by_fill_in(
+        self, segment: int, lang: Language, deleted: frozenset[int]
+    ) -> frozenset[int] | None:
+        """The documents of ``segment`` (by its own numbers) a translation from ``lang`` does
+        not count for: the deleted ones and those with text in ``lang`` (a title or summary of
+        that language, a length above 0); ``None`` when that is every document (a segment of
+        bilingual records: its postings need not be read at all)."""
         key = (segment, lang)
-        found = self._with_text.get(key)
-        if found is None:
-            found = self._with_text[key] = frozenset(
+        if key not in self._skipped:
+            with_text = {
                 docnum
                 for field in TEXT_FIELDS[lang]
                 for docnum, length in enumerate(self.snapshot.lengths(segment, field.name))
                 if length
-            )
-        return found
+            }
+            skipped = frozenset(with_text | deleted)
+            full = len(skipped) >= self.snapshot.segment_size(segment)
+            self._skipped[key] = None if full else skipped
+        return self._skipped[key]
 
     def norms(
         self, segment: int, fieldname: str, statistics: Statistics
@@ -125,10 +131,13 @@ def top_documents(
         held = holders[key] = set()
         source = fill_in.get(key) if fill_in else None
         for postings in found:
-            norm, tf_one = norms.norms(postings.segment, fieldname, stats)
             offset, deleted = postings.offset, postings.deleted
             if source is not None:
-                deleted = deleted | norms.with_text(postings.segment, source)
+                skipped = norms.skipped_by_fill_in(postings.segment, source, deleted)
+                if skipped is None:
+                    continue
+                deleted = skipped
+            norm, tf_one = norms.norms(postings.segment, fieldname, stats)
             for ids, weights in postings.blocks:
                 if deleted:
                     kept = [i for i, d in enumerate(ids) if d not in deleted]

@@ -138,6 +138,10 @@ class Snapshot:
                 found.update(d + offset for d in ids if d not in deleted)
         return found
 
+    def segment_size(self, segment: int) -> int:
+        """How many documents segment ``segment`` holds, deleted ones included."""
+        return int(self._segments[segment][0].doc_count_all())
+
     def lengths(self, segment: int, fieldname: str) -> list[int]:
         """Each document's length in ``fieldname`` in one segment (by its own numbers)."""
         return field_lengths(self._segments[segment][0], fieldname)
