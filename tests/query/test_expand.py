@@ -76,8 +76,9 @@ def test_translations_add_leaves_in_the_other_language(vocabulary: Vocabulary) -
     # "nosuchterm" is not in the index: left out, and "remitt" is the likeliest of the rest.
     assert found[EN] == {"remitt": ranking.TRANSLATION_WEIGHT}
     plan = compile_query("remesas", vocabulary, None, expanders)
-    leaves = plan.union_leaves()
-    assert leaves is not None
+    assert plan.union_leaves() is not None
+    leaves = plan.translated_leaves()
+    assert ("summary_en", "remitt") not in (plan.union_leaves() or {})
     weight = plan.weights[ES] * ranking.TRANSLATION_WEIGHT
     assert leaves[("summary_en", "remitt")] == pytest.approx(weight)
     assert leaves[("title_en", "remitt")] == pytest.approx(ranking.TITLE_BOOST * weight)
@@ -90,12 +91,12 @@ def test_translations_add_leaves_in_the_other_language(vocabulary: Vocabulary) -
 
 def test_lang_means_the_records_text_and_translation_reaches_it(vocabulary: Vocabulary) -> None:
     expanders = (AccentVariants(), translator())
-    leaves = compile_query("remesas", vocabulary, EN, expanders).union_leaves()
-    assert leaves is not None
+    plan = compile_query("remesas", vocabulary, EN, expanders)
+    leaves = {**(plan.union_leaves() or {}), **plan.translated_leaves()}
     assert {field for field, _ in leaves} == {"summary_en", "title_en", "names"}
-    untranslated = compile_query("remesas", vocabulary, EN).union_leaves()
-    assert untranslated is not None
-    assert ("summary_en", "remitt") not in untranslated
+    assert ("summary_en", "remitt") in plan.translated_leaves()
+    untranslated = compile_query("remesas", vocabulary, EN)
+    assert ("summary_en", "remitt") not in untranslated.translated_leaves()
 
 
 def test_exclusions_are_not_translated(vocabulary: Vocabulary) -> None:

@@ -140,3 +140,21 @@ def test_a_spanish_query_finds_both_languages(index: ds.SearchIndex, query: str)
     ranked = [h.id for h in index.search(query)]
     assert ranked[0] == "ime-latest-news-mexican-diaspora"
     assert "ime-consejo-consultivo-cc-ime" in ranked[:3]
+
+
+def test_translation_changes_nothing_on_a_bilingual_collection(tmp_path: Path) -> None:
+    """Translations count only for records without text in the word's language: on records
+    that all hold both languages, every ranking and score is that of ``translate=False`` (also
+    where one word's translation is a term another word stands for as typed). Not for queries
+    with phrases or exclusions: Whoosh runs those, and cannot apply the rule."""
+    from tests.fixtures.synthetic import synthetic_queries, synthetic_records
+
+    bilingual = [r for r in synthetic_records(900) if "summary_en" in r and "summary_es" in r]
+    queries = [q for q in synthetic_queries(200) if '"' not in q and "-" not in q]
+    queries.append("gas oxygen poisonous")
+    with ds.SearchIndex.create(tmp_path / "index") as index:
+        index.add(bilingual)
+        for query in queries:
+            on = [(h.id, round(h.score, 9)) for h in index.search(query)]
+            off = [(h.id, round(h.score, 9)) for h in index.search(query, translate=False)]
+            assert on == off, query

@@ -49,6 +49,25 @@ def compile_query(
         ]
         if alternatives:
             plan.add_group(alternatives)
+    # A term one word stands for as typed and another's translation gives (a cognate across the
+    # query's words) counts as typed: for coordination, a record holding it holds the first word
+    # only (the translation cannot count for a record with text in both languages anyway).
+    typed = {key for key, _ in plan.word_leaves(translated=False)}
+    plan.translated = {
+        key: source
+        for key, leaf in plan.word_leaves(translated=True)
+        if key not in typed and (source := leaf.translated_from) is not None
+    }
+    for g, planned in enumerate(plan.groups):
+        for key in typed & {
+            (leaf.field, leaf.term)
+            for alternative in planned
+            if isinstance(alternative, WordMatch)
+            for leaf in alternative.leaves
+            if leaf.translated_from is not None
+        }:
+            if not _stands_for_as_typed(planned, key):
+                plan.term_groups[key].discard(g)
     if plan.is_empty:
         return plan
     # Exclusions: every written form in both languages, but not their translations (excluding
@@ -81,8 +100,8 @@ class _Compiler:
         self, word: str, weights: dict[Language, float], plan: QueryPlan | None
     ) -> WordMatch | None:
         """Any of the terms ``word`` stands for, in every language it is looked up in, and in
-        the names (``plan``: where the exact forms typed and the translated terms are recorded;
-        ``None`` for an exclusion).
+        the names (``plan``: where the exact forms typed are recorded; ``None`` for an
+        exclusion).
 
         The word's own terms and accent variants come first, then its translations; a
         translation that is also a term the word stands for in that language as typed adds
@@ -110,9 +129,7 @@ class _Compiler:
             if field_lang not in self.fields:
                 continue
             for field in TEXT_FIELDS[field_lang]:
-                leaves.append(Leaf(field.name, term, field.boost * boost))
-                if source is not None and plan is not None:
-                    plan.translated[(field.name, term)] = source
+                leaves.append(Leaf(field.name, term, field.boost * boost, source))
         name = analyzer(NAMES_FIELD.analyzer or "name").chain.term(word)
         if name is not None:
             leaves.append(Leaf(NAMES_FIELD.name, name, NAMES_FIELD.boost))
@@ -144,6 +161,20 @@ class _Compiler:
             slop = _largest_gap(per_name)
             phrases.append(FieldPhrase(NAMES_FIELD.name, names, slop, NAMES_FIELD.boost))
         return PhraseMatch(tuple(phrases)) if phrases else None
+
+
+def _stands_for_as_typed(alternatives: tuple[Alternative, ...], key: tuple[str, str]) -> bool:
+    """Whether a group looks ``key`` up other than through a translation."""
+    for alternative in alternatives:
+        if isinstance(alternative, WordMatch):
+            if any(
+                (leaf.field, leaf.term) == key and leaf.translated_from is None
+                for leaf in alternative.leaves
+            ):
+                return True
+        elif key in set(alternative.term_keys()):
+            return True
+    return False
 
 
 def _largest_gap(per_word: list[dict[str, float]]) -> int:

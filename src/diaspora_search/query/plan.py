@@ -30,6 +30,7 @@ class Leaf:
     field: str
     term: str
     boost: float
+    translated_from: Language | None = None  # for a translation: the language translated from
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ class QueryPlan:
     for, so that a hit's matched terms tell how many of the groups it holds. ``exact_forms``
     holds, per language, the typed words that other written forms may fold like
     (:func:`~diaspora_search.query.expand.exact_form`). ``translated`` maps the ``(field,
-    term)`` leaves that only translations of the query's words gave to the language translated
-    from: they count only for records without text in that language, so that translation
-    fills in the language a record lacks and never counts a bilingual record's match twice.
+    term)`` leaves that only translations of the query's words gave (no word stands for them as
+    typed) to the language translated from. Translations count only for records without text in
+    that language (:meth:`translated_leaves`), so that translation fills in the language a
+    record lacks and never counts a bilingual record's match twice.
     """
 
     weights: dict[Language, float]
@@ -105,19 +107,37 @@ class QueryPlan:
     def is_empty(self) -> bool:
         return not self.groups
 
-    def union_leaves(self) -> dict[Key, float] | None:
-        """For a plan of words only (no phrase, no exclusion), every ``(field, term)`` with its
-        boost, added up where a leaf appears twice, in the order of the query; else ``None``."""
-        if self.excluded:
-            return None
-        leaves: dict[Key, float] = {}
+    def word_leaves(self, *, translated: bool) -> Iterator[tuple[Key, Leaf]]:
+        """Every leaf of the words (not phrases) of the positive groups that is, or is not, a
+        translation, in the order of the query."""
         for group in self.groups:
             for alternative in group:
-                if not isinstance(alternative, WordMatch):
-                    return None
-                for leaf in alternative.leaves:
-                    key = (leaf.field, leaf.term)
-                    leaves[key] = leaves.get(key, 0.0) + leaf.boost
+                if isinstance(alternative, WordMatch):
+                    for leaf in alternative.leaves:
+                        if (leaf.translated_from is not None) == translated:
+                            yield (leaf.field, leaf.term), leaf
+
+    def union_leaves(self) -> dict[Key, float] | None:
+        """For a plan of words only (no phrase, no exclusion), every ``(field, term)`` a word
+        stands for as typed (its own terms and written forms) with its boost, added up where a
+        leaf appears twice, in the order of the query; else ``None``. Translations are apart:
+        :meth:`translated_leaves`."""
+        if self.excluded or not all(
+            isinstance(alternative, WordMatch) for group in self.groups for alternative in group
+        ):
+            return None
+        leaves: dict[Key, float] = {}
+        for key, leaf in self.word_leaves(translated=False):
+            leaves[key] = leaves.get(key, 0.0) + leaf.boost
+        return leaves
+
+    def translated_leaves(self) -> dict[Key, float]:
+        """Every ``(field, term)`` the words' translations stand for, with its boost (added
+        up): they count only for records without text in the language translated from (the
+        other language of the field's)."""
+        leaves: dict[Key, float] = {}
+        for key, leaf in self.word_leaves(translated=True):
+            leaves[key] = leaves.get(key, 0.0) + leaf.boost
         return leaves
 
     def only_translated(self, matched: Iterable[Key]) -> bool:

@@ -94,7 +94,7 @@ class Searcher:
                 self.norms,
                 self._given_statistics,
                 preferred,
-                plan.translated,
+                plan.translated_leaves(),
             )
         if found is not None:
             return found

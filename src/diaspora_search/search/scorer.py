@@ -20,7 +20,7 @@ import heapq
 from typing import Protocol
 
 from .. import _ranking as ranking
-from .._fields import TEXT_FIELDS
+from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
 from ..storage import Snapshot
@@ -95,7 +95,7 @@ def top_documents(
     norms: LengthNorms,
     statistics: Statistics | None = None,
     preferred: tuple[set[int], int] | None = None,
-    fill_in: dict[Key, Language] | None = None,
+    translated: dict[Key, float] | None = None,
 ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]] | None:
     """The ``limit`` best ``(score, docnum)`` for the union of ``leaves``, best first (ties by
     document number), and the leaves each of them holds; ``None`` when Whoosh must score them
@@ -104,8 +104,9 @@ def top_documents(
     With ``preferred`` (documents, and how many), the best of those documents join the list
     too, whatever their score (the records holding exactly the accented words typed, which rank
     first: as many as the page shows). The leaves
-    of ``fill_in`` count only for documents without text in the language given for them (the
-    translations of a query's words: see :class:`~diaspora_search.query.QueryPlan`).
+    of ``translated`` (the translations of a query's words, with their boosts) count only for
+    documents without text in the language translated from, the other language of the field's
+    (see :class:`~diaspora_search.query.QueryPlan`).
     """
     if not snapshot.blocks_readable:
         return None
@@ -114,7 +115,14 @@ def top_documents(
     holders: dict[Key, set[int]] = {}
     k1p1 = norms.k1 + 1.0
     get = scores.get
-    for key, boost in leaves.items():
+    entries: list[tuple[Key, float, Language | None]] = [
+        (key, boost, None) for key, boost in leaves.items()
+    ]
+    for key, boost in (translated or {}).items():
+        field_lang = field_language(key[0])
+        if field_lang is not None:
+            entries.append((key, boost, field_lang.other))
+    for key, boost, source in entries:
         fieldname, term = key
         found = snapshot.postings(fieldname, term)
         if not found:
@@ -128,8 +136,7 @@ def top_documents(
         else:
             doc_frequency = statistics.doc_frequency(fieldname, term)
         idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
-        held = holders[key] = set()
-        source = fill_in.get(key) if fill_in else None
+        held = holders.setdefault(key, set())
         for postings in found:
             offset, deleted = postings.offset, postings.deleted
             if source is not None:

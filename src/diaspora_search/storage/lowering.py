@@ -1,8 +1,8 @@
 """A query plan lowered to a Whoosh query, for the plans Whoosh runs (phrases, exclusions).
 
 The tree is the one the scores of such queries were tuned with: each word an ``Or`` of its
-terms, each phrase an ``Or`` of per-field ``SpanNear2`` (each word a ``SpanOr`` of its forms),
-groups ``Or``-ed, exclusions under an ``AndNot``.
+terms and translations, each phrase an ``Or`` of per-field ``SpanNear2`` (each word a
+``SpanOr`` of its forms), groups ``Or``-ed, exclusions under an ``AndNot``.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def _alternative(alternative: Alternative) -> wq.Query:
 
 
 def _leaves(word: WordMatch) -> list[tuple[str, str, float]]:
+    # (Translations included: Whoosh cannot ask cheaply which records lack the word's language,
+    # so in the plans it runs, phrases and exclusions, a bilingual record may be credited twice.)
     return [(leaf.field, leaf.term, leaf.boost) for leaf in word.leaves]
 
 
