@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .. import _ranking as ranking
 from .._fields import (
@@ -32,6 +32,31 @@ FEW_HITS = 3
 MAX_QUERY_WORDS = 64
 """Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
 
+D = TypeVar("D", bound=Hashable)
+"""What names a candidate: a document number, or a shard's document in a sharded index."""
+
+
+def search_with_correction(
+    text: str,
+    limit: int,
+    run: Callable[[str], list[Hit]],
+    correct_query: Callable[[str], str | None],
+) -> Results:
+    """The hits ``run`` finds for ``text``; when there are none, those of its best spelling
+    correction (``correct_query``) instead, and when there are very few, the correction as a
+    suggestion if it finds more."""
+    text = _bounded(text)
+    hits = run(text)
+    if len(hits) >= min(limit, FEW_HITS):
+        return Results(hits)
+    corrected = correct_query(text)
+    if corrected is None:
+        return Results(hits)
+    better = run(corrected)
+    if not hits:
+        return Results(better, corrected_query=corrected) if better else Results()
+    return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
+
 
 class Searcher:
     """Searches one snapshot; its vocabulary and length norms are kept between searches."""
@@ -49,7 +74,7 @@ class Searcher:
         self.statistics: Statistics = statistics if statistics is not None else snapshot
         self._given_statistics = statistics
         self.expanders = expanders
-        self._hit_idf: dict[Key, float] = {}
+        self.reranker = Reranker(self.statistics)
 
     def search(
         self,
@@ -61,17 +86,12 @@ class Searcher:
         """Search; when nothing is found, search the best spelling correction instead, and when
         very little is found, suggest it if it finds more. ``expanders``: this search's (the
         searcher's own by default)."""
-        text = _bounded(text)
-        hits = self._run(self.plan(text, lang, expanders), limit)
-        if len(hits) >= min(limit, FEW_HITS):
-            return Results(hits)
-        corrected = correct(text, self)
-        if corrected is None:
-            return Results(hits)
-        better = self._run(self.plan(corrected, lang, expanders), limit)
-        if not hits:
-            return Results(better, corrected_query=corrected) if better else Results()
-        return Results(hits, suggestion=corrected if len(better) > len(hits) else None)
+        return search_with_correction(
+            text,
+            limit,
+            lambda query: self._run(self.plan(query, lang, expanders), limit),
+            lambda query: correct(query, self),
+        )
 
     def plan(
         self, text: str, lang: Language | None, expanders: Sequence[Expander] | None = None
@@ -101,29 +121,30 @@ class Searcher:
         ranked = self.snapshot.run_whoosh(plan, depth)  # phrases, exclusions: by Whoosh
         return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
 
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """The stored fields of a document."""
+        return self.snapshot.stored(docnum)
+
+    def documents_with(self, fieldname: str, term: str) -> set[int]:
+        """The live documents holding ``term`` in ``fieldname``."""
+        return self.snapshot.documents_with(fieldname, term)
+
+    def candidates(
+        self, plan: QueryPlan, limit: int
+    ) -> tuple[list[tuple[float, int]], dict[int, set[Key]], set[int]]:
+        """The first stage of a search: the candidates reranked for a page of ``limit`` hits,
+        by BM25 (the best ``RERANK_DEPTH``, and the best ``limit`` records holding exactly an
+        accented word typed), the terms each holds, and which of them hold such a word. A
+        shard of a sharded index runs this stage with the collection's statistics."""
+        holders = self._accent_holders(plan)
+        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), (holders, limit))
+        return ranked, matched, holders
+
     def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
         if plan.is_empty:
             return []
-        preferred = (self._accent_holders(plan), limit)
-        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), preferred)
-        # The stored text of every hit reranked only when the exact-form ranking reads it.
-        stored: dict[int, dict[str, Any]] = {}
-        if plan.exact_forms:
-            stored = {docnum: self.snapshot.stored(docnum) for _, docnum in ranked}
-        exact = _exact_forms_held(plan, [stored.get(docnum, {}) for _, docnum in ranked])
-        rescored = [
-            (tier, score * plan.coordination(matched[docnum]) * factor, rank, docnum)
-            for rank, ((score, docnum), (tier, factor)) in enumerate(
-                zip(ranked, exact, strict=True)
-            )
-        ]
-        rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
-        return [
-            self._hit(
-                plan, stored.get(docnum) or self.snapshot.stored(docnum), score, matched[docnum]
-            )
-            for _, score, _, docnum in rescored[:limit]
-        ]
+        ranked, matched, _ = self.candidates(plan, limit)
+        return self.reranker.rerank(plan, ranked, matched, self.snapshot.stored, limit)
 
     def _accent_holders(self, plan: QueryPlan) -> set[int]:
         """The records holding exactly an accented word typed (its forms field term), so that
@@ -135,6 +156,42 @@ class Searcher:
                 if fold_term(form) != form:
                     found |= self.snapshot.documents_with(forms_field(lang), _form_term(form))
         return found
+
+
+class Reranker:
+    """The second stage of a search: the BM25 candidates rescored for coordination (how many
+    query words a record holds) and the exact accented forms typed, then made into hits. It
+    reads collection statistics only for the language of each hit, so a sharded index reranks
+    the candidates of all its shards here with its global statistics."""
+
+    def __init__(self, statistics: Statistics) -> None:
+        self.statistics = statistics
+        self._hit_idf: dict[Key, float] = {}
+
+    def rerank(
+        self,
+        plan: QueryPlan,
+        ranked: Sequence[tuple[float, D]],
+        matched: Mapping[D, set[Key]],
+        stored_of: Callable[[D], dict[str, Any]],
+        limit: int,
+    ) -> list[Hit]:
+        """The ``limit`` best hits of the BM25 candidates ``ranked`` (best first), each
+        holding the ``matched`` terms, their stored fields read by ``stored_of``."""
+        # The stored text of every hit reranked only when the exact-form ranking reads it.
+        stored: dict[D, dict[str, Any]] = {}
+        if plan.exact_forms:
+            stored = {doc: stored_of(doc) for _, doc in ranked}
+        exact = _exact_forms_held(plan, [stored.get(doc, {}) for _, doc in ranked])
+        rescored = [
+            (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
+            for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))
+        ]
+        rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+        return [
+            self._hit(plan, stored.get(doc) or stored_of(doc), score, matched[doc])
+            for _, score, _, doc in rescored[:limit]
+        ]
 
     def _language_idf(self, key: Key) -> float:
         """:func:`~._ranking.hit_language_idf` of a term, kept for this snapshot."""

@@ -4,15 +4,30 @@ away, written as the collection writes it."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .._fields import NAMES, TEXT_FIELDS
 from .._language import LANGUAGES, Language
 from ..analysis import analyzer, fold_term, normalize, word_texts
-from ..query import Leaf, ParsedQuery, QueryPlan, WordMatch, parse
+from ..query import Leaf, ParsedQuery, QueryPlan, Vocabulary, WordMatch, parse
+from ..query.plan import Key
 
-if TYPE_CHECKING:
-    from .run import Searcher
+
+class Searcher(Protocol):
+    """What spelling correction reads of an index (a :class:`~.run.Searcher`, or a sharded
+    index's): its vocabulary, the best documents of a plan, and stored fields."""
+
+    @property
+    def vocabulary(self) -> Vocabulary: ...
+
+    def top(
+        self, plan: QueryPlan, depth: int
+    ) -> tuple[list[tuple[float, Any]], dict[Any, set[Key]]]: ...
+
+    def stored(self, doc: Any) -> dict[str, Any]: ...
+
+    def documents_with(self, fieldname: str, term: str) -> set[Any]: ...
+
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MAX_CORRECTED_LENGTH = 40
@@ -118,7 +133,7 @@ def _written_forms(searcher: Searcher, lang: Language, term: str) -> Counter[str
     ranked, _ = searcher.top(plan, _CORRECTION_SAMPLE)
     counts: Counter[str] = Counter()
     for _, docnum in ranked:
-        stored = searcher.snapshot.stored(docnum)
+        stored = searcher.stored(docnum)
         for field in TEXT_FIELDS[lang]:
             for word in word_texts(stored.get(field.name, "")):
                 if chain.term(word) == term:
@@ -130,8 +145,8 @@ def _written_names(searcher: Searcher, term: str) -> Counter[str]:
     """How the name word ``term`` is written among the authors and sources of a few records."""
     chain = analyzer("name").chain
     counts: Counter[str] = Counter()
-    for docnum in sorted(searcher.snapshot.documents_with(NAMES, term))[:_CORRECTION_SAMPLE]:
-        stored = searcher.snapshot.stored(docnum)
+    for docnum in sorted(searcher.documents_with(NAMES, term))[:_CORRECTION_SAMPLE]:
+        stored = searcher.stored(docnum)
         for name in (*stored.get("authors", ()), stored.get("source", "")):
             for word in word_texts(name):
                 if chain.term(word) == term:
