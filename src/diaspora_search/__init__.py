@@ -20,6 +20,7 @@ from ._errors import (
     IndexWriteError,
     QueryError,
     RecordError,
+    ShardUnavailableError,
     UnsupportedLanguageError,
 )
 from ._hits import Hit, Results
@@ -27,6 +28,7 @@ from ._index import SearchIndex
 from ._language import Language
 from ._records import MAX_RECORD_CHARS, Corpus, Record, read_corpus
 from .analysis import ANALYSIS_VERSION, analyze, fold
+from .sharding import ShardedIndex
 
 __version__ = "0.1.0"
 
@@ -48,6 +50,8 @@ __all__ = [
     "RecordError",
     "Results",
     "SearchIndex",
+    "ShardUnavailableError",
+    "ShardedIndex",
     "UnsupportedLanguageError",
     "__version__",
     "analyze",

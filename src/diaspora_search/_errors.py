@@ -12,6 +12,7 @@ Every error raised for bad input, a missing index or a bad query derives from
      ├── IndexCorruptError          a damaged index (unreadable, truncated or altered files)
      ├── IndexLockedError           another writer holds the index lock
      ├── IndexWriteError            writing a batch failed (e.g. an indexing process died)
+     ├── ShardUnavailableError      a shard of a ShardedIndex cannot be reached or read
      └── QueryError                 a query that cannot be run (e.g. a bad limit)
 """
 
@@ -70,6 +71,10 @@ class IndexCorruptError(DiasporaSearchError):
 
 class IndexWriteError(DiasporaSearchError):
     """Writing a batch failed (an indexing process failed or died); nothing was written."""
+
+
+class ShardUnavailableError(DiasporaSearchError):
+    """A shard of a :class:`ShardedIndex` cannot be reached or read: never partial results."""
 
 
 class IndexLockedError(DiasporaSearchError):

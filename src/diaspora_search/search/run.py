@@ -67,10 +67,13 @@ class Searcher:
         *,
         statistics: Statistics | None = None,
         expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
+        norms: LengthNorms | None = None,
     ) -> None:
+        """``norms``: length norms to share with other searchers of the snapshot scoring with
+        the same document count and field lengths (a shard's, one searcher per query)."""
         self.snapshot = snapshot
         self.vocabulary = Vocabulary(snapshot)
-        self.norms = LengthNorms(snapshot)
+        self.norms = norms if norms is not None else LengthNorms(snapshot)
         self.statistics: Statistics = statistics if statistics is not None else snapshot
         self._given_statistics = statistics
         self.expanders = expanders
@@ -118,7 +121,8 @@ class Searcher:
             )
         if found is not None:
             return found
-        ranked = self.snapshot.run_whoosh(plan, depth)  # phrases, exclusions: by Whoosh
+        # Phrases, exclusions: by Whoosh.
+        ranked = self.snapshot.run_whoosh(plan, depth, self._given_statistics)
         return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
 
     def stored(self, docnum: int) -> dict[str, Any]:

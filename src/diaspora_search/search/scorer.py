@@ -17,24 +17,14 @@ scores with Whoosh's.
 from __future__ import annotations
 
 import heapq
-from typing import Protocol
 
 from .. import _ranking as ranking
 from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
-from ..storage import Snapshot
+from ..storage import Snapshot, Statistics
 
-
-class Statistics(Protocol):
-    """The collection statistics BM25 needs."""
-
-    @property
-    def doc_count(self) -> int: ...
-
-    def doc_frequency(self, fieldname: str, term: str) -> int: ...
-
-    def avg_field_length(self, fieldname: str) -> float: ...
+__all__ = ["LengthNorms", "Statistics", "best", "top_documents"]
 
 
 class LengthNorms:

@@ -21,6 +21,7 @@ check_whoosh_version()
 
 from .snapshot import SegmentPostings, Snapshot  # noqa: E402
 from .store import INDEX_FORMAT, META_FILE, IndexStore, is_empty_folder, is_index  # noqa: E402
+from .weighting import Statistics  # noqa: E402
 from .writer import DEFAULT_LOCK_TIMEOUT, Writer  # noqa: E402
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "IndexStore",
     "SegmentPostings",
     "Snapshot",
+    "Statistics",
     "Writer",
     "is_empty_folder",
     "is_index",

@@ -17,6 +17,7 @@ from whoosh.searching import Searcher
 from ..query.plan import Key, QueryPlan
 from .codec import field_lengths, read_blocks, term_postings
 from .lowering import lower
+from .weighting import BM25, Statistics
 
 
 class SegmentPostings(NamedTuple):
@@ -100,6 +101,12 @@ class Snapshot:
         """Every term of ``fieldname``, in order."""
         return map(_text, self._reader.lexicon(fieldname))
 
+    def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
+        """Every term of ``fieldname`` with its document frequency (deleted documents
+        included), in order: what a sharded index sums into its global statistics."""
+        for term, info in self._reader.iter_field(fieldname):
+            yield _text(term), int(info.doc_frequency())
+
     def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
         return [_text(t) for t in self._reader.expand_prefix(fieldname, prefix)]
 
@@ -167,13 +174,22 @@ class Snapshot:
                     matched[docnum].add(key)
         return matched
 
-    def run_whoosh(self, plan: QueryPlan, limit: int) -> list[tuple[float, int]]:
+    def run_whoosh(
+        self, plan: QueryPlan, limit: int, statistics: Statistics | None = None
+    ) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases, exclusions)."""
+        the block scorer does not take: phrases, exclusions), with the snapshot's statistics or
+        the ``statistics`` given (a shard scored as part of a larger collection)."""
         query = lower(plan)
         if query is None:
             return []
-        return [(hit.score, hit.docnum) for hit in self._searcher.search(query, limit=limit)]
+        searcher = self._searcher
+        if statistics is not None:
+            # (closereader: the reader stays this snapshot's)
+            searcher = Searcher(
+                self._reader, weighting=BM25(statistics=statistics), closereader=False
+            )
+        return [(hit.score, hit.docnum) for hit in searcher.search(query, limit=limit)]
 
     def close(self) -> None:
         self._searcher.close()

@@ -1,0 +1,82 @@
+"""Where a sharded index's tasks run: in this process, in local processes, or on Dask workers.
+
+This is the only module that touches Dask (``pip install 'diaspora-search[dask]'``), and only
+when a client is given: without one, everything runs without Dask installed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from .._errors import DiasporaSearchError, IndexWriteError, ShardUnavailableError
+
+T = TypeVar("T")
+
+SEARCH_TIMEOUT = 30.0
+"""Seconds a sharded search waits for its shards before :class:`ShardUnavailableError`."""
+LOCAL_PROCESSES_MIN = 2000
+"""Batches of fewer records than this are built in this process (a process costs more)."""
+
+
+class Runner:
+    """Runs one task per shard and gathers the results in order, or raises."""
+
+    def __init__(self, client: Any = None, *, timeout: float = SEARCH_TIMEOUT) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    def search(self, task: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
+        """``task(*args)`` for each ``args`` of ``calls`` (one per shard), results in order.
+
+        Raises:
+            ShardUnavailableError: a shard, or the cluster, cannot be reached in time.
+        """
+        if self.client is None:
+            return [task(*args) for args in calls]
+        from distributed import wait  # (only with a client: Dask is an extra)
+
+        try:
+            futures = [self.client.submit(task, *args, pure=False) for args in calls]
+            wait(futures, timeout=self.timeout)  # type: ignore[no-untyped-call]
+            return list(self.client.gather(futures, errors="raise"))
+        except DiasporaSearchError:
+            raise
+        except Exception as error:
+            raise ShardUnavailableError(
+                f"a shard cannot be reached on the Dask cluster "
+                f"({type(error).__name__}: {error}); no partial results"
+            ) from None
+
+    def build(self, task: Callable[..., T], calls: Sequence[tuple[Any, ...]], size: int) -> list[T]:
+        """Phase 1 of a batch of ``size`` records: ``task(*args)`` for each shard's part, on
+        the Dask workers, else in local processes (forked when no other thread runs, as in
+        ``storage/parallel.py``), or in this process for a small batch.
+
+        Raises:
+            IndexWriteError: a part failed (Dask reschedules a part whose worker died, up to
+                its ``allowed-failures``).
+        """
+        try:
+            if self.client is not None:
+                futures = [self.client.submit(task, *args, pure=False) for args in calls]
+                return list(self.client.gather(futures, errors="raise"))
+            if len(calls) < 2 or size < LOCAL_PROCESSES_MIN or (os.cpu_count() or 1) < 2:
+                return [task(*args) for args in calls]
+            method = "fork" if threading.active_count() == 1 else "spawn"
+            context = multiprocessing.get_context(method)
+            workers = min(len(calls), os.cpu_count() or 1)
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures_ = [pool.submit(task, *args) for args in calls]
+                return [future.result() for future in futures_]
+        except DiasporaSearchError:
+            raise
+        except Exception as error:
+            raise IndexWriteError(
+                f"building the shards failed ({type(error).__name__}: {error}); "
+                "nothing was committed"
+            ) from None

@@ -1,0 +1,126 @@
+"""What runs where a shard is read (a Dask worker, or the calling process): the tasks of a
+sharded search, each given a shard's folder and returning plain, picklable values.
+
+Each process keeps the shards it has opened, and per shard and set of collection statistics
+the length norms of BM25, so that only the first query after a commit reads them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import DiasporaSearchError, ShardUnavailableError
+from .._fields import ID
+from ..query.plan import Key, QueryPlan
+from ..search import LengthNorms, Searcher
+from ..storage import IndexStore, Snapshot
+from .statistics import QueryStatistics, ShardSummary, summarize
+
+_OPEN_LIMIT = 64
+_lock = threading.Lock()
+_stores: OrderedDict[str, IndexStore] = OrderedDict()
+_norms: OrderedDict[tuple[str, int, object], LengthNorms] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One document a shard proposes for a query: its score with the collection's statistics,
+    its number in the shard, its stored fields, the query terms it holds, and whether it holds
+    exactly an accented word typed."""
+
+    score: float
+    docnum: int
+    stored: dict[str, Any]
+    matched: frozenset[Key]
+    holder: bool = False
+
+    @property
+    def id(self) -> str:
+        return str(self.stored[ID])
+
+
+def snapshot(path: str) -> Snapshot:
+    """The last commit of the shard at ``path``, opened once per process.
+
+    Raises:
+        ShardUnavailableError: the shard cannot be opened.
+    """
+    with _lock:
+        store = _stores.get(path)
+        if store is None:
+            try:
+                store = IndexStore.open(Path(path))
+            except DiasporaSearchError as error:
+                raise ShardUnavailableError(f"shard {path} cannot be read: {error}") from None
+            _stores[path] = store
+            while len(_stores) > _OPEN_LIMIT:
+                _stores.popitem(last=False)[1].close()
+        _stores.move_to_end(path)
+    try:
+        return store.snapshot()
+    except (OSError, DiasporaSearchError) as error:
+        raise ShardUnavailableError(f"shard {path} cannot be read: {error}") from None
+
+
+def _searcher(path: str, statistics: QueryStatistics, key: object) -> Searcher:
+    """A searcher of the shard scoring with ``statistics``; its length norms shared by every
+    query of the same collection state ``key``."""
+    found = snapshot(path)
+    with _lock:
+        norms_key = (path, found.generation, key)
+        norms = _norms.get(norms_key)
+        if norms is None:
+            norms = _norms[norms_key] = LengthNorms(found)
+            while len(_norms) > _OPEN_LIMIT:
+                _norms.popitem(last=False)
+    return Searcher(found, statistics=statistics, norms=norms)
+
+
+def shard_summary(path: str) -> ShardSummary:
+    """The shard's statistics and vocabulary."""
+    return summarize(snapshot(path))
+
+
+def shard_candidates(
+    path: str, plan: QueryPlan, limit: int, statistics: QueryStatistics, key: object
+) -> list[Candidate]:
+    """The shard's candidates for a page of ``limit`` hits (see ``Searcher.candidates``)."""
+    searcher = _searcher(path, statistics, key)
+    ranked, matched, holders = searcher.candidates(plan, limit)
+    return [
+        Candidate(score, d, searcher.stored(d), frozenset(matched[d]), d in holders)
+        for score, d in ranked
+    ]
+
+
+def shard_top(
+    path: str, plan: QueryPlan, depth: int, statistics: QueryStatistics, key: object
+) -> list[Candidate]:
+    """The shard's ``depth`` best documents for ``plan`` by BM25 alone."""
+    searcher = _searcher(path, statistics, key)
+    ranked, matched = searcher.top(plan, depth)
+    return [Candidate(score, d, searcher.stored(d), frozenset(matched[d])) for score, d in ranked]
+
+
+def shard_documents_with(path: str, fieldname: str, term: str) -> list[int]:
+    """The shard's live documents holding ``term`` in ``fieldname``."""
+    return sorted(snapshot(path).documents_with(fieldname, term))
+
+
+def shard_stored(path: str, docnum: int) -> dict[str, Any]:
+    return snapshot(path).stored(docnum)
+
+
+def shard_get(path: str, record_id: str) -> dict[str, Any] | None:
+    """The stored fields of the record ``record_id`` in the shard, or ``None``."""
+    found = snapshot(path)
+    docnum = found.document_number(ID, record_id)
+    return None if docnum is None else found.stored(docnum)
+
+
+def shard_live_count(path: str) -> int:
+    return snapshot(path).live_count()
