@@ -62,8 +62,13 @@ def snapshot(path: str) -> Snapshot:
         _stores.move_to_end(path)
     try:
         return store.snapshot()
-    except (OSError, DiasporaSearchError) as error:
-        raise ShardUnavailableError(f"shard {path} cannot be read: {error}") from None
+    except Exception as error:  # (its files gone or damaged since it was opened: any error)
+        with _lock:
+            if _stores.get(path) is store:
+                del _stores[path]
+        raise ShardUnavailableError(
+            f"shard {path} cannot be read: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _searcher(path: str, statistics: QueryStatistics, key: object) -> Searcher:
