@@ -40,7 +40,7 @@ from .manifest import (
     shard_folder,
     write_manifest,
 )
-from .runner import Runner
+from .runner import SEARCH_TIMEOUT, Runner
 from .searcher import ShardedSearcher
 from .statistics import GlobalStatistics
 
@@ -59,11 +59,17 @@ class ShardedIndex:
     """
 
     def __init__(
-        self, path: Path, *, client: Any = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        self,
+        path: Path,
+        *,
+        client: Any = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        search_timeout: float = SEARCH_TIMEOUT,
     ) -> None:
         self.path = path
         self.client = client
         self.lock_timeout = lock_timeout
+        self.search_timeout = search_timeout
         self._lock = threading.RLock()
         self._searcher: ShardedSearcher | None = None
         self._table: TableMixture | None = None
@@ -106,10 +112,12 @@ class ShardedIndex:
         *,
         client: Any = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        search_timeout: float = SEARCH_TIMEOUT,
     ) -> ShardedIndex:
         """An existing sharded index; ``client`` (a ``dask.distributed.Client``) searches and
-        builds it on the cluster's workers. A batch interrupted earlier is rolled forward or
-        back here when no writer is at work.
+        builds it on the cluster's workers, a search waiting ``search_timeout`` seconds for
+        them. A batch interrupted earlier is rolled forward or back here when no writer is at
+        work.
 
         Raises:
             IndexNotFoundError: there is none at ``path``.
@@ -117,7 +125,7 @@ class ShardedIndex:
         """
         folder = Path(path)
         read_manifest(folder)
-        index = cls(folder, client=client, lock_timeout=lock_timeout)
+        index = cls(folder, client=client, lock_timeout=lock_timeout, search_timeout=search_timeout)
         try:
             with index._write_lock(timeout=0.0):
                 recover(folder)
@@ -219,13 +227,16 @@ class ShardedIndex:
         """The searcher of the last committed state, with the statistics gathered from every
         shard, kept until the next commit (keyed by the shards' folders, one per state)."""
         paths = self._paths()
-        runner = Runner(self.client)
+        runner = self._runner()
         with self._lock:
             if self._searcher is None or self._searcher.paths != paths:
                 summaries = runner.search(tasks.shard_summary, [(path,) for path in paths])
                 self._searcher = ShardedSearcher(paths, GlobalStatistics(summaries), runner)
             self._searcher.runner = runner
             return self._searcher
+
+    def _runner(self) -> Runner:
+        return Runner(self.client, timeout=self.search_timeout)
 
     def __len__(self) -> int:
         return self._current().statistics.live_count
@@ -240,7 +251,7 @@ class ShardedIndex:
     def _get_stored(self, record_id: str) -> dict[str, Any] | None:
         paths = self._paths()
         path = paths[route(record_id, len(paths))]
-        return Runner(self.client).search(tasks.shard_get, [(path, record_id)])[0]
+        return self._runner().search(tasks.shard_get, [(path, record_id)])[0]
 
     def search(
         self,
