@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
+from . import _cli_sharded as sharded
 from ._corpus import bundled_corpus
 from ._errors import DiasporaSearchError
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not also match the translations of the query's words",
     )
+    sharded.add_arguments(index, search)
 
     learn = commands.add_parser(
         "learn",
@@ -178,6 +180,10 @@ def _index(args: argparse.Namespace) -> int:
             print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     timeout = args.lock_timeout
+    if sharded.wanted(args):
+        count, total = sharded.index(args, corpus)
+        _print_indexed(args, count, total)
+        return 0
     if args.rebuild:
         index = SearchIndex.rebuild(
             args.index, corpus.records, progress=progress, lock_timeout=timeout
@@ -188,20 +194,29 @@ def _index(args: argparse.Namespace) -> int:
         count = index.add(corpus.records, progress=progress)
     with index:
         total = len(index)
+    _print_indexed(args, count, total)
+    return 0
+
+
+def _print_indexed(args: argparse.Namespace, count: int, total: int) -> None:
     files = ", ".join(args.corpus)
     if count == 0:
         print(f"{files}: 0 records; the index holds {total:,}")
     else:
         print(f"indexed {count:,} records from {files}; the index holds {total:,}")
-    return 0
 
 
 def _search(args: argparse.Namespace) -> int:
     # An argument that was not valid UTF-8 arrives with lone surrogates, which cannot be
     # printed: search for (and print) it with replacement characters instead.
     query = args.query.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    with SearchIndex.open(args.index) as index:
-        results = index.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
+    if sharded.wanted(args):
+        results = sharded.search(args, query)
+    else:
+        with SearchIndex.open(args.index) as index:
+            results = index.search(
+                query, limit=args.limit, lang=args.lang, translate=args.translate
+            )
     if args.json:
         data = _as_json(args.query, results)
         try:

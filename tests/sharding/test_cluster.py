@@ -3,6 +3,7 @@ same results as one SearchIndex, a worker killed mid-build, a shard that cannot 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 import diaspora_search as ds
+from diaspora_search._cli import main
 from diaspora_search.sharding.manifest import read_manifest
 from tests.fixtures.synthetic import synthetic_queries, synthetic_records
 from tests.sharding._compare import differences
@@ -126,3 +128,18 @@ def test_a_cluster_whose_workers_are_gone_is_a_clear_error(tmp_path: Path) -> No
         remote = ds.ShardedIndex.open(tmp_path / "ix", client=empty, search_timeout=2.0)
         with pytest.raises(ds.ShardUnavailableError, match="cannot be reached on the Dask"):
             remote.search("migrantes")
+
+
+def test_the_command_line_builds_and_searches_on_the_scheduler(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    address = client.scheduler.address
+    folder = str(tmp_path / "ix")
+    corpus = str(Path(__file__).parents[2] / "corpus" / "ime.jsonl")
+    assert main(["index", corpus, "--index", folder, "--shards", "3", "--scheduler", address]) == 0
+    assert capsys.readouterr().out.endswith("the index holds 7\n")
+    assert main(["search", "educacion", "--index", folder, "--scheduler", address, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    one = ds.SearchIndex.create(tmp_path / "one")
+    one.add(ds.read_corpus(corpus).records)
+    assert [h["id"] for h in shown["hits"]] == [h.id for h in one.search("educacion")]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from .index import ShardedIndex
-from .manifest import route
+from .manifest import is_sharded_index, route
+from .runner import connect
 
-__all__ = ["ShardedIndex", "route"]
+__all__ = ["ShardedIndex", "connect", "is_sharded_index", "route"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .._errors import DiasporaSearchError, IndexWriteError, ShardUnavailableError
@@ -19,6 +20,8 @@ T = TypeVar("T")
 
 SEARCH_TIMEOUT = 30.0
 """Seconds a sharded search waits for its shards before :class:`ShardUnavailableError`."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds the command line waits for a Dask scheduler."""
 LOCAL_PROCESSES_MIN = 2000
 """Batches of fewer records than this are built in this process (a process costs more)."""
 
@@ -80,3 +83,32 @@ class Runner:
                 f"building the shards failed ({type(error).__name__}: {error}); "
                 "nothing was committed"
             ) from None
+
+
+@contextmanager
+def connect(address: str | None) -> Iterator[Any]:
+    """A Dask client of the scheduler at ``address`` for the time of a block (``None``: no
+    client, and Dask need not be installed).
+
+    Raises:
+        ShardUnavailableError: Dask is not installed, or the scheduler cannot be reached.
+    """
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ShardUnavailableError(
+            "--scheduler needs Dask: pip install 'diaspora-search[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+    except Exception as error:
+        raise ShardUnavailableError(
+            f"cannot reach the Dask scheduler {address} ({type(error).__name__}: {error})"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()  # type: ignore[no-untyped-call]

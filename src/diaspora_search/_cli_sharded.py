@@ -1,0 +1,60 @@
+"""The command line's sharded indexes: ``index ... --shards N [--scheduler ADDRESS]`` and
+``search ... [--scheduler ADDRESS]``, kept apart from the rest of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._errors import IndexExistsError, QueryError
+from ._hits import Results
+from ._records import Corpus
+from .sharding import ShardedIndex, connect, is_sharded_index
+
+
+def add_arguments(index: argparse.ArgumentParser, search: argparse.ArgumentParser) -> None:
+    index.add_argument(
+        "--shards",
+        type=int,
+        metavar="N",
+        help="create a sharded index of N shards (records routed by id; fixed at creation)",
+    )
+    for parser in (index, search):
+        parser.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="a Dask scheduler (tcp://host:8786) whose workers build or search the shards",
+        )
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """Whether the command is for a sharded index (``--shards``, or one at ``--index``)."""
+    return getattr(args, "shards", None) is not None or is_sharded_index(Path(args.index))
+
+
+def index(args: argparse.Namespace, corpus: Corpus) -> tuple[int, int]:
+    """Add the corpus to the sharded index (created with ``--shards``); records written and
+    held."""
+    if args.rebuild:
+        raise QueryError("--rebuild is not supported for a sharded index; index into a new folder")
+    with connect(args.scheduler) as client:
+        folder = Path(args.index)
+        if is_sharded_index(folder):
+            sharded = ShardedIndex.open(folder, client=client, lock_timeout=args.lock_timeout)
+            if args.shards is not None and args.shards != sharded.shards:
+                raise IndexExistsError(
+                    f"{folder}: a sharded index of {sharded.shards} shards; "
+                    f"the shard count is fixed at creation (got --shards {args.shards})"
+                )
+        else:
+            sharded = ShardedIndex.create(
+                folder, shards=args.shards, client=client, lock_timeout=args.lock_timeout
+            )
+        count = sharded.add(corpus.records)
+        return count, len(sharded)
+
+
+def search(args: argparse.Namespace, query: str) -> Results:
+    with connect(args.scheduler) as client:
+        sharded = ShardedIndex.open(args.index, client=client)
+        return sharded.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
