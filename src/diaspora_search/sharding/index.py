@@ -73,6 +73,7 @@ class ShardedIndex:
         self._lock = threading.RLock()
         self._searcher: ShardedSearcher | None = None
         self._table: TableMixture | None = None
+        self._search_runner: Runner | None = None
 
     # Opening ----------------------------------------------------------------------------------
 
@@ -236,7 +237,10 @@ class ShardedIndex:
             return self._searcher
 
     def _runner(self) -> Runner:
-        return Runner(self.client, timeout=self.search_timeout)
+        """The runner of searches (its Dask actors kept while the client is the same)."""
+        if self._search_runner is None or self._search_runner.client is not self.client:
+            self._search_runner = Runner(self.client, timeout=self.search_timeout)
+        return self._search_runner
 
     def __len__(self) -> int:
         return self._current().statistics.live_count

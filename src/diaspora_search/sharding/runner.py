@@ -26,34 +26,65 @@ LOCAL_PROCESSES_MIN = 2000
 """Batches of fewer records than this are built in this process (a process costs more)."""
 
 
+class ShardServer:
+    """A Dask actor that runs a sharded search's tasks on its worker (the worker's process
+    keeps the shards it opened: ``shard.py``)."""
+
+    def run(self, task: Callable[..., T], *args: Any) -> T:
+        return task(*args)
+
+
 class Runner:
     """Runs one task per shard and gathers the results in order, or raises."""
 
     def __init__(self, client: Any = None, *, timeout: float = SEARCH_TIMEOUT) -> None:
         self.client = client
         self.timeout = timeout
+        self._servers: list[Any] = []
+        self._futures: list[Any] = []
 
     def search(self, task: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
-        """``task(*args)`` for each ``args`` of ``calls`` (one per shard), results in order.
+        """``task(*args)`` for each ``args`` of ``calls`` (one per shard), results in order:
+        in this process, or on the cluster through one Dask actor per call (an actor's calls
+        go straight to its worker, not through the scheduler: several times quicker than a
+        task per call).
 
         Raises:
             ShardUnavailableError: a shard, or the cluster, cannot be reached in time.
         """
         if self.client is None:
             return [task(*args) for args in calls]
-        from distributed import wait  # (only with a client: Dask is an extra)
-
         try:
-            futures = [self.client.submit(task, *args, pure=False) for args in calls]
-            wait(futures, timeout=self.timeout)  # type: ignore[no-untyped-call]
-            return list(self.client.gather(futures, errors="raise"))
+            actors = self._actors(len(calls))
+            futures = [actors[i].run(task, *args) for i, args in enumerate(calls)]
+            return [future.result(timeout=self.timeout) for future in futures]
         except DiasporaSearchError:
             raise
         except Exception as error:
+            self._servers, self._futures = [], []  # (made again: a worker may have died)
             raise ShardUnavailableError(
                 f"a shard cannot be reached on the Dask cluster "
-                f"({type(error).__name__}: {error}); no partial results"
+                f"({type(error).__name__}: {error or 'timed out'}); no partial results"
             ) from None
+
+    def _actors(self, count: int) -> list[Any]:
+        """At least ``count`` actors, spread over the cluster's workers."""
+        if len(self._servers) < count:
+            workers = sorted(self.client.scheduler_info()["workers"]) or [None]
+            made = [
+                self.client.submit(
+                    ShardServer,
+                    actor=True,
+                    pure=False,
+                    workers=None
+                    if workers[i % len(workers)] is None
+                    else [workers[i % len(workers)]],
+                )
+                for i in range(len(self._servers), count)
+            ]
+            self._servers += [future.result(timeout=self.timeout) for future in made]
+            self._futures += made  # (an actor lives as long as its future is held)
+        return self._servers
 
     def build(self, task: Callable[..., T], calls: Sequence[tuple[Any, ...]], size: int) -> list[T]:
         """Phase 1 of a batch of ``size`` records: ``task(*args)`` for each shard's part, on
