@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.searching import Searcher
 
-from ..query.plan import Key, QueryPlan
+from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import field_lengths, read_blocks, term_postings
-from .lowering import lower
+from .lowering import lower, lower_alternative
 
 
 class SegmentPostings(NamedTuple):
@@ -46,6 +47,7 @@ class Snapshot:
         self._segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
+        self._record_ids: dict[int, str] = {}
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
         self.blocks_readable = all(
@@ -81,6 +83,13 @@ class Snapshot:
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of a document."""
         return dict(self._searcher.stored_fields(docnum))
+
+    def record_id(self, docnum: int) -> str:
+        """The id of the record a document holds (kept: ties in ranking are broken by it)."""
+        found = self._record_ids.get(docnum)
+        if found is None:
+            found = self._record_ids[docnum] = str(self._searcher.stored_fields(docnum)["id"])
+        return found
 
     def stored_documents(self) -> Iterator[dict[str, Any]]:
         """The stored fields of every live document, in document order."""
@@ -167,13 +176,35 @@ class Snapshot:
                     matched[docnum].add(key)
         return matched
 
-    def run_whoosh(self, plan: QueryPlan, limit: int) -> list[tuple[float, int]]:
+    def run_whoosh(
+        self, plan: QueryPlan, limit: int, excluded: set[int] | None = None
+    ) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases, exclusions)."""
+        the block scorer does not take: phrases), leaving out the ``excluded`` documents."""
         query = lower(plan)
         if query is None:
             return []
-        return [(hit.score, hit.docnum) for hit in self._searcher.search(query, limit=limit)]
+        # Every match scored: no block-quality skipping and no matcher replacement. Both prune
+        # by Whoosh's score bounds, and they went wrong under an exclusion (an IndexError from
+        # AndNotMatcher.skip_to_quality, a top 50 holding an excluded record); exclusions are a
+        # set of documents left out by the collector instead of an AndNot.
+        top = TopCollector(limit, usequality=False, replace=0)
+        collector = FilterCollector(top, restrict=excluded) if excluded else top
+        self._searcher.search_with_collector(query, collector)
+        return [(hit.score, hit.docnum) for hit in collector.results()]
+
+    def excluded_documents(self, plan: QueryPlan) -> set[int]:
+        """The live documents matching any of ``plan``'s exclusions: those holding any term of
+        an excluded word (its written forms and translations too), or an excluded phrase."""
+        found: set[int] = set()
+        for alternative in plan.excluded:
+            if isinstance(alternative, PhraseMatch):
+                query = lower_alternative(alternative)
+                found.update(int(d) for d in self._searcher.docs_for_query(query))
+            else:
+                for key in alternative.term_keys():
+                    found |= self.documents_with(*key)
+        return found
 
     def close(self) -> None:
         self._searcher.close()
