@@ -21,7 +21,7 @@ from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
 from ..storage import Snapshot
-from .scorer import LengthNorms, Statistics, top_documents
+from .scorer import LengthNorms, Statistics, ties_by_id, top_documents
 from .snippets import marked_names, shorten, snippet
 from .spelling import correct
 
@@ -108,6 +108,7 @@ class Searcher:
         """The ``depth`` best ``(score, docnum)`` of a plan by BM25 (and the best ``preferred``
         documents: see :func:`top_documents`), and the terms each holds."""
         leaves = plan.union_leaves()
+        excluded = self.snapshot.excluded_documents(plan) if plan.excluded else None
         found = None
         if leaves is not None:  # words only: scored here
             found = top_documents(
@@ -118,12 +119,26 @@ class Searcher:
                 self._given_statistics,
                 preferred,
                 plan.translated_leaves(),
+                excluded,
             )
         if found is not None:
             return found
-        # Phrases, exclusions: by Whoosh.
-        ranked = self.snapshot.run_whoosh(plan, depth, self._given_statistics)
+        ranked = self._whoosh_top(plan, depth, excluded)  # phrases: by Whoosh
         return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
+
+    def _whoosh_top(
+        self, plan: QueryPlan, depth: int, excluded: set[int] | None
+    ) -> list[tuple[float, int]]:
+        """Whoosh's ``depth`` best, ties by record id as everywhere (Whoosh breaks them by
+        document number): asked for more until every document tied with the ``depth``-th is
+        among them."""
+        asked = depth
+        while True:
+            ranked = self.snapshot.run_whoosh(plan, asked + 1, excluded, self._given_statistics)
+            if len(ranked) <= asked or ranked[asked][0] < ranked[depth - 1][0]:
+                break
+            asked *= 2
+        return ties_by_id(ranked, self.snapshot.record_id)[:depth]
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of a document."""

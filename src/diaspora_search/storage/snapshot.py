@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from whoosh.collectors import FilterCollector, TopCollector
 from whoosh.searching import Searcher
 
-from ..query.plan import Key, QueryPlan
+from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import field_lengths, read_blocks, term_postings
-from .lowering import lower
+from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
 
 
@@ -47,6 +48,7 @@ class Snapshot:
         self._segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
+        self._record_ids: dict[int, str] = {}
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
         self.blocks_readable = all(
@@ -82,6 +84,13 @@ class Snapshot:
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of a document."""
         return dict(self._searcher.stored_fields(docnum))
+
+    def record_id(self, docnum: int) -> str:
+        """The id of the record a document holds (kept: ties in ranking are broken by it)."""
+        found = self._record_ids.get(docnum)
+        if found is None:
+            found = self._record_ids[docnum] = str(self._searcher.stored_fields(docnum)["id"])
+        return found
 
     def stored_documents(self) -> Iterator[dict[str, Any]]:
         """The stored fields of every live document, in document order."""
@@ -175,21 +184,46 @@ class Snapshot:
         return matched
 
     def run_whoosh(
-        self, plan: QueryPlan, limit: int, statistics: Statistics | None = None
+        self,
+        plan: QueryPlan,
+        limit: int,
+        excluded: set[int] | None = None,
+        statistics: Statistics | None = None,
     ) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases, exclusions), with the snapshot's statistics or
-        the ``statistics`` given (a shard scored as part of a larger collection)."""
+        the block scorer does not take: phrases), leaving out the ``excluded`` documents, with
+        the snapshot's statistics or the ``statistics`` given (a shard scored as part of a
+        larger collection)."""
         query = lower(plan)
         if query is None:
             return []
+        # Every match scored: no block-quality skipping and no matcher replacement. Both prune
+        # by Whoosh's score bounds, and they went wrong under an exclusion (an IndexError from
+        # AndNotMatcher.skip_to_quality, a top 50 holding an excluded record); exclusions are a
+        # set of documents left out by the collector instead of an AndNot.
+        top = TopCollector(limit, usequality=False, replace=0)
+        collector = FilterCollector(top, restrict=excluded) if excluded else top
         searcher = self._searcher
         if statistics is not None:
             # (closereader: the reader stays this snapshot's)
             searcher = Searcher(
                 self._reader, weighting=BM25(statistics=statistics), closereader=False
             )
-        return [(hit.score, hit.docnum) for hit in searcher.search(query, limit=limit)]
+        searcher.search_with_collector(query, collector)
+        return [(hit.score, hit.docnum) for hit in collector.results()]
+
+    def excluded_documents(self, plan: QueryPlan) -> set[int]:
+        """The live documents matching any of ``plan``'s exclusions: those holding any term of
+        an excluded word (its written forms and translations too), or an excluded phrase."""
+        found: set[int] = set()
+        for alternative in plan.excluded:
+            if isinstance(alternative, PhraseMatch):
+                query = lower_alternative(alternative)
+                found.update(int(d) for d in self._searcher.docs_for_query(query))
+            else:
+                for key in alternative.term_keys():
+                    found |= self.documents_with(*key)
+        return found
 
     def close(self) -> None:
         self._searcher.close()
