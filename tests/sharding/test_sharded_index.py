@@ -104,7 +104,9 @@ def test_an_interrupted_batch_is_rolled_back_and_a_committed_one_forward(tmp_pat
     (folder / f"s001.{manifest.transaction + 1}.tmp-0123abcd").mkdir()  # a worker died mid-part
     reopened = ds.ShardedIndex.open(folder)
     assert len(reopened) == 20 and reopened.get(RECORDS[30]["id"]) is None
-    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(manifest.current)
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(
+        {*manifest.current, *manifest.retired}
+    )
     # Committed (the manifest names the new folder as pending) but not finished: rolled forward.
     late = ds.Record.from_dict(RECORDS[30])
     shard = route(late.id, 2)
@@ -156,3 +158,22 @@ def test_create_refuses_bad_shard_counts_and_used_folders(tmp_path: Path) -> Non
         ds.ShardedIndex.create(tmp_path / "b", shards=2)
     with pytest.raises(ds.IndexNotFoundError):
         ds.ShardedIndex.open(tmp_path / "c")
+
+
+def test_a_part_that_fails_commits_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "ix"
+    index = ds.ShardedIndex.create(folder, shards=2)
+    index.add(RECORDS[:20])
+    manifest = read_manifest(folder)
+    (folder / manifest.current[1] / "diaspora_search.json").write_text("{damaged")
+    batch = RECORDS[20:60]
+    with pytest.raises(ds.IndexWriteError, match=r"building the shards failed .*nothing was"):
+        index.add(batch)
+    after = read_manifest(folder)
+    assert (after.current, after.transaction, after.pending) == (
+        manifest.current,
+        manifest.transaction,
+        {},
+    )
+    ds.ShardedIndex.open(folder)  # rolls back: the part built for shard 0 is deleted
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(manifest.current)

@@ -129,7 +129,7 @@ class ShardedIndex:
         index = cls(folder, client=client, lock_timeout=lock_timeout, search_timeout=search_timeout)
         try:
             with index._write_lock(timeout=0.0):
-                recover(folder)
+                recover(folder, retire=False)  # (readers may still use the retired folders)
         except IndexLockedError:
             pass  # a writer is at work; it recovers before it writes
         return index

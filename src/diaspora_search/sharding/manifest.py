@@ -167,20 +167,21 @@ def _sync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-def recover(folder: Path) -> Manifest:
+def recover(folder: Path, *, retire: bool = True) -> Manifest:
     """Under the write lock: finish a committed batch (roll forward), delete the folders of an
-    interrupted one (roll back) and those retired by the last batch. The manifest after."""
+    interrupted one (roll back) and, with ``retire`` (a writer), those retired by the last
+    batch. The manifest after."""
     manifest = read_manifest(folder)
     if manifest.pending:
         manifest = manifest.finished()
         write_manifest(folder, manifest)
-    if manifest.retired:
+    if manifest.retired and retire:
         retired = manifest.retired
         manifest = replace(manifest, retired=())
         write_manifest(folder, manifest)
         for name in retired:
             shutil.rmtree(folder / name, ignore_errors=True)
-    keep = set(manifest.current)
+    keep = {*manifest.current, *manifest.retired}
     for entry in folder.iterdir():
         if _FOLDER.match(entry.name) and entry.name not in keep:
             shutil.rmtree(entry, ignore_errors=True)

@@ -107,9 +107,7 @@ class Runner:
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 futures_ = [pool.submit(task, *args) for args in calls]
                 return [future.result() for future in futures_]
-        except DiasporaSearchError:
-            raise
-        except Exception as error:
+        except Exception as error:  # (a damaged shard, a full disk, a dead worker: any error)
             raise IndexWriteError(
                 f"building the shards failed ({type(error).__name__}: {error}); "
                 "nothing was committed"
