@@ -194,9 +194,12 @@ class Reranker:
         matched: Mapping[D, set[Key]],
         stored_of: Callable[[D], dict[str, Any]],
         limit: int,
+        prefetch: Callable[[list[D]], None] | None = None,
     ) -> list[Hit]:
         """The ``limit`` best hits of the BM25 candidates ``ranked`` (best first), each
-        holding the ``matched`` terms, their stored fields read by ``stored_of``."""
+        holding the ``matched`` terms, their stored fields read by ``stored_of`` (after
+        ``prefetch`` is given the page's documents whose fields were not read yet, to read
+        them together: a sharded index asks each shard once)."""
         # The stored text of every hit reranked only when the exact-form ranking reads it.
         stored: dict[D, dict[str, Any]] = {}
         if plan.exact_forms:
@@ -207,9 +210,12 @@ class Reranker:
             for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))
         ]
         rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+        page = rescored[:limit]
+        if prefetch is not None:
+            prefetch([doc for _, _, _, doc in page if doc not in stored])
         return [
             self._hit(plan, stored.get(doc) or stored_of(doc), score, matched[doc])
-            for _, score, _, doc in rescored[:limit]
+            for _, score, _, doc in page
         ]
 
     def _language_idf(self, key: Key) -> float:

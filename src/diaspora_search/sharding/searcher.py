@@ -68,7 +68,12 @@ class ShardedSearcher:
         chosen = sorted(set(ranked) | set(holders), key=_order)
         matched = {doc: self._matched[doc] for _, _, _, doc in chosen}
         return self.reranker.rerank(
-            plan, [(score, doc) for score, _, _, doc in chosen], matched, self.stored, limit
+            plan,
+            [(score, doc) for score, _, _, doc in chosen],
+            matched,
+            self.stored,
+            limit,
+            self._fetch,
         )
 
     def _collect(self, found: list[list[tasks.Candidate]]) -> list[tuple[float, str, bool, Doc]]:
@@ -79,7 +84,8 @@ class ShardedSearcher:
         for shard, candidates in enumerate(found):
             for c in candidates:
                 doc = (shard, c.docnum)
-                self._stored[doc] = c.stored
+                if c.stored is not None:
+                    self._stored[doc] = c.stored
                 self._matched[doc] = set(c.matched)
                 out.append((c.score, c.id, c.holder, doc))
         out.sort(key=_order)
@@ -101,13 +107,25 @@ class ShardedSearcher:
         }
 
     def stored(self, doc: Doc) -> dict[str, Any]:
-        found = self._stored.get(doc)
-        if found is None:
-            shard, docnum = doc
-            found = self._stored[doc] = self.runner.search(
-                tasks.shard_stored, [(self.paths[shard], docnum)]
-            )[0]
-        return found
+        if doc not in self._stored:
+            self._fetch([doc])
+        return self._stored[doc]
+
+    def _fetch(self, docs: list[Doc]) -> None:
+        """Read the stored fields of ``docs``: one call per shard holding any."""
+        wanted: dict[int, list[int]] = {}
+        for shard, docnum in docs:
+            if (shard, docnum) not in self._stored:
+                wanted.setdefault(shard, []).append(docnum)
+        if not wanted:
+            return
+        shards = sorted(wanted)
+        found = self.runner.search(
+            tasks.shard_stored, [(self.paths[shard], wanted[shard]) for shard in shards]
+        )
+        for shard, fields in zip(shards, found, strict=True):
+            for docnum, stored in zip(wanted[shard], fields, strict=True):
+                self._stored[(shard, docnum)] = stored
 
     def documents_with(self, fieldname: str, term: str) -> set[Doc]:
         found = self.runner.search(

@@ -29,18 +29,16 @@ _norms: OrderedDict[tuple[str, int, object], LengthNorms] = OrderedDict()
 @dataclass(frozen=True)
 class Candidate:
     """One document a shard proposes for a query: its score with the collection's statistics,
-    its number in the shard, its stored fields, the query terms it holds, and whether it holds
-    exactly an accented word typed."""
+    its number in the shard, its record id (equal scores are ordered by it), the query terms
+    it holds, whether it holds exactly an accented word typed, and its stored fields when the
+    reranking reads them (for the exact forms typed; else only the page's are read, later)."""
 
     score: float
     docnum: int
-    stored: dict[str, Any]
+    id: str
     matched: frozenset[Key]
     holder: bool = False
-
-    @property
-    def id(self) -> str:
-        return str(self.stored[ID])
+    stored: dict[str, Any] | None = None
 
 
 def snapshot(path: str) -> Snapshot:
@@ -96,8 +94,16 @@ def shard_candidates(
     """The shard's candidates for a page of ``limit`` hits (see ``Searcher.candidates``)."""
     searcher = _searcher(path, statistics, key)
     ranked, matched, holders = searcher.candidates(plan, limit)
+    found = searcher.snapshot
     return [
-        Candidate(score, d, searcher.stored(d), frozenset(matched[d]), d in holders)
+        Candidate(
+            score,
+            d,
+            found.record_id(d),
+            frozenset(matched[d]),
+            d in holders,
+            found.stored(d) if plan.exact_forms else None,
+        )
         for score, d in ranked
     ]
 
@@ -108,7 +114,11 @@ def shard_top(
     """The shard's ``depth`` best documents for ``plan`` by BM25 alone."""
     searcher = _searcher(path, statistics, key)
     ranked, matched = searcher.top(plan, depth)
-    return [Candidate(score, d, searcher.stored(d), frozenset(matched[d])) for score, d in ranked]
+    found = searcher.snapshot
+    return [
+        Candidate(score, d, found.record_id(d), frozenset(matched[d]), stored=found.stored(d))
+        for score, d in ranked
+    ]
 
 
 def shard_documents_with(path: str, fieldname: str, term: str) -> list[int]:
@@ -116,8 +126,10 @@ def shard_documents_with(path: str, fieldname: str, term: str) -> list[int]:
     return sorted(snapshot(path).documents_with(fieldname, term))
 
 
-def shard_stored(path: str, docnum: int) -> dict[str, Any]:
-    return snapshot(path).stored(docnum)
+def shard_stored(path: str, docnums: list[int]) -> list[dict[str, Any]]:
+    """The stored fields of documents of the shard."""
+    found = snapshot(path)
+    return [found.stored(docnum) for docnum in docnums]
 
 
 def shard_get(path: str, record_id: str) -> dict[str, Any] | None:
