@@ -28,6 +28,17 @@ RECORDS = synthetic_records(360)
 QUERIES = synthetic_queries(300, seed=5)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_thread_left() -> Iterator[None]:
+    """After this module, stop the thread Dask keeps for the process's lifetime: the tests
+    after it must see no other thread, or the index builder does not fork (it never forks
+    beside running threads) and the tests of its processes cannot run. Nothing uses Dask in
+    this process after this module."""
+    yield
+    distributed.utils._offload_executor.shutdown(wait=True)
+    assert [t.name for t in threading.enumerate()] == [threading.current_thread().name]
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with (
