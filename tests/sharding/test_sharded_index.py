@@ -56,6 +56,8 @@ def test_same_ranking_as_one_index_then_after_updates_and_deletes(
     one.add(batch)
     sharded.add(batch)
     assert one.delete(DELETES) == sharded.delete(DELETES) == len(DELETES)
+    assert sharded.delete(DELETES) == 0 and sharded.get(DELETES[0]) is None
+    assert sharded.get("new-1") == ds.Record.from_dict(batch[-2])
     assert len(sharded) == len(one)
     assert differences(one, sharded, QUERIES) == []
 

@@ -165,11 +165,16 @@ class ShardedIndex:
         """Delete records by id (routed to their shards); how many were in the index."""
         wanted = [ids] if isinstance(ids, str) else list(dict.fromkeys(ids))
         manifest = read_manifest(self.path)
-        parts: dict[int, list[str]] = {}
+        routed: dict[int, list[str]] = {}
         for record_id in wanted:
-            shard = route(record_id, manifest.shards)
-            if self._get_stored(record_id) is not None:
-                parts.setdefault(shard, []).append(record_id)
+            routed.setdefault(route(record_id, manifest.shards), []).append(record_id)
+        # Only the shards holding any of the ids get a new folder (one call per shard).
+        shards = sorted(routed)
+        paths = [str(self.path / manifest.folders[i]) for i in shards]
+        held = self._runner().search(
+            tasks.shard_held, [(path, routed[i]) for path, i in zip(paths, shards, strict=True)]
+        )
+        parts = {i: found for i, found in zip(shards, held, strict=True) if found}
         done = self._commit(
             lambda m, i, target: Part(i, m.current[i], target, deletes=tuple(parts[i])),
             set(parts),
@@ -243,7 +248,7 @@ class ShardedIndex:
         return self._search_runner
 
     def __len__(self) -> int:
-        return self._current().statistics.live_count
+        return sum(self._runner().search(tasks.shard_live_count, [(p,) for p in self._paths()]))
 
     def get(self, record_id: str) -> Record | None:
         """The stored record ``record_id``, or ``None``."""
@@ -284,6 +289,19 @@ class ShardedIndex:
                 (AccentVariants(), Translations(self._table)) if translate else (AccentVariants(),)
             )
             return searcher.search(query, limit, language, expanders)
+
+    def close(self) -> None:
+        """Release the shards this process opened for this index, and its Dask actors."""
+        with self._lock:
+            tasks.close_under(str(self.path))
+            self._searcher = None
+            self._search_runner = None
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"ShardedIndex({str(self.path)!r})"

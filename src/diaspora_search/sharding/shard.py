@@ -139,5 +139,21 @@ def shard_get(path: str, record_id: str) -> dict[str, Any] | None:
     return None if docnum is None else found.stored(docnum)
 
 
+def shard_held(path: str, record_ids: list[str]) -> list[str]:
+    """Which of ``record_ids`` the shard holds."""
+    found = snapshot(path)
+    return [i for i in record_ids if found.document_number(ID, i) is not None]
+
+
 def shard_live_count(path: str) -> int:
     return snapshot(path).live_count()
+
+
+def close_under(root: str) -> None:
+    """Close the shards this process opened inside the folder ``root``."""
+    prefix = str(Path(root)) + "/"
+    with _lock:
+        for path in [p for p in _stores if p.startswith(prefix)]:
+            _stores.pop(path).close()
+        for key in [k for k in _norms if k[0].startswith(prefix)]:
+            del _norms[key]
