@@ -10,11 +10,12 @@ OR, names, typos). Builds, each into a fresh folder:
 * ``local-N``: ``ShardedIndex`` of N shards, parts in local processes (no Dask);
 * ``dask-N``: the same on a local Dask cluster (``--workers`` worker processes, 127.0.0.1).
 
-Then query latency (p50, p95, mean) of ``one``, of ``local-N`` searched in this process, and
+Then query latency (p50, p95, mean; the mean of ``--rounds`` rounds in alternating order) of
+``one``, of ``local-N`` searched in this process, and
 of ``dask-N`` searched through the cluster, and the time to gather the global statistics (the
 first query after a commit). Run from the repository root::
 
-    python benchmarks/bench_shards.py --records 20000 --shards 2,4 --json out.json
+    python benchmarks/bench_shards.py --records 20000 --shards 2,4 --rounds 2 --json out.json
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--shards", default="2,4")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -96,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # (a free port; the dashboard is off)
+                scheduler_kwargs={"dashboard": False},
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -107,13 +110,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out["builds"][f"dask-{n}"] = timed(lambda index=index: index.add(records))
                 sharded[f"dask-{n}"] = index
                 print(f"dask-{n}: build {out['builds'][f'dask-{n}']:.2f} s", flush=True)
-            out["latency"] = {"one": latency(lambda q: one.search(q), queries)}
+            searchers: dict[str, Callable[[str], Any]] = {"one": one.search}
             out["statistics_s"] = {}
             for name, index in sharded.items():
                 fresh = ds.ShardedIndex.open(index.path, client=index.client)
                 out["statistics_s"][name] = timed(lambda fresh=fresh: fresh.search("x"))
-                out["latency"][name] = latency(lambda q, fresh=fresh: fresh.search(q), queries)
-                print(f"{name}: {out['latency'][name]}", flush=True)
+                searchers[name] = fresh.search
+            # Rounds in alternating order (the machine's speed drifts): each p50 and p95 is
+            # the mean of the rounds'.
+            rounds: dict[str, list[dict[str, float]]] = {name: [] for name in searchers}
+            for round_ in range(args.rounds):
+                names = list(searchers) if round_ % 2 == 0 else list(reversed(searchers))
+                for name in names:
+                    rounds[name].append(latency(searchers[name], queries))
+                    print(f"round {round_ + 1} {name}: {rounds[name][-1]}", flush=True)
+            out["rounds"] = rounds
+            out["latency"] = {
+                name: {key: statistics.fmean(r[key] for r in found) for key in found[0]}
+                for name, found in rounds.items()
+            }
     base = out["builds"]["one"]
     print(f"\n{len(records):,} records, {len(queries)} queries, {args.workers} Dask workers")
     print("| build | seconds | / one |")

@@ -25,6 +25,9 @@ distributed = pytest.importorskip(
 )
 
 RECORDS = synthetic_records(360)
+OFF = {"dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False}}
+"""No dashboard, and the scheduler's HTTP routes on a free port (never a fixed 8787 that
+another cluster on the machine may hold)."""
 QUERIES = synthetic_queries(300, seed=5)
 
 
@@ -47,7 +50,7 @@ def client() -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            **OFF,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -131,9 +134,7 @@ def test_a_cluster_whose_workers_are_gone_is_a_clear_error(tmp_path: Path) -> No
     index = ds.ShardedIndex.create(tmp_path / "ix", shards=2)
     index.add(RECORDS[:30])
     with (
-        distributed.LocalCluster(
-            n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
-        ) as cluster,
+        distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1", **OFF) as cluster,
         distributed.Client(cluster) as empty,  # a scheduler without a worker
     ):
         remote = ds.ShardedIndex.open(tmp_path / "ix", client=empty, search_timeout=2.0)
