@@ -13,6 +13,7 @@ Every error raised for bad input, a missing index or a bad query derives from
      ├── IndexLockedError           another writer holds the index lock
      ├── IndexWriteError            writing a batch failed (e.g. an indexing process died)
      └── QueryError                 a query that cannot be run (e.g. a bad limit)
+          └── QueryTimeoutError     a search that took longer than its time limit
 """
 
 from __future__ import annotations
@@ -78,3 +79,7 @@ class IndexLockedError(DiasporaSearchError):
 
 class QueryError(DiasporaSearchError, ValueError):
     """A query that cannot be run."""
+
+
+class QueryTimeoutError(QueryError):
+    """A search that took longer than its time limit (``SearchIndex.search(time_limit=...)``)."""

@@ -25,6 +25,7 @@ from ._translations import IndexTranslations
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
+from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
 from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
 
 MAX_LIMIT = 10_000
@@ -46,6 +47,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._translations = IndexTranslations(store)
         self._lock = threading.RLock()
+        self._local = threading.local()
 
     # Opening ----------------------------------------------------------------------------------
 
@@ -173,6 +175,7 @@ class SearchIndex:
         limit: int = 10,
         lang: str | None = None,
         translate: bool = True,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
         """Rank the records for ``query``, across both languages unless ``lang`` restricts it
         to the records' text in that language.
@@ -181,25 +184,36 @@ class SearchIndex:
         ``translate`` (the default) it also finds records written only in the other language,
         through the translations of its words (the bundled lexicon, the table :meth:`learn`
         fitted, the glossary of :meth:`set_glossary`). Syntax: words, "quoted phrases",
-        -exclusions and OR.
+        -exclusions and OR. A query keeps its first 64 words, each standing for at most 32
+        terms (the clause limit), and a search longer than ``time_limit`` seconds (5 by
+        default; ``None``: no limit) ends with :class:`QueryTimeoutError`. Searches from several
+        threads run at once, and never wait for a write.
 
         Raises:
             QueryError: ``query`` is not a string, or ``limit`` not an integer in 1..10,000.
+            QueryTimeoutError: the search took longer than ``time_limit``.
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
         if not isinstance(query, str):
             raise QueryError(f"query must be a string, got {type(query).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
+        if time_limit is not None and (
+            isinstance(time_limit, bool)
+            or not isinstance(time_limit, int | float)
+            or not time_limit > 0
+        ):
+            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
-        with self._lock:
-            searcher = self._current_searcher()
-            expanders = (
-                (AccentVariants(), Translations(self._translations.table()))
-                if translate
-                else (AccentVariants(),)
-            )
-            return searcher.search(query, limit, language, expanders)
+        searcher = self._thread_searcher()
+        expanders = (
+            (AccentVariants(), Translations(self._translations.table()))
+            if translate
+            else (AccentVariants(),)
+        )
+        # (Started once the index and the lexicon are open: loading them is no query's cost.)
+        deadline = Deadline(time_limit)
+        return searcher.search(query, limit, language, expanders, deadline)
 
     # Translations -----------------------------------------------------------------------------
 
@@ -233,10 +247,21 @@ class SearchIndex:
                 self._searcher = Searcher(snapshot)
             return self._searcher
 
+    def _thread_searcher(self) -> Searcher:
+        """This thread's searcher of the last commit: each thread reads through a snapshot of
+        its own (Whoosh's readers are not shared between threads), taken without the write
+        lock, so that searches neither wait for each other nor for an ``add``."""
+        generation = self._store.latest_generation()
+        found: Searcher | None = getattr(self._local, "searcher", None)
+        if found is None or found.snapshot.generation != generation:
+            found = self._local.searcher = Searcher(self._store.new_snapshot())
+        return found
+
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""
         with self._lock:
             self._searcher = None
+            self._local = threading.local()
             self._store.close()
 
     def __enter__(self) -> SearchIndex:

@@ -9,10 +9,10 @@ Nothing of Whoosh leaves this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from whoosh.collectors import FilterCollector, TopCollector
+from whoosh.collectors import Collector, FilterCollector, TopCollector, WrappingCollector
 from whoosh.searching import Searcher
 
 from ..query.plan import Key, PhraseMatch, QueryPlan
@@ -177,10 +177,15 @@ class Snapshot:
         return matched
 
     def run_whoosh(
-        self, plan: QueryPlan, limit: int, excluded: set[int] | None = None
+        self,
+        plan: QueryPlan,
+        limit: int,
+        excluded: set[int] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases), leaving out the ``excluded`` documents."""
+        the block scorer does not take: phrases), leaving out the ``excluded`` documents;
+        ``check`` is called every few hundred matches (it raises to end the search)."""
         query = lower(plan)
         if query is None:
             return []
@@ -188,16 +193,24 @@ class Snapshot:
         # by Whoosh's score bounds, and they went wrong under an exclusion (an IndexError from
         # AndNotMatcher.skip_to_quality, a top 50 holding an excluded record); exclusions are a
         # set of documents left out by the collector instead of an AndNot.
-        top = TopCollector(limit, usequality=False, replace=0)
-        collector = FilterCollector(top, restrict=excluded) if excluded else top
+        collector = TopCollector(limit, usequality=False, replace=0)
+        if check is not None:
+            collector = _CheckingCollector(collector, check)
+        if excluded:
+            collector = FilterCollector(collector, restrict=excluded)
         self._searcher.search_with_collector(query, collector)
         return [(hit.score, hit.docnum) for hit in collector.results()]
 
-    def excluded_documents(self, plan: QueryPlan) -> set[int]:
+    def excluded_documents(
+        self, plan: QueryPlan, check: Callable[[], None] | None = None
+    ) -> set[int]:
         """The live documents matching any of ``plan``'s exclusions: those holding any term of
-        an excluded word (its written forms and translations too), or an excluded phrase."""
+        an excluded word (its written forms and translations too), or an excluded phrase;
+        ``check`` is called before each."""
         found: set[int] = set()
         for alternative in plan.excluded:
+            if check is not None:
+                check()
             if isinstance(alternative, PhraseMatch):
                 query = lower_alternative(alternative)
                 found.update(int(d) for d in self._searcher.docs_for_query(query))
@@ -208,3 +221,19 @@ class Snapshot:
 
     def close(self) -> None:
         self._searcher.close()
+
+
+class _CheckingCollector(WrappingCollector):  # type: ignore[misc]
+    """Whoosh's collector ``child``, calling ``check`` every 256 matches (Whoosh's own
+    ``TimeLimitCollector`` starts a timer thread per search)."""
+
+    def __init__(self, child: Collector, check: Callable[[], None]) -> None:
+        super().__init__(child)
+        self._check = check
+        self._count = 0
+
+    def collect(self, sub_docnum: int) -> Any:
+        self._count += 1
+        if not self._count & 255:
+            self._check()
+        return self.child.collect(sub_docnum)

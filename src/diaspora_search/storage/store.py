@@ -137,6 +137,15 @@ class IndexStore:
 
     # Reading ----------------------------------------------------------------------------------
 
+    def latest_generation(self) -> int:
+        """The generation of the last commit."""
+        return int(self._ix.latest_generation())
+
+    def new_snapshot(self) -> Snapshot:
+        """A snapshot of the last commit of the caller's own (one per thread that searches);
+        closed when it is no longer referenced."""
+        return Snapshot(self._ix.searcher(weighting=BM25()))
+
     def snapshot(self) -> Snapshot:
         """The index as of its last commit: a new snapshot for each new commit, never
         ``Searcher.refresh()`` (Whoosh-Reloaded 2.7.5 reuses readers by segment id there, which
