@@ -70,6 +70,7 @@ class IndexStore:
         self._ix = ix
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._verified: set[tuple[str, int, int]] = set()  # files read whole and found sound
 
     # Opening ----------------------------------------------------------------------------------
 
@@ -207,14 +208,44 @@ class IndexStore:
             if old is not None and old.generation == self._ix.latest_generation():
                 return old
             try:
-                self._snapshot = Snapshot(self._ix.searcher(weighting=BM25()), self.path)
+                snapshot = Snapshot(self._ix.searcher(weighting=BM25()), self.path)
             except DiasporaSearchError:
                 raise
             except Exception as error:  # a damaged file: one line with advice, never raw
                 raise corrupt(self.path, error) from None
+            try:
+                self._verify(snapshot.generation)
+            except BaseException:
+                snapshot.close()
+                raise
+            self._snapshot = snapshot
             if old is not None:
                 old.close()
             return self._snapshot
+
+    def _verify(self, generation: int) -> None:
+        """Read every file of ``generation`` this process has not yet found sound and compare
+        it with its checksum (a segment file never changes, so each is read once per process:
+        about 3 GB/s), so that a damaged file gives IndexCorruptError, never changed results."""
+        try:
+            sums = read_sums(self.path, generation)
+        except FileNotFoundError:
+            return  # a commit replaced it meanwhile: the next snapshot is checked instead
+        except IndexCorruptError as error:
+            raise corrupt(self.path, error) from None
+        unseen = {
+            name: entry for name, entry in sums.items() if (name, *entry) not in self._verified
+        }
+        problems = damaged_files(self.path, unseen)
+        if (
+            problems
+            and all(p.endswith(": missing") for p in problems)
+            and _latest_generation(self.path) != generation
+        ):
+            return  # (its files were cleaned up by a newer commit)
+        if problems:
+            raise corrupt(self.path, IndexCorruptError("; ".join(problems)))
+        self._verified.update((name, *entry) for name, entry in unseen.items())
 
     # Writing ----------------------------------------------------------------------------------
 
