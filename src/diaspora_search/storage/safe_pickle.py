@@ -30,7 +30,14 @@ from typing import IO, Any
 
 from .._errors import IndexCorruptError
 
-_DATA = frozenset(
+
+
+def _with_py2_names(names: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """``names``, and the same builtins as protocol 2 spells them (``__builtin__.set``)."""
+    return frozenset(names | {("__builtin__", n) for m, n in names if m == "builtins"})
+
+
+_DATA = _with_py2_names(
     {
         ("_codecs", "encode"),
         ("builtins", "set"),
@@ -38,12 +45,14 @@ _DATA = frozenset(
         ("builtins", "bytearray"),
     }
 )
-_SEGMENTS = _DATA | {
-    ("whoosh.codec.whoosh3", "W3Segment"),
-    ("whoosh.codec.whoosh3", "W3Codec"),
-    ("collections", "defaultdict"),
-    ("builtins", "int"),
-}
+_SEGMENTS = _DATA | _with_py2_names(
+    {
+        ("whoosh.codec.whoosh3", "W3Segment"),
+        ("whoosh.codec.whoosh3", "W3Codec"),
+        ("collections", "defaultdict"),
+        ("builtins", "int"),
+    }
+)
 
 
 class RestrictedUnpickler(pickle.Unpickler):
