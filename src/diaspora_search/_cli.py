@@ -22,7 +22,7 @@ from ._errors import DiasporaSearchError, IndexCorruptError
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import SearchIndex
 from ._records import read_corpus
-from .storage import DEFAULT_LOCK_TIMEOUT
+from .storage import DEFAULT_LOCK_TIMEOUT, damaged_in
 
 SHOW_REFUSED = 5
 DEMO_QUERIES = (
@@ -246,15 +246,19 @@ def _glossary(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """``check``: ``ok`` and exit 0, or one line per damaged file on standard error and 1."""
-    with SearchIndex.open(args.index) as index:
-        try:
+    """``check``: ``ok`` and exit 0, or one line per damaged file on standard error and 1
+    (also when the damage keeps the index from opening)."""
+    try:
+        with SearchIndex.open(args.index) as index:
             index.check()
-        except IndexCorruptError as error:
-            for line in error.damaged or [str(error)]:
-                print(f"diaspora-search: damaged: {args.index}: {line}", file=sys.stderr)
-            return 1
-        count = len(index)
+            count = len(index)
+    except IndexCorruptError as error:
+        damaged = error.damaged or damaged_in(Path(args.index))
+        if not damaged:
+            raise
+        for line in damaged:
+            print(f"diaspora-search: damaged: {args.index}: {line}", file=sys.stderr)
+        return 1
     print(f"{args.index}: ok (every file matches its checksum; {count:,} records)")
     return 0
 

@@ -83,7 +83,7 @@ def folder(tmp_path: Path) -> Path:
 def test_a_forged_table_of_contents_runs_nothing(folder: Path, tmp_path: Path) -> None:
     marker = tmp_path / "ran-from-toc"
     _forge_toc(folder, [Payload(marker)])
-    with pytest.raises(ds.IndexCorruptError, match="refused to unpickle posix.system"):
+    with pytest.raises(ds.IndexCorruptError, match=r"refused to unpickle posix\.system"):
         ds.SearchIndex.open(folder)
     result = run_cli("search", "zorblat", "--index", folder)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -98,7 +98,7 @@ def test_a_forged_stored_field_runs_nothing(folder: Path, tmp_path: Path) -> Non
     with ds.SearchIndex.open(folder) as index:
         index.check()  # its checksums are right: Whoosh wrote it
         assert len(index) == 2
-        with pytest.raises(ds.IndexCorruptError, match="refused to unpickle posix.system"):
+        with pytest.raises(ds.IndexCorruptError, match=r"refused to unpickle posix\.system"):
             index.search("evil payload")  # shown as a hit: its stored fields are read
         snapshot = index._store.snapshot()
         evil = snapshot.document_number("id", "evil")
@@ -129,6 +129,6 @@ def test_builtins_that_run_code_are_refused(
             return (function, (source.format(m=marker),))
 
     _forge_toc(folder, Builtin())
-    with pytest.raises(ds.IndexCorruptError, match="refused to unpickle (__builtin__|builtins)"):
+    with pytest.raises(ds.IndexCorruptError, match=r"refused to unpickle (__builtin__|builtins)\."):
         ds.SearchIndex.open(folder)
     assert not marker.exists()

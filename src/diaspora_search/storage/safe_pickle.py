@@ -31,7 +31,6 @@ from typing import IO, Any
 from .._errors import IndexCorruptError
 
 
-
 def _with_py2_names(names: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
     """``names``, and the same builtins as protocol 2 spells them (``__builtin__.set``)."""
     return frozenset(names | {("__builtin__", n) for m, n in names if m == "builtins"})

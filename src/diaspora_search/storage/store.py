@@ -24,7 +24,6 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from .._errors import (
-    DiasporaSearchError,
     IndexCorruptError,
     IndexExistsError,
     IndexNotFoundError,
@@ -141,30 +140,8 @@ class IndexStore:
     # Checking ---------------------------------------------------------------------------------
 
     def damaged(self) -> list[str]:
-        """One line per damaged file of the latest commit (none when the index is sound):
-        the metadata, the checksum record and every file it lists, read whole."""
-        folder = self.path
-        try:
-            _read_meta(folder)
-        except IndexCorruptError:
-            return [f"{META_FILE}: damaged"]
-        for _ in range(_OPEN_ATTEMPTS):
-            generation = _latest_generation(folder)
-            if generation < 0:
-                return ["no table of contents (_MAIN_N.toc): the index files are missing"]
-            try:
-                sums = read_sums(folder, generation)
-            except FileNotFoundError:
-                if _latest_generation(folder) != generation:
-                    continue  # (a commit replaced it meanwhile)
-                return [f"_MAIN_{generation}.sums: missing (the commit's checksums)"]
-            except IndexCorruptError as error:
-                return [str(error)]
-            problems = damaged_files(folder, sums)
-            if problems and _latest_generation(folder) != generation:
-                continue
-            return problems
-        return ["the index kept changing while it was checked; try again"]
+        """One line per damaged file of the latest commit (see :func:`damaged_in`)."""
+        return damaged_in(self.path)
 
     # Data beside the index (translation tables): JSON text, never code ---------------------
 
@@ -207,14 +184,15 @@ class IndexStore:
             old = self._snapshot
             if old is not None and old.generation == self._ix.latest_generation():
                 return old
+            self._verify(_latest_generation(self.path))  # (before Whoosh parses anything)
             try:
                 snapshot = Snapshot(self._ix.searcher(weighting=BM25()), self.path)
-            except DiasporaSearchError:
+            except (IndexNotFoundError, IndexVersionError):
                 raise
             except Exception as error:  # a damaged file: one line with advice, never raw
                 raise corrupt(self.path, error) from None
             try:
-                self._verify(snapshot.generation)
+                self._verify(snapshot.generation)  # (a commit may have come in between)
             except BaseException:
                 snapshot.close()
                 raise
@@ -363,3 +341,30 @@ def _open_whoosh(folder: Path, *, verify: bool = True) -> Any:
                 f"{folder}: cannot read the index ({detail}); " + REBUILD_HINT.format(path=folder)
             ) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def damaged_in(folder: Path) -> list[str]:
+    """One line per damaged file of the latest commit of the index in ``folder`` (none when
+    it is sound): the metadata, the checksum record and every file it lists, read whole.
+    Needs no open index, so it also names the files that keep an index from opening."""
+    try:
+        _read_meta(folder)
+    except IndexCorruptError:
+        return [f"{META_FILE}: damaged"]
+    for _ in range(_OPEN_ATTEMPTS):
+        generation = _latest_generation(folder)
+        if generation < 0:
+            return ["no table of contents (_MAIN_N.toc): the index files are missing"]
+        try:
+            sums = read_sums(folder, generation)
+        except FileNotFoundError:
+            if _latest_generation(folder) != generation:
+                continue  # (a commit replaced it meanwhile)
+            return [f"_MAIN_{generation}.sums: missing (the commit's checksums)"]
+        except IndexCorruptError as error:
+            return [str(error)]
+        problems = damaged_files(folder, sums)
+        if problems and _latest_generation(folder) != generation:
+            continue
+        return problems
+    return ["the index kept changing while it was checked; try again"]
