@@ -124,9 +124,12 @@ class IndexStore:
     def open_for_rebuild(cls, path: str | os.PathLike[str]) -> IndexStore:
         """The index at ``path`` whatever versions wrote it, to be replaced by a rebuild (an
         index without checksums is read unchecked: it is about to be replaced); a damaged one
-        is started afresh in place (only the index's own files are touched)."""
+        is started afresh in place (only the index's own files are touched; being damaged, it
+        is not kept until the rebuild commits)."""
         folder = Path(path)
         try:
+            if _read_meta(folder).get("format") == INDEX_FORMAT and damaged_in(folder):
+                raise IndexCorruptError("damaged")  # (its writer could not read it)
             ix = _open_whoosh(folder, verify=False)
         except (IndexCorruptError, IndexNotFoundError):
             for entry in folder.iterdir():
