@@ -66,7 +66,15 @@ class IndexVersionError(DiasporaSearchError):
 
 
 class IndexCorruptError(DiasporaSearchError):
-    """The index is damaged: a file is unreadable, truncated or altered."""
+    """The index is damaged: a file is unreadable, truncated or altered.
+
+    ``damaged`` lists one line per damaged file when the error comes from a check
+    (``SearchIndex.check``), else it is empty.
+    """
+
+    def __init__(self, message: str, *, damaged: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.damaged = list(damaged or [])
 
 
 class IndexWriteError(DiasporaSearchError):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ._errors import IndexExistsError, QueryError
+from ._errors import IndexCorruptError, IndexExistsError, QueryError
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
@@ -27,6 +27,10 @@ from .query.translate import Translations
 from .search import Searcher
 from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
 from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
+
+REBUILD_FROM_CORPUS = (
+    "rebuild it from the corpus: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
+)
 
 MAX_LIMIT = 10_000
 
@@ -162,6 +166,24 @@ class SearchIndex:
             ids = [ids]
         with self._lock, self._writer() as writer:
             return writer.delete(ids)
+
+    # Checking ---------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Verify every file of the index's last commit against the checksums recorded when it
+        was written (and the metadata against its own), reading each file whole.
+
+        Raises:
+            IndexCorruptError: a file is damaged, truncated or missing; ``error.damaged`` has
+                one line per such file.
+        """
+        problems = self._store.damaged()
+        if problems:
+            raise IndexCorruptError(
+                f"{self.path}: {len(problems)} damaged file(s): {'; '.join(problems)}; "
+                + REBUILD_FROM_CORPUS.format(path=self.path),
+                damaged=problems,
+            )
 
     # Reading ----------------------------------------------------------------------------------
 
