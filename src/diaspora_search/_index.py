@@ -18,10 +18,12 @@ from typing import Any
 
 from ._errors import IndexExistsError, QueryError
 from ._hits import Results
+from ._info import IndexInfo, index_info
 from ._language import Language
 from ._progress import ProgressBar
 from ._records import Record, validate_batch
 from ._translations import IndexTranslations
+from ._version import __version__
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
@@ -165,6 +167,10 @@ class SearchIndex:
 
     def __len__(self) -> int:
         return self._current_searcher().snapshot.live_count()
+
+    def info(self) -> IndexInfo:
+        """Records, records per language, size on disk and versions, as of the last commit."""
+        return index_info(self.path, self._current_searcher().snapshot, __version__)
 
     def search(
         self,
