@@ -24,16 +24,25 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def run_process(*argv: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+def run_process(
+    *argv: str, env: dict[str, str] | None = None, **kwargs: object
+) -> subprocess.CompletedProcess[bytes]:
     """The command in a real process, as a shell runs it."""
-    env = {k: v for k, v in os.environ.items() if k != INDEX_ENV}
     return subprocess.run(
         [sys.executable, "-m", "diaspora_search", *argv],
         capture_output=True,
         check=False,
-        env=env,
+        env=process_env(env),
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def process_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this one) without the index variable, and this code first on the path."""
+    env = {k: v for k, v in (env or os.environ).items() if k != INDEX_ENV}
+    package_root = str(Path(ds.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
 
 
 @pytest.fixture(autouse=True)
@@ -345,6 +354,7 @@ def test_a_closed_pipe_ends_quietly_with_success(built: Path) -> None:
         [sys.executable, "-m", "diaspora_search", "search", "migrantes", "--index", str(built)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=process_env(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
@@ -442,3 +452,10 @@ def test_errors_are_escaped_too(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, "index", str(tmp_path / "no\x1b[2Jfile.jsonl"), "--index", "x")
     assert code == 1
     assert err == f"diaspora-search: error: {tmp_path}/no\\x1b[2Jfile.jsonl: no such file\n"
+
+
+def test_a_terminal_that_cannot_show_a_character_gets_an_escape(built: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    result = run_process("search", "migrantes", "--limit", "1", "--index", str(built), env=env)
+    assert result.returncode == 0 and result.stderr == b""
+    assert b"\\u2019" in result.stdout  # (a title's typographic apostrophe, not in Latin-1)

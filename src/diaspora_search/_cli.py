@@ -13,10 +13,12 @@ reach the terminal.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -242,6 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:  # a bare ``diaspora-search``
         parser.print_help(sys.stderr)
         return 2
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character (a Latin-1 locale and a Chinese title) gets
+        # an escape for it, not a UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         code: int = args.run(args)
         sys.stdout.flush()  # (here, where a closed pipe is still caught below)
@@ -302,11 +309,13 @@ def _index(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     # An argument that was not valid UTF-8 arrives with lone surrogates, which cannot be
     # printed: search for (and print) it with replacement characters instead.
-    query = " ".join(args.words).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    # (JSON output gives the query exactly as it came, with such characters as escapes.)
+    typed = " ".join(args.words)
+    query = typed.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     with SearchIndex.open(args.index) as index:
         results = index.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
     if args.json:
-        _print_json(_as_json(query, results))
+        _print_json(_as_json(typed, results))
     else:
         _print_results(results, sys.stdout)
     return 0
@@ -404,7 +413,7 @@ def _demo(args: argparse.Namespace) -> int:
         index.add(corpus.records)
         print(f"indexed {len(index)} records of the bundled IME corpus ({bundled_corpus().name})")
         for query, lang in DEMO_QUERIES:
-            shown = f"{query!r}" + (f" --lang {lang}" if lang else "")
+            shown = shlex.quote(query) + (f" --lang {lang}" if lang else "")
             print(f"\n$ diaspora-search search {shown} --index DIR")
             _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
     return 0
