@@ -51,7 +51,7 @@ def child(mode: str, corpus: Path, limit: int) -> None:
     elif mode.startswith("bars"):
         progress = True
         if mode == "bars+monitor":
-            _progress._Bar.monitor_interval = 10  # tqdm's default
+            _progress.bar_class().monitor_interval = 10  # tqdm's default
     with tempfile.TemporaryDirectory() as tmp, ds.SearchIndex.create(Path(tmp) / "i") as index:
         started = time.perf_counter()
         index.add(records, progress=progress)

@@ -22,12 +22,11 @@ given later, or never. What the user asked for decides who listens (:func:`repor
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO, TypeVar
-
-from tqdm import tqdm
 
 READING = "reading"
 INDEXING = "indexing"
@@ -82,10 +81,17 @@ class _Callback(Reporter):
             self._callback(done, self._total)
 
 
-class _Bar(tqdm):  # type: ignore[misc]
-    # No monitor thread: while other threads run, the indexer builds in one process only
-    # (forking a threaded process could deadlock), so a thread of its own would cost speed.
-    monitor_interval = 0
+@functools.cache
+def bar_class() -> Any:
+    """tqdm's bar, imported on first use (a search never pays for it), without its monitor
+    thread: while other threads run, the indexer builds in one process only (forking a
+    threaded process could deadlock), so a thread of tqdm's own would cost speed."""
+    from tqdm import tqdm
+
+    class Bar(tqdm):  # type: ignore[misc]
+        monitor_interval = 0
+
+    return Bar
 
 
 class TerminalProgress(Reporter):
@@ -108,7 +114,7 @@ class TerminalProgress(Reporter):
             options["bar_format"] = "{desc} {elapsed}"
         else:
             options.update(total=total, unit=" records", mininterval=0.2)
-        self._bar = _Bar(**options)
+        self._bar = bar_class()(**options)
         if name == COMMITTING:
             stop = threading.Event()
             ticker = threading.Thread(target=self._tick, args=(self._bar, stop), daemon=True)
