@@ -46,7 +46,7 @@ def checked_json(data: dict[str, Any]) -> bytes:
     """``data`` as one line of JSON with a ``crc32`` key over the rest.
 
     >>> checked_json({"a": 1})
-    b'{"a": 1, "crc32": 2540380751}\\n'
+    b'{"a": 1, "crc32": 4221669015}\\n'
     """
     body = json.dumps(data, sort_keys=True)
     return (body[:-1] + f', "crc32": {zlib.crc32(body.encode())}}}\n').encode()
