@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,23 @@ from ._errors import IndexExistsError, QueryError
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
-from ._records import Record, validate_batch
+from ._records import Record, validate_batch, validate_stream
 from ._translations import IndexTranslations
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
-from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
+from .storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    IndexStore,
+    Writer,
+    discard_new_index,
+    is_empty_folder,
+    is_index,
+)
 
 MAX_LIMIT = 10_000
 
-Progress = bool | Callable[[int, int], None]
+Progress = bool | Callable[[int, int | None], None]
 
 
 class SearchIndex:
@@ -101,10 +108,16 @@ class SearchIndex:
             IndexExistsError: ``path`` is a folder that holds something other than an index.
         """
         folder = Path(path)
-        batch = validate_batch(records)
         if not folder.exists() or is_empty_folder(folder):
+            made = not folder.exists()
             index = cls.create(folder, lock_timeout=lock_timeout)
-            index.add(batch, progress=progress)
+            try:
+                index.add(records, progress=progress)
+            except BaseException:
+                # A refused stream leaves what was there before: nothing, or an empty folder.
+                index.close()
+                discard_new_index(folder, remove_folder=made)
+                raise
             return index
         if not is_index(folder):
             raise IndexExistsError(
@@ -112,7 +125,7 @@ class SearchIndex:
                 "--rebuild replaces only an index"
             )
         index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
-        index._write(batch, progress, replace_all=True)
+        index._write(records, progress, replace_all=True)
         index._store.mark_current()
         return index
 
@@ -121,22 +134,34 @@ class SearchIndex:
     def add(self, records: Iterable[Record | dict[str, Any]], *, progress: Progress = False) -> int:
         """Add records (dicts in the record format, or :class:`Record`); all or nothing.
 
-        A record whose id is already in the index replaces it. The whole batch is validated
-        first; a bad record raises :class:`RecordError` and nothing is written.
+        A record whose id is already in the index replaces it. A bad record, or an id twice,
+        raises :class:`RecordError` and nothing is written. ``records`` may be any iterable:
+        a list is validated whole before anything is written; any other iterable (a
+        generator, a corpus being read) is streamed, read only a bounded batch ahead of what
+        is written, and still committed once, after its last record: a refusal or an error
+        at any point leaves the index exactly as it was.
 
         Args:
             records: the batch.
             progress: ``True`` for a progress bar on standard error, or a callable taking
-                ``(done, total)``.
+                ``(done, total)``; ``total`` is ``None`` until the end while a stream is read
+                (its length is not known).
 
         Returns:
             The number of records written.
         """
-        return self._write(validate_batch(records), progress, replace_all=False)
+        return self._write(records, progress, replace_all=False)
 
-    def _write(self, batch: list[Record], progress: Progress, *, replace_all: bool) -> int:
-        total = len(batch)
-        bar = ProgressBar(total) if progress is True and batch else None
+    def _write(
+        self, records: Iterable[Record | dict[str, Any]], progress: Progress, *, replace_all: bool
+    ) -> int:
+        total: int | None = None
+        if isinstance(records, Sized):
+            batch: Iterable[Record] = validate_batch(records)
+            total = len(records)
+        else:
+            batch = validate_stream(records)
+        bar = ProgressBar(total) if progress is True and total != 0 else None
         report: Callable[[int], None] | None = None
         if bar is not None:
             report = bar.update
@@ -146,9 +171,9 @@ class SearchIndex:
         with self._lock, self._writer(replace_all=replace_all) as writer:
             count = writer.add(batch, report)
         if bar is not None:
-            bar.close()
-        elif report is not None:
-            report(count)
+            bar.close(count)
+        elif callable(progress):
+            progress(count, count)
         return count
 
     def _writer(self, *, replace_all: bool = False) -> Writer:

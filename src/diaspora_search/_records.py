@@ -169,26 +169,29 @@ def validate_batch(records: Iterable[object], *, source: str | None = None) -> l
 
     Items are numbered from 1 in error messages, as lines of ``source``.
     """
-    out: list[Record] = []
-    seen: dict[str, str] = {}
+    return list(validate_stream(records, source=source))
+
+
+def validate_stream(records: Iterable[object], *, source: str | None = None) -> Iterator[Record]:
+    """Validate records as they are read, without reading ahead: each item as a ``Record``,
+    and no id twice (in the whole stream: the ids seen are kept, with the item number where
+    each first stood). A bad item raises when it is reached.
+
+    Items are numbered from 1 in error messages, as lines of ``source``.
+    """
+    seen: dict[str, int] = {}
     for number, item in enumerate(records, 1):
         record = Record.from_dict(item, source=source, line=number)
-        _check_unique(record, seen, source, number)
-        out.append(record)
-    return out
-
-
-def _check_unique(record: Record, seen: dict[str, str], source: str | None, line: int) -> None:
-    """Refuse an id seen before in the batch; ``seen`` maps ids to where they first stood."""
-    where = f"{source}:{line}" if source is not None else f"line {line}"
-    first = seen.setdefault(record.id, where)
-    if first != where:
-        raise RecordError(
-            f"duplicate id {record.id!r} in this batch (first at {first})",
-            source=source,
-            line=line,
-            key="id",
-        )
+        first = seen.setdefault(record.id, number)
+        if first != number:
+            where = f"{source}:{first}" if source is not None else f"line {first}"
+            raise RecordError(
+                f"duplicate id {record.id!r} in this batch (first at {where})",
+                source=source,
+                line=number,
+                key="id",
+            )
+        yield record
 
 
 @dataclass

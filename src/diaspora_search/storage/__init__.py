@@ -20,7 +20,14 @@ from ._compat import check_whoosh_version
 check_whoosh_version()
 
 from .snapshot import SegmentPostings, Snapshot  # noqa: E402
-from .store import INDEX_FORMAT, META_FILE, IndexStore, is_empty_folder, is_index  # noqa: E402
+from .store import (  # noqa: E402
+    INDEX_FORMAT,
+    META_FILE,
+    IndexStore,
+    discard_new_index,
+    is_empty_folder,
+    is_index,
+)
 from .writer import DEFAULT_LOCK_TIMEOUT, Writer  # noqa: E402
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "SegmentPostings",
     "Snapshot",
     "Writer",
+    "discard_new_index",
     "is_empty_folder",
     "is_index",
 ]
