@@ -196,3 +196,15 @@ def test_a_corpus_file_streamed_with_a_bad_line_late(tmp_path: Path, index: ds.S
     with iter_corpus(path, batch_size=BATCH) as batches:
         assert index.add(r for batch in batches for r in batch) == 3 * BATCH
     assert len(index) == 7 + 3 * BATCH
+
+
+def test_a_stream_of_small_batches_continues_one_segment(tmp_path: Path) -> None:
+    # Batches too small to share among processes are built here, into the segment the previous
+    # batch left open: five batches, one segment (not five), the same documents as from a list.
+    records = [record(i) for i in range(5 * BATCH)]
+    with ds.SearchIndex.create(tmp_path / "index") as index:
+        index.add(r for r in records)
+        assert len(index) == 5 * BATCH
+    ix = whoosh_index.open_dir(str(tmp_path / "index"), schema=build_schema())
+    assert len(ix._segments()) == 1
+    assert stored_ids(tmp_path / "index") == [r["id"] for r in records]

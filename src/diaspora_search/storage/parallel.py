@@ -138,6 +138,61 @@ def build(
     return segments[::-1] if backward else segments
 
 
+def workers_for(documents: int, processes: int) -> int:
+    """How many processes build a batch of ``documents``: one for a small batch (not worth a
+    fork) or while other threads run (forking them could deadlock)."""
+    if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1:
+        return 1
+    return max(1, processes)
+
+
+class SerialBuilder:
+    """Documents built in this process, in the order given, batch after batch, into segments
+    that continue from one batch to the next (a new one only past
+    :data:`~.segment.POSTINGS_PER_SEGMENT` postings): a stream of small batches makes few
+    segments, and its buffers never exceed one segment's."""
+
+    def __init__(self, index: Any, to_document: Callable[[Any], dict[str, Any]]) -> None:
+        self._index = index
+        self._to_document = to_document
+        self._builder: _segment.SegmentBuilder | None = None
+        self._segments: list[Any] = []
+
+    def add(self, items: list[Any], progress: Callable[[int], None] | None = None) -> None:
+        """Build ``items`` (``progress`` gets the count done, every :data:`CLAIM` documents)."""
+        collecting = gc.isenabled()
+        gc.disable()  # (as in :func:`build`)
+        try:
+            for count, item in enumerate(items, 1):
+                builder = self._builder
+                if builder is None or builder.count >= _segment.POSTINGS_PER_SEGMENT:
+                    if builder is not None:
+                        self._segments.append(builder.finish())
+                    builder = self._builder = _segment.SegmentBuilder(
+                        SegmentWriter(self._index, _lk=False)
+                    )
+                builder.add_document(self._to_document(item))
+                if progress is not None and count % CLAIM == 0:
+                    progress(count)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def finish(self) -> list[Any]:
+        """The segments built since the last call, the open one finished, in document order."""
+        if self._builder is not None:
+            self._segments.append(self._builder.finish())
+            self._builder = None
+        segments, self._segments = self._segments, []
+        return segments
+
+    def close(self) -> None:
+        """Close the open segment's files (after an error)."""
+        if self._builder is not None:
+            self._builder.close()
+            self._builder = None
+
+
 def build_batch(
     main: SegmentWriter,
     index: Any,
@@ -156,9 +211,7 @@ def build_batch(
     A child that dies (killed, as by the OOM killer) fails the batch as soon as it is seen;
     one stopped (``SIGSTOP``) for ``stall_timeout`` seconds is killed and fails it too: both
     with :class:`IndexWriteError`, never a wait without end."""
-    workers = max(1, processes) if len(items) >= PARALLEL_MIN_DOCS else 1
-    if threading.active_count() > 1:
-        workers = 1
+    workers = workers_for(len(items), processes)
     ranges = _split(items, -(-workers // 2))
     # (range, backward) per process; the last is this process's own.
     plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]

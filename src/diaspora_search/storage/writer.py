@@ -20,7 +20,14 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 from .._errors import IndexLockedError
 from .._fields import ID, document
 from .._records import Record
-from .parallel import Claims, build, build_batch, default_processes
+from .parallel import (
+    Claims,
+    SerialBuilder,
+    build,
+    build_batch,
+    default_processes,
+    workers_for,
+)
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another writer's lock before :class:`IndexLockedError`."""
@@ -66,6 +73,7 @@ class Writer:
         self._replace_all = replace_all
         self._timeout = timeout
         self._segments: list[Any] = []  # the fast path's new segments, committed together
+        self._serial: SerialBuilder | None = None  # the segment being built in this process
 
     def __enter__(self) -> Writer:
         return self
@@ -129,7 +137,13 @@ class Writer:
         if backward:
             claims = Claims(len(batch), shared=False)
             self._segments += build(self._index, batch, document, claims, backward=True)
+        elif self._fast and workers_for(len(batch), self._processes) == 1:
+            # Built here, continuing the segment of the stream's previous batch.
+            if self._serial is None:
+                self._serial = SerialBuilder(self._index, document)
+            self._serial.add(batch, report)
         elif self._fast:
+            self._flush_serial()  # (its documents come before this batch's)
             self._segments += build_batch(
                 writer,
                 self._index,
@@ -149,8 +163,17 @@ class Writer:
         """Delete records by id; how many were there."""
         return sum(int(self._writer.delete_by_term(ID, i)) for i in set(ids) if self._exists(i))
 
+    def _flush_serial(self) -> None:
+        if self._serial is not None:
+            self._segments += self._serial.finish()
+
     def commit(self) -> None:
         if self._open:
+            try:
+                self._flush_serial()
+            except BaseException:
+                self.cancel()
+                raise
             self._open = False
             self._reader.close()
             self._writer.commit(mergetype=self._merge)
@@ -169,6 +192,8 @@ class Writer:
         if self._open:
             self._open = False
             self._reader.close()
+            if self._serial is not None:
+                self._serial.close()
             writer = self._writer
             writer._close_segment()
             clean_files(writer.storage, writer.indexname, writer.generation - 1, writer.segments)
