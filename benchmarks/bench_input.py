@@ -8,8 +8,8 @@ that each peak (``ru_maxrss``) is its own:
 * ``iter_corpus``: every batch of ``--batch-size`` records validated and dropped; only the set
   of ids (for the duplicate check) grows with the corpus;
 * ``read_corpus``: every record kept, as ``read_corpus`` returns them all;
-* ``index-stream``: the batches of ``iter_corpus`` streamed into one ``SearchIndex.add`` (a
-  generator: written ``STREAM_BATCH`` records at a time into uncommitted segments, one commit);
+* ``index-stream``: ``iter_corpus(...).records()`` streamed into one ``SearchIndex.add``
+  (written ``STREAM_BATCH`` records at a time into uncommitted segments, one commit);
 * ``index-list``: ``SearchIndex.add(read_corpus(path).records)``, the whole corpus in memory.
 
 For the two ``index`` modes the peak of the forked indexing processes (``RUSAGE_CHILDREN``) is
@@ -67,7 +67,7 @@ def child(mode: str, path: Path, batch_size: int) -> None:
             index = ds.SearchIndex.create(Path(folder) / "index")
             if mode == "index-stream":
                 with records_module.iter_corpus(path, batch_size=batch_size) as batches:
-                    records = index.add(r for batch in batches for r in batch)
+                    records = index.add(batches.records())
             else:
                 records = index.add(records_module.read_corpus(path).records)
             assert len(index) == records

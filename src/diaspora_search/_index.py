@@ -20,7 +20,7 @@ from ._errors import IndexExistsError, QueryError
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
-from ._records import Record, validate_batch, validate_stream
+from ._records import Record, ValidatedRecords, validate_batch, validate_stream
 from ._translations import IndexTranslations
 from .query import AccentVariants
 from .query.translate import Translations
@@ -159,6 +159,8 @@ class SearchIndex:
         if isinstance(records, Sized):
             batch: Iterable[Record] = validate_batch(records)
             total = len(records)
+        elif isinstance(records, ValidatedRecords):  # (checked as read: one set of ids)
+            batch = records
         else:
             batch = validate_stream(records)
         bar = ProgressBar(total) if progress is True and total != 0 else None

@@ -273,6 +273,12 @@ class CorpusReader(Iterator[list[Record]]):
     def __next__(self) -> list[Record]:
         return next(self._batches)
 
+    def records(self) -> ValidatedRecords:
+        """The records of the remaining batches, one at a time: what to stream into
+        ``SearchIndex.add`` (``index.add(reader.records())``), which then neither validates
+        them again nor keeps a second set of their ids."""
+        return ValidatedRecords(record for batch in self for record in batch)
+
     def close(self) -> None:
         """Stop reading, closing the file being read (files passed as objects stay open)."""
         self._batches.close()
@@ -325,6 +331,20 @@ class CorpusReader(Iterator[list[Record]]):
                 line=line,
                 key="id",
             )
+
+
+class ValidatedRecords(Iterator[Record]):
+    """A stream of records already validated, with no id twice (from
+    :meth:`CorpusReader.records`)."""
+
+    def __init__(self, records: Iterator[Record]) -> None:
+        self._records = records
+
+    def __iter__(self) -> ValidatedRecords:
+        return self
+
+    def __next__(self) -> Record:
+        return next(self._records)
 
 
 def read_corpus(

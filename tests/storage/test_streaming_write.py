@@ -208,3 +208,23 @@ def test_a_stream_of_small_batches_continues_one_segment(tmp_path: Path) -> None
     ix = whoosh_index.open_dir(str(tmp_path / "index"), schema=build_schema())
     assert len(ix._segments()) == 1
     assert stored_ids(tmp_path / "index") == [r["id"] for r in records]
+
+
+def test_the_records_of_a_corpus_reader_stream_checked_once(
+    tmp_path: Path, index: ds.SearchIndex
+) -> None:
+    path = tmp_path / "corpus.jsonl"
+    lines = [json.dumps(record(i, "f")) for i in range(3 * BATCH)] + [json.dumps(record(3, "f"))]
+    path.write_text("\n".join(lines) + "\n")
+    before = files(index.path)
+    duplicate = rf"^{path}:{3 * BATCH + 1}: key 'id': duplicate id 'f3' .*first at {path}:4\)$"
+    with (
+        pytest.raises(ds.RecordError, match=duplicate),
+        iter_corpus(path, batch_size=BATCH) as reader,
+    ):
+        index.add(reader.records())
+    assert files(index.path) == before
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    with iter_corpus(path, batch_size=BATCH) as reader:
+        assert index.add(reader.records()) == 3 * BATCH
+    assert len(index) == 7 + 3 * BATCH
