@@ -228,3 +228,13 @@ def test_the_records_of_a_corpus_reader_stream_checked_once(
     with iter_corpus(path, batch_size=BATCH) as reader:
         assert index.add(reader.records()) == 3 * BATCH
     assert len(index) == 7 + 3 * BATCH
+
+
+def test_a_progress_bar_for_a_stream_counts_without_a_total(
+    index: ds.SearchIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index.add((record(i) for i in range(3 * BATCH)), progress=True)
+    err = capsys.readouterr().err
+    assert "indexing [" not in err.split("\r")[1]  # while streaming: no bar, no total
+    assert "records (" in err.split("\r")[1]
+    assert err.rstrip("\n").split("\r")[-1].startswith(f"indexing [{'#' * 30}] 120/120")
