@@ -137,3 +137,29 @@ def test_a_builder_stopped_briefly_is_waited_for(
         timer.join()
     assert pids and all(gone(pid) for pid in pids)
     assert len(index) == 409
+
+
+@pytest.mark.parametrize(("available_kb", "forks"), [(1024, 0), (64 * 1024 * 1024, 1)])
+def test_no_builder_is_forked_when_memory_is_short(
+    index: ds.SearchIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    available_kb: int,
+    forks: int,
+) -> None:
+    # /proc/meminfo as a machine short of memory shows it: the batch is built in one process.
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {available_kb} kB\n")
+    monkeypatch.setattr(_parallel, "MEMINFO", str(meminfo))
+    pids: list[int] = []
+    fork = _parallel.fork_builder
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        child = fork(*args, **kwargs)
+        pids.append(child.pid)
+        return child
+
+    monkeypatch.setattr(_parallel, "fork_builder", counted)
+    assert index.add(records(400)) == 400
+    assert len(pids) == forks
+    assert len(index) == 409

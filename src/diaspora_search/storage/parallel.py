@@ -34,6 +34,9 @@ PARALLEL_MIN_DOCS = 4000
 """Batches smaller than this are not worth a second process."""
 
 CLAIM = 48
+
+MEMINFO = "/proc/meminfo"
+CGROUP_MEMORY = "/sys/fs/cgroup/"
 """Documents a builder claims at a time."""
 
 _PAIR = struct.Struct("qq")
@@ -140,10 +143,53 @@ def build(
 
 def workers_for(documents: int, processes: int) -> int:
     """How many processes build a batch of ``documents``: one for a small batch (not worth a
-    fork) or while other threads run (forking them could deadlock)."""
-    if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1:
+    fork), while other threads run (forking them could deadlock), or when the memory
+    available could not hold another process of this one's size (see
+    :func:`memory_for_fork`)."""
+    if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1 or processes <= 1:
         return 1
-    return max(1, processes)
+    if not memory_for_fork():
+        return 1
+    return processes
+
+
+def memory_for_fork() -> bool:
+    """Whether the memory available (``MemAvailable``, and the cgroup's limit where one is
+    set) holds twice this process's resident size: a forked builder counts every page it
+    shares with this one, copies those it writes to (reference counts), and adds its own
+    buffers. On a machine short of memory a second process only makes both page out (a run
+    took 5x as long as Whoosh's); unknown (not Linux) counts as enough."""
+    try:
+        with open("/proc/self/statm") as statm:
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        available = _meminfo_available()
+    except (OSError, ValueError, IndexError):
+        return True
+    limit = _cgroup_room()
+    if limit is not None:
+        available = min(available, limit)
+    return available >= 2 * resident
+
+
+def _meminfo_available() -> int:
+    with open(MEMINFO) as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    raise ValueError("no MemAvailable")
+
+
+def _cgroup_room() -> int | None:
+    """Bytes left under this process's cgroup (v2) memory limit, or ``None`` without one."""
+    try:
+        with open(CGROUP_MEMORY + "memory.max") as limit_file:
+            limit = limit_file.read().strip()
+        if limit == "max":
+            return None
+        with open(CGROUP_MEMORY + "memory.current") as current_file:
+            return int(limit) - int(current_file.read())
+    except (OSError, ValueError):
+        return None
 
 
 class SerialBuilder:
