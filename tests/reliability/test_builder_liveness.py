@@ -163,3 +163,25 @@ def test_no_builder_is_forked_when_memory_is_short(
     assert index.add(records(400)) == 400
     assert len(pids) == forks
     assert len(index) == 409
+
+
+def test_a_builder_stopped_holding_the_claims_lock_blocks_nobody(
+    index: ds.SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The forked builder stops itself (a real SIGSTOP) right after taking the lock its partner,
+    # this process, needs for its next claim: the partner gives up after the lock timeout.
+    before = files(index.path)
+    parent = os.getpid()
+    take = _parallel.Claims.take
+
+    def take_then_stop(self: _parallel.Claims, size: int, **kwargs: Any) -> range:
+        if os.getpid() != parent and self._lock is not None:
+            self._lock.acquire()
+            os.kill(os.getpid(), signal.SIGSTOP)  # (killed by the parent, never resumed)
+        return take(self, size, **kwargs)
+
+    monkeypatch.setattr(_parallel.Claims, "take", take_then_stop)
+    with pytest.raises(ds.IndexWriteError, match=r"was stopped for \d"):
+        index.add(records(2000))
+    assert files(index.path) == before
+    assert len(index) == 9
