@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import diaspora_search as ds
+from diaspora_search.storage import memory as _memory
 from diaspora_search.storage import parallel as _parallel
 from diaspora_search.storage import writer as _writer
 
@@ -150,7 +151,7 @@ def test_no_builder_is_forked_when_memory_is_short(
     # /proc/meminfo as a machine short of memory shows it: the batch is built in one process.
     meminfo = tmp_path / "meminfo"
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {available_kb} kB\n")
-    monkeypatch.setattr(_parallel, "MEMINFO", str(meminfo))
+    monkeypatch.setattr(_memory, "MEMINFO", str(meminfo))
     pids: list[int] = []
     fork = _parallel.fork_builder
 

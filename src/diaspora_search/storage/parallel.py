@@ -29,14 +29,12 @@ from whoosh.writing import SegmentWriter
 
 from .._errors import IndexWriteError
 from . import segment as _segment
+from .memory import memory_for_fork
 
 PARALLEL_MIN_DOCS = 4000
 """Batches smaller than this are not worth a second process."""
 
 CLAIM = 48
-
-MEMINFO = "/proc/meminfo"
-CGROUP_MEMORY = "/sys/fs/cgroup/"
 """Documents a builder claims at a time."""
 
 _PAIR = struct.Struct("qq")
@@ -151,92 +149,6 @@ def workers_for(documents: int, processes: int) -> int:
     if not memory_for_fork():
         return 1
     return processes
-
-
-def memory_for_fork() -> bool:
-    """Whether the memory available (``MemAvailable``, and the cgroup's limit where one is
-    set) holds twice this process's resident size: a forked builder counts every page it
-    shares with this one, copies those it writes to (reference counts), and adds its own
-    buffers. On a machine short of memory a second process only makes both page out (a run
-    took 5x as long as Whoosh's); unknown (not Linux) counts as enough."""
-    try:
-        with open("/proc/self/statm") as statm:
-            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        available = _meminfo_available()
-    except (OSError, ValueError, IndexError):
-        return True
-    limit = _cgroup_room()
-    if limit is not None:
-        available = min(available, limit)
-    return available >= 2 * resident
-
-
-def _meminfo_available() -> int:
-    with open(MEMINFO) as meminfo:
-        for line in meminfo:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    raise ValueError("no MemAvailable")
-
-
-def _cgroup_room() -> int | None:
-    """Bytes left under this process's cgroup (v2) memory limit, or ``None`` without one."""
-    try:
-        with open(CGROUP_MEMORY + "memory.max") as limit_file:
-            limit = limit_file.read().strip()
-        if limit == "max":
-            return None
-        with open(CGROUP_MEMORY + "memory.current") as current_file:
-            return int(limit) - int(current_file.read())
-    except (OSError, ValueError):
-        return None
-
-
-class SerialBuilder:
-    """Documents built in this process, in the order given, batch after batch, into segments
-    that continue from one batch to the next (a new one only past
-    :data:`~.segment.POSTINGS_PER_SEGMENT` postings): a stream of small batches makes few
-    segments, and its buffers never exceed one segment's."""
-
-    def __init__(self, index: Any, to_document: Callable[[Any], dict[str, Any]]) -> None:
-        self._index = index
-        self._to_document = to_document
-        self._builder: _segment.SegmentBuilder | None = None
-        self._segments: list[Any] = []
-
-    def add(self, items: list[Any], progress: Callable[[int], None] | None = None) -> None:
-        """Build ``items`` (``progress`` gets the count done, every :data:`CLAIM` documents)."""
-        collecting = gc.isenabled()
-        gc.disable()  # (as in :func:`build`)
-        try:
-            for count, item in enumerate(items, 1):
-                builder = self._builder
-                if builder is None or builder.count >= _segment.POSTINGS_PER_SEGMENT:
-                    if builder is not None:
-                        self._segments.append(builder.finish())
-                    builder = self._builder = _segment.SegmentBuilder(
-                        SegmentWriter(self._index, _lk=False)
-                    )
-                builder.add_document(self._to_document(item))
-                if progress is not None and count % CLAIM == 0:
-                    progress(count)
-        finally:
-            if collecting:
-                gc.enable()
-
-    def finish(self) -> list[Any]:
-        """The segments built since the last call, the open one finished, in document order."""
-        if self._builder is not None:
-            self._segments.append(self._builder.finish())
-            self._builder = None
-        segments, self._segments = self._segments, []
-        return segments
-
-    def close(self) -> None:
-        """Close the open segment's files (after an error)."""
-        if self._builder is not None:
-            self._builder.close()
-            self._builder = None
 
 
 def build_batch(

@@ -20,14 +20,8 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 from .._errors import IndexLockedError
 from .._fields import ID, document
 from .._records import Record
-from .parallel import (
-    Claims,
-    SerialBuilder,
-    build,
-    build_batch,
-    default_processes,
-    workers_for,
-)
+from .parallel import Claims, build, build_batch, default_processes, workers_for
+from .segment import SerialBuilder
 
 DEFAULT_LOCK_TIMEOUT = 10.0
 """Seconds a writer waits for another writer's lock before :class:`IndexLockedError`."""
