@@ -19,18 +19,19 @@ from ._errors import (
     IndexVersionError,
     IndexWriteError,
     QueryError,
+    QueryTimeoutError,
     RecordError,
     ShardUnavailableError,
     UnsupportedLanguageError,
 )
 from ._hits import Hit, Results
 from ._index import SearchIndex
+from ._info import IndexInfo
 from ._language import Language
 from ._records import MAX_RECORD_CHARS, Corpus, Record, read_corpus
+from ._version import __version__
 from .analysis import ANALYSIS_VERSION, analyze, fold
 from .sharding import ShardedIndex
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -40,12 +41,14 @@ __all__ = [
     "Hit",
     "IndexCorruptError",
     "IndexExistsError",
+    "IndexInfo",
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexVersionError",
     "IndexWriteError",
     "Language",
     "QueryError",
+    "QueryTimeoutError",
     "Record",
     "RecordError",
     "Results",

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ._display import printable
 from ._errors import IndexExistsError, QueryError
 from ._hits import Results
-from ._records import Corpus
+from ._records import read_corpus
 from .sharding import ShardedIndex, connect, is_sharded_index
+
+SHOW_REFUSED = 5
 
 
 def add_arguments(index: argparse.ArgumentParser, search: argparse.ArgumentParser) -> None:
@@ -32,11 +36,18 @@ def wanted(args: argparse.Namespace) -> bool:
     return getattr(args, "shards", None) is not None or is_sharded_index(Path(args.index))
 
 
-def index(args: argparse.Namespace, corpus: Corpus) -> tuple[int, int]:
-    """Add the corpus to the sharded index (created with ``--shards``); records written and
-    held."""
+def index(args: argparse.Namespace) -> int:
+    """``index`` into a sharded index (created with ``--shards``): the corpus read whole (a
+    batch is routed and built at once), refusals reported as for one index."""
     if args.rebuild:
         raise QueryError("--rebuild is not supported for a sharded index; index into a new folder")
+    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
+    if corpus.refused:
+        print(f"refused {len(corpus.refused):,} invalid line(s):", file=sys.stderr)
+        for error in corpus.refused[:SHOW_REFUSED]:
+            print(f"  {printable(str(error))}", file=sys.stderr)
+        if len(corpus.refused) > SHOW_REFUSED:
+            print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
     with connect(args.scheduler) as client:
         folder = Path(args.index)
         if is_sharded_index(folder):
@@ -51,7 +62,13 @@ def index(args: argparse.Namespace, corpus: Corpus) -> tuple[int, int]:
                 folder, shards=args.shards, client=client, lock_timeout=args.lock_timeout
             )
         count = sharded.add(corpus.records)
-        return count, len(sharded)
+        total = len(sharded)
+    files = printable(", ".join(args.corpus))
+    if count == 0:
+        print(f"{files}: 0 records; the index holds {total:,}")
+    else:
+        print(f"indexed {count:,} records from {files}; the index holds {total:,}")
+    return 0
 
 
 def search(args: argparse.Namespace, query: str) -> Results:

@@ -5,7 +5,7 @@ Every error raised for bad input, a missing index or a bad query derives from
 
     DiasporaSearchError
      ├── UnsupportedLanguageError   a language other than en / es
-     ├── RecordError                a corpus line or record that breaks CONTRACT.md
+     ├── RecordError                a corpus line or record that breaks docs/api.md
      ├── IndexNotFoundError         no index at the path given to SearchIndex.open
      ├── IndexExistsError           SearchIndex.create on a folder that is not empty
      ├── IndexVersionError          an index written by an incompatible version
@@ -14,6 +14,7 @@ Every error raised for bad input, a missing index or a bad query derives from
      ├── IndexWriteError            writing a batch failed (e.g. an indexing process died)
      ├── ShardUnavailableError      a shard of a ShardedIndex cannot be reached or read
      └── QueryError                 a query that cannot be run (e.g. a bad limit)
+          └── QueryTimeoutError     a search that took longer than its time limit
 """
 
 from __future__ import annotations
@@ -66,7 +67,15 @@ class IndexVersionError(DiasporaSearchError):
 
 
 class IndexCorruptError(DiasporaSearchError):
-    """The index is damaged: a file is unreadable, truncated or altered."""
+    """The index is damaged: a file is unreadable, truncated or altered.
+
+    ``damaged`` lists one line per damaged file when the error comes from a check
+    (``SearchIndex.check``), else it is empty.
+    """
+
+    def __init__(self, message: str, *, damaged: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.damaged = list(damaged or [])
 
 
 class IndexWriteError(DiasporaSearchError):
@@ -83,3 +92,7 @@ class IndexLockedError(DiasporaSearchError):
 
 class QueryError(DiasporaSearchError, ValueError):
     """A query that cannot be run."""
+
+
+class QueryTimeoutError(QueryError):
+    """A search that took longer than its time limit (``SearchIndex.search(time_limit=...)``)."""

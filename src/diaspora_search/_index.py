@@ -12,24 +12,36 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sized
 from pathlib import Path
 from typing import Any
 
-from ._errors import IndexExistsError, QueryError
+from ._errors import IndexCorruptError, IndexExistsError, QueryError
 from ._hits import Results
+from ._info import IndexInfo, index_info
 from ._language import Language
-from ._progress import ProgressBar
-from ._records import Record, validate_batch
+from ._progress import COMMITTING, INDEXING, READING, Progress, Reporter, reporter
+from ._records import Record, ValidatedRecords, validate_batch, validate_stream
 from ._translations import IndexTranslations
+from ._version import __version__
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
-from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
+from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
+from .storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    IndexStore,
+    Writer,
+    discard_new_index,
+    is_empty_folder,
+    is_index,
+)
+
+REBUILD_FROM_CORPUS = (
+    "rebuild it from the corpus: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
+)
 
 MAX_LIMIT = 10_000
-
-Progress = bool | Callable[[int, int], None]
 
 
 class SearchIndex:
@@ -46,6 +58,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._translations = IndexTranslations(store)
         self._lock = threading.RLock()
+        self._local = threading.local()
 
     # Opening ----------------------------------------------------------------------------------
 
@@ -101,18 +114,29 @@ class SearchIndex:
             IndexExistsError: ``path`` is a folder that holds something other than an index.
         """
         folder = Path(path)
-        batch = validate_batch(records)
-        if not folder.exists() or is_empty_folder(folder):
-            index = cls.create(folder, lock_timeout=lock_timeout)
-            index.add(batch, progress=progress)
-            return index
-        if not is_index(folder):
-            raise IndexExistsError(
-                f"{folder}: not a diaspora_search index or an empty folder; "
-                "--rebuild replaces only an index"
-            )
-        index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
-        index._write(batch, progress, replace_all=True)
+        steps = reporter(progress)
+        try:
+            if not folder.exists() or is_empty_folder(folder):
+                made = not folder.exists()
+                index = cls.create(folder, lock_timeout=lock_timeout)
+                try:
+                    index._write(records, steps, replace_all=False)
+                except BaseException:
+                    # A refused stream leaves what was there before: nothing, or an empty
+                    # folder.
+                    index.close()
+                    discard_new_index(folder, remove_folder=made)
+                    raise
+                return index
+            if not is_index(folder):
+                raise IndexExistsError(
+                    f"{folder}: not a diaspora_search index or an empty folder; "
+                    "--rebuild replaces only an index"
+                )
+            index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
+            index._write(records, steps, replace_all=True)
+        finally:
+            steps.close()
         index._store.mark_current()
         return index
 
@@ -121,34 +145,38 @@ class SearchIndex:
     def add(self, records: Iterable[Record | dict[str, Any]], *, progress: Progress = False) -> int:
         """Add records (dicts in the record format, or :class:`Record`); all or nothing.
 
-        A record whose id is already in the index replaces it. The whole batch is validated
-        first; a bad record raises :class:`RecordError` and nothing is written.
+        A record whose id is already in the index replaces it. A bad record, or an id twice,
+        raises :class:`RecordError` and nothing is written. ``records`` may be any iterable:
+        a list is validated whole before anything is written; any other iterable (a
+        generator, a corpus being read) is streamed, read only a bounded batch ahead of what
+        is written, and still committed once, after its last record: a refusal or an error
+        at any point leaves the index exactly as it was.
 
         Args:
             records: the batch.
-            progress: ``True`` for a progress bar on standard error, or a callable taking
-                ``(done, total)``.
+            progress: ``True`` for progress bars on standard error (reading, indexing,
+                committing), or a callable taking ``(done, total)``, called once each time
+                more records are indexed (``total`` is ``None`` while it is unknown: a stream
+                is read and written a batch at a time, its length known only at its end).
 
         Returns:
             The number of records written.
         """
-        return self._write(validate_batch(records), progress, replace_all=False)
+        steps = reporter(progress)
+        try:
+            return self._write(records, steps, replace_all=False)
+        finally:
+            steps.close()
 
-    def _write(self, batch: list[Record], progress: Progress, *, replace_all: bool) -> int:
-        total = len(batch)
-        bar = ProgressBar(total) if progress is True and batch else None
-        report: Callable[[int], None] | None = None
-        if bar is not None:
-            report = bar.update
-        elif callable(progress):
-            callback = progress
-            report = lambda done: callback(done, total)  # noqa: E731
+    def _write(
+        self, records: Iterable[Record | dict[str, Any]], steps: Reporter, *, replace_all: bool
+    ) -> int:
+        batch, total = _validated(records, steps)
+        steps.phase(INDEXING, total=total)
         with self._lock, self._writer(replace_all=replace_all) as writer:
-            count = writer.add(batch, report)
-        if bar is not None:
-            bar.close()
-        elif report is not None:
-            report(count)
+            count = writer.add(batch, steps.update)
+            steps.update(count, count)
+            steps.phase(COMMITTING)  # (the commit is the writer's exit)
         return count
 
     def _writer(self, *, replace_all: bool = False) -> Writer:
@@ -161,10 +189,32 @@ class SearchIndex:
         with self._lock, self._writer() as writer:
             return writer.delete(ids)
 
+    # Checking ---------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Verify every file of the index's last commit against the checksums recorded when it
+        was written (and the metadata against its own), reading each file whole.
+
+        Raises:
+            IndexCorruptError: a file is damaged, truncated or missing; ``error.damaged`` has
+                one line per such file.
+        """
+        problems = self._store.damaged()
+        if problems:
+            raise IndexCorruptError(
+                f"{self.path}: {len(problems)} damaged file(s): {'; '.join(problems)}; "
+                + REBUILD_FROM_CORPUS.format(path=self.path),
+                damaged=problems,
+            )
+
     # Reading ----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return self._current_searcher().snapshot.live_count()
+
+    def info(self) -> IndexInfo:
+        """Records, records per language, size on disk and versions, as of the last commit."""
+        return index_info(self.path, self._current_searcher().snapshot, __version__)
 
     def search(
         self,
@@ -173,6 +223,7 @@ class SearchIndex:
         limit: int = 10,
         lang: str | None = None,
         translate: bool = True,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
         """Rank the records for ``query``, across both languages unless ``lang`` restricts it
         to the records' text in that language.
@@ -181,25 +232,36 @@ class SearchIndex:
         ``translate`` (the default) it also finds records written only in the other language,
         through the translations of its words (the bundled lexicon, the table :meth:`learn`
         fitted, the glossary of :meth:`set_glossary`). Syntax: words, "quoted phrases",
-        -exclusions and OR.
+        -exclusions and OR. A query keeps its first 64 words, each standing for at most 32
+        terms (the clause limit), and a search longer than ``time_limit`` seconds (5 by
+        default; ``None``: no limit) ends with :class:`QueryTimeoutError`. Searches from several
+        threads run at once, and never wait for a write.
 
         Raises:
             QueryError: ``query`` is not a string, or ``limit`` not an integer in 1..10,000.
+            QueryTimeoutError: the search took longer than ``time_limit``.
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
         if not isinstance(query, str):
             raise QueryError(f"query must be a string, got {type(query).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
+        if time_limit is not None and (
+            isinstance(time_limit, bool)
+            or not isinstance(time_limit, int | float)
+            or not time_limit > 0
+        ):
+            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
-        with self._lock:
-            searcher = self._current_searcher()
-            expanders = (
-                (AccentVariants(), Translations(self._translations.table()))
-                if translate
-                else (AccentVariants(),)
-            )
-            return searcher.search(query, limit, language, expanders)
+        searcher = self._thread_searcher()
+        expanders = (
+            (AccentVariants(), Translations(self._translations.table()))
+            if translate
+            else (AccentVariants(),)
+        )
+        # (Started once the index and the lexicon are open: loading them is no query's cost.)
+        deadline = Deadline(time_limit)
+        return searcher.search(query, limit, language, expanders, deadline)
 
     # Translations -----------------------------------------------------------------------------
 
@@ -233,10 +295,21 @@ class SearchIndex:
                 self._searcher = Searcher(snapshot)
             return self._searcher
 
+    def _thread_searcher(self) -> Searcher:
+        """This thread's searcher of the last commit: each thread reads through a snapshot of
+        its own (Whoosh's readers are not shared between threads), taken without the write
+        lock, so that searches neither wait for each other nor for an ``add``."""
+        generation = self._store.latest_generation()
+        found: Searcher | None = getattr(self._local, "searcher", None)
+        if found is None or found.snapshot.generation != generation:
+            found = self._local.searcher = Searcher(self._store.new_snapshot())
+        return found
+
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""
         with self._lock:
             self._searcher = None
+            self._local = threading.local()
             self._store.close()
 
     def __enter__(self) -> SearchIndex:
@@ -247,3 +320,19 @@ class SearchIndex:
 
     def __repr__(self) -> str:
         return f"SearchIndex({str(self.path)!r})"
+
+
+def _validated(
+    records: Iterable[Record | dict[str, Any]], steps: Reporter
+) -> tuple[Iterable[Record], int | None]:
+    """The records to write, and how many when known. A list (anything with a length) is
+    validated whole first, the reading phase reported to ``steps``; any other iterable is
+    validated as the writer reads it, a batch at a time (a reader that validated its records
+    already, as :meth:`CorpusReader.records` does, is taken as it is)."""
+    if isinstance(records, Sized):
+        steps.phase(READING, total=len(records))
+        batch = validate_batch(steps.counted(records))
+        return batch, len(batch)
+    if isinstance(records, ValidatedRecords):  # (checked as read: one set of ids)
+        return records, None
+    return validate_stream(records), None

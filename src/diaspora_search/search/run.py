@@ -21,6 +21,7 @@ from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
 from ..storage import Snapshot
+from .deadline import NO_DEADLINE, Deadline
 from .scorer import LengthNorms, Statistics, ties_by_id, top_documents
 from .snippets import marked_names, shorten, snippet
 from .spelling import correct
@@ -30,7 +31,7 @@ RERANK_DEPTH = 50
 FEW_HITS = 3
 """Fewer hits than this (and than the limit) make the search look for a spelling suggestion."""
 MAX_QUERY_WORDS = 64
-"""Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
+"""Longer queries keep their first 64 words: the clause limit (with :data:`MAX_WORD_TERMS`)."""
 
 D = TypeVar("D", bound=Hashable)
 """What names a candidate: a document number, or a shard's document in a sharded index."""
@@ -41,14 +42,16 @@ def search_with_correction(
     limit: int,
     run: Callable[[str], list[Hit]],
     correct_query: Callable[[str], str | None],
+    deadline: Deadline = NO_DEADLINE,
 ) -> Results:
     """The hits ``run`` finds for ``text``; when there are none, those of its best spelling
     correction (``correct_query``) instead, and when there are very few, the correction as a
-    suggestion if it finds more."""
-    text = _bounded(text)
+    suggestion if it finds more. Past the ``deadline``, :class:`QueryTimeoutError`."""
+    text = bounded(text)
     hits = run(text)
     if len(hits) >= min(limit, FEW_HITS):
         return Results(hits)
+    deadline.check()
     corrected = correct_query(text)
     if corrected is None:
         return Results(hits)
@@ -85,15 +88,17 @@ class Searcher:
         limit: int,
         lang: Language | None,
         expanders: Sequence[Expander] | None = None,
+        deadline: Deadline = NO_DEADLINE,
     ) -> Results:
         """Search; when nothing is found, search the best spelling correction instead, and when
         very little is found, suggest it if it finds more. ``expanders``: this search's (the
-        searcher's own by default)."""
+        searcher's own by default); past the ``deadline``, :class:`QueryTimeoutError`."""
         return search_with_correction(
             text,
             limit,
-            lambda query: self._run(self.plan(query, lang, expanders), limit),
+            lambda query: self._run(self.plan(query, lang, expanders), limit, deadline),
             lambda query: correct(query, self),
+            deadline,
         )
 
     def plan(
@@ -103,12 +108,17 @@ class Searcher:
         return compile_query(text, self.vocabulary, lang, chosen)
 
     def top(
-        self, plan: QueryPlan, depth: int, preferred: tuple[set[int], int] | None = None
+        self,
+        plan: QueryPlan,
+        depth: int,
+        preferred: tuple[set[int], int] | None = None,
+        deadline: Deadline = NO_DEADLINE,
     ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]]:
         """The ``depth`` best ``(score, docnum)`` of a plan by BM25 (and the best ``preferred``
         documents: see :func:`top_documents`), and the terms each holds."""
+        deadline.check()
         leaves = plan.union_leaves()
-        excluded = self.snapshot.excluded_documents(plan) if plan.excluded else None
+        excluded = self.snapshot.excluded_documents(plan, deadline.check) if plan.excluded else None
         found = None
         if leaves is not None:  # words only: scored here
             found = top_documents(
@@ -120,21 +130,24 @@ class Searcher:
                 preferred,
                 plan.translated_leaves(),
                 excluded,
+                deadline,
             )
         if found is not None:
             return found
-        ranked = self._whoosh_top(plan, depth, excluded)  # phrases: by Whoosh
+        ranked = self._whoosh_top(plan, depth, excluded, deadline)  # phrases: by Whoosh
         return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
 
     def _whoosh_top(
-        self, plan: QueryPlan, depth: int, excluded: set[int] | None
+        self, plan: QueryPlan, depth: int, excluded: set[int] | None, deadline: Deadline
     ) -> list[tuple[float, int]]:
         """Whoosh's ``depth`` best, ties by record id as everywhere (Whoosh breaks them by
         document number): asked for more until every document tied with the ``depth``-th is
         among them."""
         asked = depth
         while True:
-            ranked = self.snapshot.run_whoosh(plan, asked + 1, excluded, self._given_statistics)
+            ranked = self.snapshot.run_whoosh(
+                plan, asked + 1, excluded, deadline.check, self._given_statistics
+            )
             if len(ranked) <= asked or ranked[asked][0] < ranked[depth - 1][0]:
                 break
             asked *= 2
@@ -149,20 +162,20 @@ class Searcher:
         return self.snapshot.documents_with(fieldname, term)
 
     def candidates(
-        self, plan: QueryPlan, limit: int
+        self, plan: QueryPlan, limit: int, deadline: Deadline = NO_DEADLINE
     ) -> tuple[list[tuple[float, int]], dict[int, set[Key]], set[int]]:
         """The first stage of a search: the candidates reranked for a page of ``limit`` hits,
         by BM25 (the best ``RERANK_DEPTH``, and the best ``limit`` records holding exactly an
         accented word typed), the terms each holds, and which of them hold such a word. A
         shard of a sharded index runs this stage with the collection's statistics."""
         holders = self._accent_holders(plan)
-        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), (holders, limit))
+        ranked, matched = self.top(plan, max(limit, RERANK_DEPTH), (holders, limit), deadline)
         return ranked, matched, holders
 
-    def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
+    def _run(self, plan: QueryPlan, limit: int, deadline: Deadline) -> list[Hit]:
         if plan.is_empty:
             return []
-        ranked, matched, _ = self.candidates(plan, limit)
+        ranked, matched, _ = self.candidates(plan, limit, deadline)
         return self.reranker.rerank(plan, ranked, matched, self.snapshot.stored, limit)
 
     def _accent_holders(self, plan: QueryPlan) -> set[int]:
@@ -267,10 +280,11 @@ def _names_of(fields: dict[str, Any]) -> list[str]:
     return [n for n in (*fields.get("authors", ()), fields.get("source", "")) if n]
 
 
-def _bounded(text: str) -> str:
-    if len(text) <= 20 * MAX_QUERY_WORDS:
-        return text
-    return " ".join(text.split()[:MAX_QUERY_WORDS])
+def bounded(text: str) -> str:
+    """The query's first :data:`MAX_QUERY_WORDS` words (a phrase's words, exclusions and ORs
+    each count): the clause limit of every query, whatever its length in characters."""
+    words = text.split()
+    return text if len(words) <= MAX_QUERY_WORDS else " ".join(words[:MAX_QUERY_WORDS])
 
 
 def _text_of(fields: dict[str, Any], lang: Language) -> str:

@@ -26,6 +26,7 @@ from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
 from ..storage import Snapshot, Statistics
+from .deadline import NO_DEADLINE, Deadline
 
 __all__ = ["LengthNorms", "Statistics", "best", "top_documents"]
 
@@ -90,6 +91,7 @@ def top_documents(
     preferred: tuple[set[int], int] | None = None,
     translated: dict[Key, float] | None = None,
     excluded: set[int] | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]] | None:
     """The ``limit`` best ``(score, docnum)`` for the union of ``leaves``, best first (ties by
     record id), and the leaves each of them holds; ``None`` when Whoosh must score them
@@ -101,7 +103,8 @@ def top_documents(
     of ``translated`` (the translations of a query's words, with their boosts) count only for
     documents without text in the language translated from, the other language of the field's
     (see :class:`~diaspora_search.query.QueryPlan`). The ``excluded`` documents (those a
-    query's exclusions match) are left out.
+    query's exclusions match) are left out. ``deadline`` is checked before each term's
+    postings in each segment.
     """
     if not snapshot.blocks_readable:
         return None
@@ -133,6 +136,7 @@ def top_documents(
         idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
         held = holders.setdefault(key, set())
         for postings in found:
+            deadline.check()
             offset, deleted = postings.offset, postings.deleted
             if source is not None:
                 skipped = norms.skipped_by_fill_in(postings.segment, source, deleted)
