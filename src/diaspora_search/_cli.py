@@ -233,10 +233,15 @@ def _glossary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_json(query: str, results: Results) -> dict[str, object]:
+def _as_json(query: str, results: Results, offset: int = 0) -> dict[str, object]:
+    """The ``--json`` object of a search (CONTRACT.md)."""
     return {
         "query": query,
         "corrected_query": results.corrected_query,
+        "suggestion": results.suggestion,
+        "total": results.total,
+        "offset": offset,
+        "facets": results.facets,
         "hits": [hit.to_dict() for hit in results],
     }
 

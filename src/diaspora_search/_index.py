@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ._errors import IndexExistsError, QueryError
+from ._fields import ID
 from ._hits import Results
 from ._language import Language
 from ._progress import ProgressBar
@@ -25,6 +26,8 @@ from ._translations import IndexTranslations
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
+from .search.facets import Filters, check_sort, facet_names
+from .search.run import Page
 from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
 
 MAX_LIMIT = 10_000
@@ -166,12 +169,29 @@ class SearchIndex:
     def __len__(self) -> int:
         return self._current_searcher().snapshot.live_count()
 
+    def get(self, id: str) -> Record | None:
+        """The stored record with id ``id`` (every key it was given), or ``None``.
+
+        Raises:
+            QueryError: ``id`` is not a string.
+        """
+        if not isinstance(id, str):
+            raise QueryError(f"id must be a string, got {type(id).__name__}")
+        with self._lock:
+            snapshot = self._current_searcher().snapshot
+            docnum = snapshot.document_number(ID, id)
+            return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
+
     def search(
         self,
         query: str,
         *,
         limit: int = 10,
         lang: str | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        sort: str = "relevance",
+        facets: Iterable[str] = (),
         translate: bool = True,
     ) -> Results:
         """Rank the records for ``query``, across both languages unless ``lang`` restricts it
@@ -183,15 +203,35 @@ class SearchIndex:
         fitted, the glossary of :meth:`set_glossary`). Syntax: words, "quoted phrases",
         -exclusions and OR.
 
+        Args:
+            query: the words.
+            limit: how many hits (1 to 10,000).
+            lang: only the records' text in this language ("en" or "es").
+            offset: skip the first ``offset`` hits: pages of one order, so that paging gives
+                the records of one long list.
+            filters: which records count (scores are as without them): ``{"year": (lo, hi)}``
+                inclusive, either end ``None``; ``{"source": str | list[str]}``, ``"authors"``,
+                ``"tags"`` (any of the values given); ``{"lang": "en" | "es"}`` (records with
+                text in that language). All keys must match.
+            sort: "relevance", "year" (oldest first) or "-year" (newest first); records without
+                a year come last, ties in relevance order.
+            facets: any of "year", "source", "authors", "tags", "lang": ``Results.facets``
+                counts each value over all the matches.
+            translate: also match the translations of the query's words.
+
         Raises:
-            QueryError: ``query`` is not a string, or ``limit`` not an integer in 1..10,000.
+            QueryError: ``query`` is not a string, ``limit`` not an integer in 1..10,000,
+                ``offset`` not one from 0, or a bad filter, sort or facet (named).
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
         if not isinstance(query, str):
             raise QueryError(f"query must be a string, got {type(query).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise QueryError(f"offset must be an integer from 0, got {offset!r}")
         language = Language.parse(lang) if lang is not None else None
+        page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
         with self._lock:
             searcher = self._current_searcher()
             expanders = (
@@ -199,7 +239,7 @@ class SearchIndex:
                 if translate
                 else (AccentVariants(),)
             )
-            return searcher.search(query, limit, language, expanders)
+            return searcher.search(query, page, language, expanders)
 
     # Translations -----------------------------------------------------------------------------
 

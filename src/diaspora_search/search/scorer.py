@@ -103,10 +103,35 @@ def top_documents(
 
     With ``preferred`` (documents, and how many), the best of those documents join the list
     too, whatever their score (the records holding exactly the accented words typed, which rank
-    first: as many as the page shows). The leaves
-    of ``translated`` (the translations of a query's words, with their boosts) count only for
-    documents without text in the language translated from, the other language of the field's
-    (see :class:`~diaspora_search.query.QueryPlan`).
+    first). ``translated``: see :func:`score_documents`.
+    """
+    found = score_documents(snapshot, leaves, norms, statistics, translated)
+    if found is None:
+        return None
+    scores, holders = found
+    ranked = best(scores, limit)
+    if preferred and preferred[0]:
+        chosen, count = preferred
+        extra = best({d: scores[d] for d in chosen if d in scores}, count)
+        ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
+    matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
+    return ranked, matched
+
+
+def score_documents(
+    snapshot: Snapshot,
+    leaves: dict[Key, float],
+    norms: LengthNorms,
+    statistics: Statistics | None = None,
+    translated: dict[Key, float] | None = None,
+) -> tuple[dict[int, float], dict[Key, set[int]]] | None:
+    """The BM25 score of every live document matching the union of ``leaves``, and the
+    documents holding each leaf; ``None`` when Whoosh must score them (see
+    :func:`top_documents`).
+
+    The leaves of ``translated`` (the translations of a query's words, with their boosts)
+    count only for documents without text in the language translated from, the other language
+    of the field's (see :class:`~diaspora_search.query.QueryPlan`).
     """
     if not snapshot.blocks_readable:
         return None
@@ -160,13 +185,7 @@ def top_documents(
                         # bm25_saturate(w, norm[d], k1), written out: the hot loop.
                         scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
                 held.update([d + offset for d in ids])
-    ranked = best(scores, limit)
-    if preferred and preferred[0]:
-        chosen, count = preferred
-        extra = best({d: scores[d] for d in chosen if d in scores}, count)
-        ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
-    matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
-    return ranked, matched
+    return scores, holders
 
 
 def best(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:

@@ -33,13 +33,21 @@ class SizedSpanOr(spans.SpanOr):  # type: ignore[misc]
 
 def lower(plan: QueryPlan) -> wq.Query | None:
     """The Whoosh query of ``plan`` (``None`` for an empty plan)."""
+    positive, excluded = lower_parts(plan)
+    if positive is not None and excluded is not None:
+        return wq.AndNot(positive, excluded)
+    return positive
+
+
+def lower_parts(plan: QueryPlan) -> tuple[wq.Query | None, wq.Query | None]:
+    """The Whoosh queries of ``plan``'s positive groups and of its exclusions (``None`` for
+    none): run apart, because Whoosh's ``AndNot`` sometimes keeps an excluded record (seen
+    both with and without a limit, on one segment and on several)."""
     groups = [_one_or_union([_alternative(a) for a in group]) for group in plan.groups]
     if not groups:
-        return None
-    positive = _one_or_union(groups)
-    if plan.excluded:
-        positive = wq.AndNot(positive, UnionOr([_alternative(a) for a in plan.excluded]))
-    return positive
+        return None, None
+    excluded = UnionOr([_alternative(a) for a in plan.excluded]) if plan.excluded else None
+    return _one_or_union(groups), excluded
 
 
 def _one_or_union(queries: list[wq.Query]) -> wq.Query:

@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 
 from ..query.plan import Key, QueryPlan
 from .codec import field_lengths, read_blocks, term_postings
-from .lowering import lower
+from .lowering import lower_parts
 
 
 class SegmentPostings(NamedTuple):
@@ -85,6 +85,10 @@ class Snapshot:
     def stored_documents(self) -> Iterator[dict[str, Any]]:
         """The stored fields of every live document, in document order."""
         return (dict(fields) for fields in self._reader.all_stored_fields())
+
+    def stored_by_number(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each live document's number and stored fields, in document order."""
+        return ((int(docnum), dict(fields)) for docnum, fields in self._reader.iter_docs())
 
     def document_number(self, fieldname: str, term: str) -> int | None:
         """The document holding a unique key (such as an id), or ``None``."""
@@ -167,13 +171,20 @@ class Snapshot:
                     matched[docnum].add(key)
         return matched
 
-    def run_whoosh(self, plan: QueryPlan, limit: int) -> list[tuple[float, int]]:
+    def run_whoosh(self, plan: QueryPlan, limit: int | None) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases, exclusions)."""
-        query = lower(plan)
-        if query is None:
+        the block scorer does not take: phrases, exclusions); ``None``: every match."""
+        positive, excluded = lower_parts(plan)
+        if positive is None:
             return []
-        return [(hit.score, hit.docnum) for hit in self._searcher.search(query, limit=limit)]
+        if excluded is None:
+            return [(hit.score, hit.docnum) for hit in self._searcher.search(positive, limit=limit)]
+        # The exclusions are taken out here (Whoosh's AndNot is not reliable: lower_parts); an
+        # AndNot scores as its positive part.
+        dropped = set(self._searcher.docs_for_query(excluded))
+        ranked = self._searcher.search(positive, limit=None)
+        kept = [(hit.score, hit.docnum) for hit in ranked if hit.docnum not in dropped]
+        return kept if limit is None else kept[:limit]
 
     def close(self) -> None:
         self._searcher.close()
