@@ -181,16 +181,20 @@ class Searcher:
         if plan.is_empty:
             return _Found([], 0, {name: {} for name in page.facets})
         matches = self.matches(plan)
-        if page.filters:
-            allowed = self.values.allowed(page.filters)
-            matches.scores = {d: s for d, s in matches.scores.items() if d in allowed}
-        scores = matches.scores
-        facets = self.values.count(page.facets, scores) if page.facets else {}
-        end = page.offset + page.limit
+        # The order is that of every match, the filters then taking records out of it: they
+        # change neither scores nor the order of the records they keep (the head is reranked
+        # among all matches, and the tail's order is each record's own).
         stored: dict[int, dict[str, Any]] = {}
         order = self._head(plan, matches, stored)
+        kept = matches.scores
+        if page.filters:
+            allowed = self.values.allowed(page.filters)
+            kept = {d: s for d, s in matches.scores.items() if d in allowed}
+            order = [item for item in order if item[1] in allowed]
+        facets = self.values.count(page.facets, kept) if page.facets else {}
+        end = page.offset + page.limit
         if page.sort != "relevance" or end > len(order):
-            order += self._tail(plan, matches, {d for _, d in order})
+            order += self._tail(plan, matches, kept, {d for _, d in order})
         if page.sort != "relevance":
             order = self._by_year(order, newest_first=page.sort == "-year")
         shown = order[page.offset : end]
@@ -199,7 +203,7 @@ class Searcher:
             self._hit(plan, stored.get(d) or self.snapshot.stored(d), score, matched[d])
             for score, d in shown
         ]
-        return _Found(hits, len(scores), facets)
+        return _Found(hits, len(kept), facets)
 
     def _head(
         self, plan: QueryPlan, matches: _Matches, stored: dict[int, dict[str, Any]]
@@ -228,11 +232,13 @@ class Searcher:
         rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
         return [(score, docnum) for _, score, _, docnum in rescored]
 
-    def _tail(self, plan: QueryPlan, matches: _Matches, head: set[int]) -> list[tuple[float, int]]:
-        """The matches after the head, by BM25 times coordination (ties by document number):
-        an order that does not depend on how many are asked for, so that paging through them
-        gives the same records as one long list."""
-        rest = [d for d in matches.scores if d not in head]
+    def _tail(
+        self, plan: QueryPlan, matches: _Matches, kept: dict[int, float], head: set[int]
+    ) -> list[tuple[float, int]]:
+        """The ``kept`` matches after the head, by BM25 times coordination (ties by document
+        number): an order that does not depend on how many are asked for, so that paging
+        through them gives the same records as one long list."""
+        rest = [d for d in kept if d not in head]
         matched = matches.matched(rest)
         scores = matches.scores
         tail = [(scores[d] * plan.coordination(matched[d]), d) for d in rest]
