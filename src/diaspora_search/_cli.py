@@ -14,14 +14,18 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from ._corpus import bundled_corpus
+from ._display import printable
 from ._errors import DiasporaSearchError
+from ._fields import FACETS
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import SearchIndex
+from ._language import Language
 from ._records import read_corpus
+from .search.facets import SORTS
 from .storage import DEFAULT_LOCK_TIMEOUT
 
 SHOW_REFUSED = 5
@@ -89,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not also match the translations of the query's words",
     )
+    _add_page_options(search)
+    _add_get_command(commands)
 
     learn = commands.add_parser(
         "learn",
@@ -142,7 +148,7 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_sort_values_joined(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "index":
             return _index(args)
@@ -152,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _learn(args)
         if args.command == "glossary":
             return _glossary(args)
+        if args.command == "get":
+            return _get(args)
         return _demo()
     except DiasporaSearchError as error:
         print(f"diaspora-search: error: {error}", file=sys.stderr)
@@ -201,15 +209,18 @@ def _search(args: argparse.Namespace) -> int:
     # printed: search for (and print) it with replacement characters instead.
     query = args.query.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     with SearchIndex.open(args.index) as index:
-        results = index.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
+        results = index.search(
+            query, limit=args.limit, lang=args.lang, translate=args.translate, **_page(args)
+        )
     if args.json:
-        data = _as_json(args.query, results)
+        data = _as_json(args.query, results, args.offset)
         try:
             print(json.dumps(data, ensure_ascii=False))
         except UnicodeEncodeError:  # a query that is not valid Unicode: JSON escapes it
             print(json.dumps(data))
     else:
         _print_results(results, sys.stdout)
+        _print_page(results, args.offset, args.offset_given)
     return 0
 
 
@@ -283,6 +294,154 @@ def _demo() -> int:
             shown = f"{query!r}" + (f" --lang {lang}" if lang else "")
             print(f"\n$ diaspora-search search {shown} --index DIR")
             _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
+    return 0
+
+
+# Results pages (issue 12): --offset, --filter, --sort, --facets, and the get command ---------
+
+
+def _add_page_options(search: argparse.ArgumentParser) -> None:
+    search.add_argument(
+        "--offset",
+        type=_offset,
+        default=None,
+        metavar="N",
+        help="skip the first N hits (pages of one order: --offset 10 --limit 10 is page 2)",
+    )
+    search.add_argument(
+        "--filter",
+        dest="filters",
+        type=_filter_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=(
+            "only records with this value: year=2000..2010 (either end may be left out: "
+            "year=2005..), source=NAME, authors=NAME, tags=NAME, lang=es; repeated keys mean "
+            "any of them, different keys all of them"
+        ),
+    )
+    search.add_argument(
+        "--sort",
+        choices=SORTS,
+        default="relevance",
+        help="relevance (default), year (oldest first) or -year (newest first)",
+    )
+    search.add_argument(
+        "--facets",
+        type=_facet_list,
+        default=(),
+        metavar="KEY[,KEY...]",
+        help=f"count the matches per value of these keys ({', '.join(FACETS)})",
+    )
+
+
+def _add_get_command(commands: Any) -> None:
+    get = commands.add_parser(
+        "get",
+        help="print one record of an index",
+        description="Print the stored record with this id (exit 1 when there is none).",
+    )
+    get.add_argument("id", metavar="ID")
+    get.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    get.add_argument("--json", action="store_true", help="print the record as one JSON object")
+
+
+def _sort_values_joined(argv: Sequence[str]) -> list[str]:
+    """``--sort -year`` as ``--sort=-year``: argparse takes a value starting with '-' for an
+    option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--sort" and arg.startswith("-") and arg != "--":
+            out[-1] = f"--sort={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def _offset(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def _filter_pair(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` checked: a known key, and for ``year`` a year or a range ``A..B``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    if key not in FACETS:
+        raise argparse.ArgumentTypeError(f"unknown key {key!r}; choose from: {', '.join(FACETS)}")
+    if key != "year":
+        return key, value
+    lo, dots, hi = value.partition("..")
+    try:
+        if not dots:
+            return key, (int(value), int(value))
+        return key, (int(lo) if lo else None, int(hi) if hi else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"year must be a year or a range such as 2000..2010 or 2005.., got {value!r}"
+        ) from None
+
+
+def _facet_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in FACETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown facet {(unknown or [text])[0]!r}; choose from: {', '.join(FACETS)}"
+        )
+    return names
+
+
+def _page(args: argparse.Namespace) -> dict[str, Any]:
+    """The search arguments of the page options (``offset_given`` set for the output)."""
+    args.offset_given = args.offset is not None
+    args.offset = args.offset or 0
+    filters: dict[str, Any] = {}
+    for key, value in args.filters:
+        if key == "year" and "year" in filters:
+            raise DiasporaSearchError("--filter year may be given once (one range)")
+        if key == "year":
+            filters["year"] = value
+        else:
+            filters.setdefault(key, []).append(value)
+    langs = filters.pop("lang", [])
+    if len({Language.parse(code) for code in langs}) == 1:  # (both: every record passes)
+        filters["lang"] = langs[0]
+    return {"offset": args.offset, "filters": filters, "sort": args.sort, "facets": args.facets}
+
+
+def _print_page(results: Results, offset: int, offset_given: bool) -> None:
+    """After the hits: where this page is in all the matches (with --offset), then each facet
+    asked for, one line each (``year: 2009 (3), 2008 (1)``)."""
+    if offset_given:
+        if results:
+            print(f"hits {offset + 1}-{offset + len(results)} of {results.total:,}")
+        else:
+            print(f"no hits from {offset + 1}; {results.total:,} in all")
+    for name, counts in results.facets.items():
+        shown = ", ".join(f"{printable(value)} ({count:,})" for value, count in counts.items())
+        print(f"{name}: {shown}" if shown else f"{name}: none")
+
+
+def _get(args: argparse.Namespace) -> int:
+    with SearchIndex.open(args.index) as index:
+        record = index.get(args.id)
+    if record is None:
+        raise DiasporaSearchError(f"{args.index}: no record with id {printable(args.id)!r}")
+    data = record.to_dict()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    for key, value in data.items():
+        shown = "; ".join(value) if isinstance(value, list) else str(value)
+        print(f"{key}: {printable(shown)}")
     return 0
 
 
