@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from .._errors import QueryError
@@ -129,80 +130,96 @@ def check_sort(sort: object) -> str:
     return str(sort)
 
 
+Values = tuple[int | None, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+"""A document's (year, source, authors, tags, languages)."""
+_EMPTY: Values = (None, "", (), (), ())
+
+
 class RecordValues:
-    """Per snapshot: each live document's year, source, authors, tags and languages."""
+    """Per snapshot: each live document's year, source, authors, tags and languages, in
+    columns by document number (so that counting and sorting run in C: ``map`` over them)."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._values: dict[int, tuple[int | None, str, tuple[str, ...], tuple[str, ...], str]]
-        self._values = {}
-        self._loaded = False
+        self._rows: list[Values] | None = None
+        self._live: dict[int, Values] = {}
+        self._columns: dict[str, list[Any]] = {}
         self._allowed: dict[Filters, frozenset[int]] = {}
+        self._year_keys: dict[bool, list[tuple[bool, int]]] = {}
 
-    def _load(self) -> None:
-        text_fields = [(lang, [f.name for f in TEXT_FIELDS[lang]]) for lang in LANGUAGES]
+    def _load(self) -> list[Values]:
+        text_fields = [(lang.value, [f.name for f in TEXT_FIELDS[lang]]) for lang in LANGUAGES]
+        rows: list[Values] = [_EMPTY] * self.snapshot.doc_count
         for docnum, stored in self.snapshot.stored_by_number():
-            langs = "".join(
-                lang.value for lang, names in text_fields if any(stored.get(n) for n in names)
-            )
-            self._values[docnum] = (
+            langs = tuple(code for code, names in text_fields if any(stored.get(n) for n in names))
+            row: Values = (
                 stored.get("year"),
                 stored.get("source") or "",
                 tuple(stored.get("authors") or ()),
                 tuple(stored.get("tags") or ()),
                 langs,
             )
-        self._loaded = True
+            rows[docnum] = self._live[docnum] = row
+        for position, name in enumerate(("year", "source", "authors", "tags", "lang")):
+            self._columns[name] = [row[position] for row in rows]
+        self._rows = rows
+        return rows
 
-    def values(self) -> dict[int, tuple[int | None, str, tuple[str, ...], tuple[str, ...], str]]:
-        """Per live document: (year, source, authors, tags, languages as "en", "es", "enes")."""
-        if not self._loaded:
-            self._load()
-        return self._values
+    def rows(self) -> list[Values]:
+        """Per document number: (year, source, authors, tags, languages); deleted ones empty."""
+        return self._rows if self._rows is not None else self._load()
+
+    def column(self, name: str) -> list[Any]:
+        """One facet's values by document number (a tuple for authors, tags and lang)."""
+        self.rows()
+        return self._columns[name]
 
     def allowed(self, filters: Filters) -> frozenset[int]:
         """The live documents that pass ``filters`` (kept per filter for this snapshot)."""
         found = self._allowed.get(filters)
         if found is None:
-            found = frozenset(d for d, v in self.values().items() if _passes(filters, v))
+            self.rows()
+            found = frozenset(d for d, v in self._live.items() if _passes(filters, v))
             if len(self._allowed) >= _FILTER_CACHE:
                 self._allowed.clear()
             self._allowed[filters] = found
         return found
 
-    def year(self, docnum: int) -> int | None:
-        return self.values()[docnum][0]
+    def year_keys(self, newest_first: bool) -> list[tuple[bool, int]]:
+        """Per document number, its key sorting by year (records without a year last)."""
+        found = self._year_keys.get(newest_first)
+        if found is None:
+            sign = -1 if newest_first else 1
+            years = self.column("year")
+            found = [(y is None, sign * y if y is not None else 0) for y in years]
+            self._year_keys[newest_first] = found
+        return found
 
     def count(self, names: tuple[str, ...], docnums: Iterable[int]) -> dict[str, dict[str, int]]:
         """For each facet of ``names``: how many of ``docnums`` have each value (most first,
         then by value)."""
-        values = self.values()
-        counters: dict[str, Counter[str]] = {name: Counter() for name in names}
-        wanted = [(name, counters[name]) for name in names]
-        for docnum in docnums:
-            year, source, authors, tags, langs = values[docnum]
-            for name, counter in wanted:
-                if name == "year":
-                    if year is not None:
-                        counter[str(year)] += 1
-                elif name == "source":
-                    if source:
-                        counter[source] += 1
-                elif name == "authors":
-                    counter.update(set(authors))
-                elif name == "tags":
-                    counter.update(set(tags))
-                else:
-                    counter.update(langs[i : i + 2] for i in range(0, len(langs), 2))
-        return {
-            name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
-            for name, counter in counters.items()
-        }
+        wanted = list(docnums)
+        out: dict[str, dict[str, int]] = {}
+        for name in names:
+            values = map(self.column(name).__getitem__, wanted)
+            if name in ("authors", "tags"):
+                counter = Counter(chain.from_iterable(map(_distinct, values)))
+            elif name == "lang":
+                counter = Counter(chain.from_iterable(values))
+            else:  # (a year or a source: none is no value)
+                counter = Counter(value for value in values if value is not None and value != "")
+            out[name] = {
+                str(value): count
+                for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+            }
+        return out
 
 
-def _passes(
-    filters: Filters, value: tuple[int | None, str, tuple[str, ...], tuple[str, ...], str]
-) -> bool:
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...] | set[str]:
+    return values if len(values) < 2 else set(values)
+
+
+def _passes(filters: Filters, value: Values) -> bool:
     year, source, authors, tags, langs = value
     if filters.year is not None:
         lo, hi = filters.year

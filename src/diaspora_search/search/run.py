@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 from .. import _ranking as ranking
@@ -76,6 +78,19 @@ class _Matches:
         self._holders = holders
         self._snapshot = snapshot
         self._plan = plan
+
+    def groups_held(self, docnums: list[int]) -> dict[int, int] | Counter[int]:
+        """How many of the plan's groups each of ``docnums`` holds (what coordination
+        counts), in set operations over the holders rather than a loop per document."""
+        if self._holders is None:
+            plan = self._plan
+            return {d: _groups_of(plan, keys) for d, keys in self.matched(docnums).items()}
+        per_group: list[set[int]] = [set() for _ in range(self._plan.group_count)]
+        for key, ids in self._holders.items():
+            for group in self._plan.term_groups.get(key, ()):
+                per_group[group] |= ids
+        wanted = set(docnums)
+        return Counter(chain.from_iterable(docs & wanted for docs in per_group))
 
     def matched(self, docnums: list[int]) -> dict[int, set[Key]]:
         if self._holders is None:
@@ -239,25 +254,26 @@ class Searcher:
         number): an order that does not depend on how many are asked for, so that paging
         through them gives the same records as one long list."""
         rest = [d for d in kept if d not in head]
-        matched = matches.matched(rest)
         scores = matches.scores
-        tail = [(scores[d] * plan.coordination(matched[d]), d) for d in rest]
-        tail.sort(key=lambda item: (-item[0], item[1]))
-        return tail
+        if plan.group_count <= 1:
+            negated = [(-scores[d], d) for d in rest]
+        else:
+            held = matches.groups_held(rest)
+            factor = [
+                ranking.coordination(n, plan.group_count) for n in range(plan.group_count + 1)
+            ]
+            negated = [(-scores[d] * factor[held[d]], d) for d in rest]
+        negated.sort()  # (tuples compared in C: best first, ties by document number)
+        return [(-score, d) for score, d in negated]
 
     def _by_year(
         self, order: list[tuple[float, int]], *, newest_first: bool
     ) -> list[tuple[float, int]]:
         """``order`` (by relevance) sorted by year, records without a year last; ties keep
         their relevance order (the sort is stable)."""
-        year = self.values.year
-        sign = -1 if newest_first else 1
-
-        def key(item: tuple[float, int]) -> tuple[bool, int]:
-            found = year(item[1])
-            return (found is None, sign * found if found is not None else 0)
-
-        return sorted(order, key=key)
+        keys = self.values.year_keys(newest_first)
+        ranked = list(map(keys.__getitem__, [d for _, d in order]))
+        return [order[i] for i in sorted(range(len(order)), key=ranked.__getitem__)]
 
     def _accent_holders(self, plan: QueryPlan) -> set[int]:
         """The records holding exactly an accented word typed (its forms field term), so that
@@ -315,6 +331,13 @@ class Searcher:
             reverse=True,
         )
         return ranked[0]
+
+
+def _groups_of(plan: QueryPlan, keys: set[Key]) -> int:
+    held: set[int] = set()
+    for key in keys:
+        held |= plan.term_groups.get(key, set())
+    return len(held)
 
 
 def _names_of(fields: dict[str, Any]) -> list[str]:
