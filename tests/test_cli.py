@@ -12,7 +12,7 @@ import pytest
 import diaspora_search as ds
 from diaspora_search._cli import build_parser, main
 
-COMMANDS = ["index", "search", "get", "learn", "glossary", "demo"]
+COMMANDS = ["index", "search", "get", "learn", "glossary", "check", "demo"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -19,6 +19,7 @@ from ._errors import (
     IndexVersionError,
     IndexWriteError,
     QueryError,
+    QueryTimeoutError,
     RecordError,
     UnsupportedLanguageError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "IndexWriteError",
     "Language",
     "QueryError",
+    "QueryTimeoutError",
     "Record",
     "RecordError",
     "Results",

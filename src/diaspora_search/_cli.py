@@ -19,14 +19,14 @@ from typing import Any, TextIO
 from . import __version__
 from ._corpus import bundled_corpus
 from ._display import printable
-from ._errors import DiasporaSearchError
+from ._errors import DiasporaSearchError, IndexCorruptError
 from ._fields import FACETS
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import SearchIndex
 from ._language import Language
 from ._records import read_corpus
 from .search.facets import SORTS
-from .storage import DEFAULT_LOCK_TIMEOUT
+from .storage import DEFAULT_LOCK_TIMEOUT, damaged_in
 
 SHOW_REFUSED = 5
 DEMO_QUERIES = (
@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     glossary.add_argument("--index", required=True, metavar="DIR", help="the index folder")
     glossary.add_argument("--clear", action="store_true", help="remove the index's glossary")
 
+    check = commands.add_parser(
+        "check",
+        help="verify every file of an index against its checksums",
+        description=(
+            "Read every file of the index's last commit and compare it with the checksums "
+            "recorded when it was written. Exit 1 with one line per damaged file."
+        ),
+    )
+    check.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+
     commands.add_parser(
         "demo",
         help="search the bundled IME corpus with example queries",
@@ -160,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _glossary(args)
         if args.command == "get":
             return _get(args)
+        if args.command == "check":
+            return _check(args)
         return _demo()
     except DiasporaSearchError as error:
         print(f"diaspora-search: error: {error}", file=sys.stderr)
@@ -241,6 +253,24 @@ def _glossary(args: argparse.Namespace) -> int:
         print(f"{args.index}: no glossary")
     else:
         print(f"{args.index}: glossary {args.file} translates {count:,} terms")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``check``: ``ok`` and exit 0, or one line per damaged file on standard error and 1
+    (also when the damage keeps the index from opening)."""
+    try:
+        with SearchIndex.open(args.index) as index:
+            index.check()
+            count = len(index)
+    except IndexCorruptError as error:
+        damaged = error.damaged or damaged_in(Path(args.index))
+        if not damaged:
+            raise
+        for line in damaged:
+            print(f"diaspora-search: damaged: {args.index}: {line}", file=sys.stderr)
+        return 1
+    print(f"{args.index}: ok (every file matches its checksum; {count:,} records)")
     return 0
 
 

@@ -13,6 +13,7 @@ Every error raised for bad input, a missing index or a bad query derives from
      ├── IndexLockedError           another writer holds the index lock
      ├── IndexWriteError            writing a batch failed (e.g. an indexing process died)
      └── QueryError                 a query that cannot be run (e.g. a bad limit)
+          └── QueryTimeoutError     a search that took longer than its time limit
 """
 
 from __future__ import annotations
@@ -65,7 +66,15 @@ class IndexVersionError(DiasporaSearchError):
 
 
 class IndexCorruptError(DiasporaSearchError):
-    """The index is damaged: a file is unreadable, truncated or altered."""
+    """The index is damaged: a file is unreadable, truncated or altered.
+
+    ``damaged`` lists one line per damaged file when the error comes from a check
+    (``SearchIndex.check``), else it is empty.
+    """
+
+    def __init__(self, message: str, *, damaged: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.damaged = list(damaged or [])
 
 
 class IndexWriteError(DiasporaSearchError):
@@ -78,3 +87,7 @@ class IndexLockedError(DiasporaSearchError):
 
 class QueryError(DiasporaSearchError, ValueError):
     """A query that cannot be run."""
+
+
+class QueryTimeoutError(QueryError):
+    """A search that took longer than its time limit (``SearchIndex.search(time_limit=...)``)."""

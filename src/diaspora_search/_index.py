@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._errors import IndexExistsError, QueryError
+from ._errors import IndexCorruptError, IndexExistsError, QueryError
 from ._fields import ID
 from ._hits import Results
 from ._language import Language
@@ -26,9 +26,14 @@ from ._translations import IndexTranslations
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
+from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
 from .search.facets import Filters, check_sort, facet_names
 from .search.run import Page
 from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
+
+REBUILD_FROM_CORPUS = (
+    "rebuild it from the corpus: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
+)
 
 MAX_LIMIT = 10_000
 
@@ -49,6 +54,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._translations = IndexTranslations(store)
         self._lock = threading.RLock()
+        self._local = threading.local()
 
     # Opening ----------------------------------------------------------------------------------
 
@@ -164,6 +170,24 @@ class SearchIndex:
         with self._lock, self._writer() as writer:
             return writer.delete(ids)
 
+    # Checking ---------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Verify every file of the index's last commit against the checksums recorded when it
+        was written (and the metadata against its own), reading each file whole.
+
+        Raises:
+            IndexCorruptError: a file is damaged, truncated or missing; ``error.damaged`` has
+                one line per such file.
+        """
+        problems = self._store.damaged()
+        if problems:
+            raise IndexCorruptError(
+                f"{self.path}: {len(problems)} damaged file(s): {'; '.join(problems)}; "
+                + REBUILD_FROM_CORPUS.format(path=self.path),
+                damaged=problems,
+            )
+
     # Reading ----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -177,10 +201,9 @@ class SearchIndex:
         """
         if not isinstance(id, str):
             raise QueryError(f"id must be a string, got {type(id).__name__}")
-        with self._lock:
-            snapshot = self._current_searcher().snapshot
-            docnum = snapshot.document_number(ID, id)
-            return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
+        snapshot = self._thread_searcher().snapshot
+        docnum = snapshot.document_number(ID, id)
+        return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
 
     def search(
         self,
@@ -193,6 +216,7 @@ class SearchIndex:
         sort: str = "relevance",
         facets: Iterable[str] = (),
         translate: bool = True,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
         """Rank the records for ``query``, across both languages unless ``lang`` restricts it
         to the records' text in that language.
@@ -201,7 +225,10 @@ class SearchIndex:
         ``translate`` (the default) it also finds records written only in the other language,
         through the translations of its words (the bundled lexicon, the table :meth:`learn`
         fitted, the glossary of :meth:`set_glossary`). Syntax: words, "quoted phrases",
-        -exclusions and OR.
+        -exclusions and OR. A query keeps its first 64 words, each standing for at most 32
+        terms (the clause limit), and a search longer than ``time_limit`` seconds (5 by
+        default; ``None``: no limit) ends with :class:`QueryTimeoutError`. Searches from several
+        threads run at once, and never wait for a write.
 
         Args:
             query: the words.
@@ -222,6 +249,7 @@ class SearchIndex:
         Raises:
             QueryError: ``query`` is not a string, ``limit`` not an integer in 1..10,000,
                 ``offset`` not one from 0, or a bad filter, sort or facet (named).
+            QueryTimeoutError: the search took longer than ``time_limit``.
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
         if not isinstance(query, str):
@@ -230,16 +258,23 @@ class SearchIndex:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise QueryError(f"offset must be an integer from 0, got {offset!r}")
+        if time_limit is not None and (
+            isinstance(time_limit, bool)
+            or not isinstance(time_limit, int | float)
+            or not time_limit > 0
+        ):
+            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
         page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
-        with self._lock:
-            searcher = self._current_searcher()
-            expanders = (
-                (AccentVariants(), Translations(self._translations.table()))
-                if translate
-                else (AccentVariants(),)
-            )
-            return searcher.search(query, page, language, expanders)
+        searcher = self._thread_searcher()
+        expanders = (
+            (AccentVariants(), Translations(self._translations.table()))
+            if translate
+            else (AccentVariants(),)
+        )
+        # (Started once the index and the lexicon are open: loading them is no query's cost.)
+        deadline = Deadline(time_limit)
+        return searcher.search(query, page, language, expanders, deadline)
 
     # Translations -----------------------------------------------------------------------------
 
@@ -273,10 +308,21 @@ class SearchIndex:
                 self._searcher = Searcher(snapshot)
             return self._searcher
 
+    def _thread_searcher(self) -> Searcher:
+        """This thread's searcher of the last commit: each thread reads through a snapshot of
+        its own (Whoosh's readers are not shared between threads), taken without the write
+        lock, so that searches neither wait for each other nor for an ``add``."""
+        generation = self._store.latest_generation()
+        found: Searcher | None = getattr(self._local, "searcher", None)
+        if found is None or found.snapshot.generation != generation:
+            found = self._local.searcher = Searcher(self._store.new_snapshot())
+        return found
+
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""
         with self._lock:
             self._searcher = None
+            self._local = threading.local()
             self._store.close()
 
     def __enter__(self) -> SearchIndex:

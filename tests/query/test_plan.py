@@ -27,10 +27,22 @@ def test_words_compile_to_a_union_of_leaves(vocabulary: Vocabulary) -> None:
     }
 
 
-@pytest.mark.parametrize("text", ['"la economía" remesas', "remesas -migrantes"])
-def test_phrases_and_exclusions_are_no_union(vocabulary: Vocabulary, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "is_union"),
+    [
+        ('"la economía" remesas', False),
+        ("remesas -migrantes", True),
+        ('remesas -"la economía"', True),
+    ],
+)
+def test_a_phrase_among_the_words_is_no_union(
+    vocabulary: Vocabulary, text: str, is_union: bool
+) -> None:
+    """Exclusions are applied apart (the documents they match are left out), so only a phrase
+    among the positive groups takes a plan to Whoosh."""
     plan = compile_query(text, vocabulary, ES)
-    assert not plan.is_empty and plan.union_leaves() is None
+    assert not plan.is_empty and (plan.union_leaves() is not None) == is_union
+    assert bool(plan.excluded) == ("-" in text)
 
 
 def test_an_exclusion_alone_is_an_empty_plan(vocabulary: Vocabulary) -> None:

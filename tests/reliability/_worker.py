@@ -61,8 +61,10 @@ def kill_at(point: str) -> None:
         cls = whoosh.writing.SegmentWriter
         cls._commit_toc = before(cls._commit_toc, lambda *a: True)
     elif point == "toc-temp":
-        FileStorage.rename_file = before(
-            FileStorage.rename_file, lambda self, frm, to, **kw: to.endswith(".toc")
+        from diaspora_search.storage.files import IndexFiles  # (the storage of every index)
+
+        IndexFiles.rename_file = before(
+            IndexFiles.rename_file, lambda self, frm, to, **kw: to.endswith(".toc")
         )
     elif point == "after-toc":
         whoosh.index.clean_files = before(whoosh.index.clean_files, lambda *a: True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import diaspora_search as ds
+from diaspora_search.storage.checksums import checked_json
 
 from ._helpers import assert_one_line_error, bundled_records, files_snapshot, run_cli
 
@@ -18,10 +19,13 @@ REBUILD = "diaspora-search index --rebuild"
 
 
 def _set(key: str, value: object) -> Callable[[Path], None]:
+    """The metadata as another version would write it (with a valid checksum)."""
+
     def tamper(folder: Path) -> None:
         meta = json.loads((folder / META).read_text())
+        meta.pop("crc32")
         meta[key] = value
-        (folder / META).write_text(json.dumps(meta))
+        (folder / META).write_bytes(checked_json(meta))
 
     return tamper
 

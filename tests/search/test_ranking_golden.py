@@ -11,6 +11,7 @@ by the cross-language tests and measured by ``benchmarks/quality.py``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -78,6 +79,43 @@ def test_ranking_is_unchanged(golden_index: ds.SearchIndex) -> None:
         for g, w in zip(got["hits"], want["hits"], strict=True):
             assert math.isclose(g[1], w[1], rel_tol=1e-9), context
             assert g[2:] == w[2:], context
+
+
+@pytest.mark.parametrize("depth", [1, 10, 50, 51, 200])
+def test_exclusions_hold_at_every_depth(golden_index: ds.SearchIndex, depth: int) -> None:
+    """No record holding an excluded word is ever ranked, and a shorter list is the start of a
+    longer one. (Whoosh's score-bound pruning broke both: it ranked a record holding
+    "policies" for "for relationship -policies" at depth 50, and raised IndexError at others.)
+    """
+    searcher = golden_index._current_searcher()
+    snapshot = searcher.snapshot
+    checked = 0
+    for query in synthetic_queries(QUERIES):
+        plan = searcher.plan(query, None)
+        if not plan.excluded:
+            continue
+        excluded = set().union(
+            *(snapshot.documents_with(*key) for a in plan.excluded for key in a.term_keys())
+        )
+        ranked, _ = searcher.top(plan, depth)
+        assert not excluded & {docnum for _, docnum in ranked}, query
+        longer, _ = searcher.top(plan, depth + 7)
+        assert ranked == longer[: len(ranked)], query
+        checked += 1
+    assert checked > 10
+
+
+def test_equal_scores_are_ordered_by_record_id(golden_index: ds.SearchIndex) -> None:
+    """The one tie rule, whatever order the records were added in (and whichever shard holds
+    them): equal scores by record id."""
+    tied = 0
+    for query in synthetic_queries(100):
+        hits = golden_index.search(query, limit=50, translate=False)
+        for a, b in itertools.pairwise(hits):
+            if a.score == b.score:
+                assert a.id < b.id, query
+                tied += 1
+    assert tied > 50
 
 
 def test_the_golden_queries_find_something() -> None:

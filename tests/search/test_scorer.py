@@ -148,11 +148,27 @@ def test_a_leaf_twice_counts_twice(store: IndexStore, index_path: Path) -> None:
     assert [s for s, _ in found[0]] == pytest.approx([s for s, _ in expected], rel=1e-12)
 
 
-@pytest.mark.parametrize("query", ['"Estados Unidos"', "mexican -community", '"the Mexican" IME'])
-def test_phrases_and_exclusions_go_to_whoosh(store: IndexStore, query: str) -> None:
+@pytest.mark.parametrize("query", ['"Estados Unidos"', '"the Mexican" IME', 'IME -"the Mexican"'])
+def test_phrases_go_to_whoosh(store: IndexStore, query: str) -> None:
     plan = Searcher(store.snapshot()).plan(query, None)
     assert not plan.is_empty
-    assert plan.union_leaves() is None
+    assert (plan.union_leaves() is None) == (not query.startswith("IME -"))
+
+
+@pytest.mark.parametrize("query", ["mexican -community", 'mexican -"United States"'])
+def test_exclusions_leave_out_what_they_match(store: IndexStore, query: str) -> None:
+    """Words scored here, the excluded records left out: the ranking of the words alone
+    without every record an exclusion matches (a phrase one through Whoosh)."""
+    snapshot = store.snapshot()
+    searcher = Searcher(snapshot)
+    plan = searcher.plan(query, None)
+    excluded = snapshot.excluded_documents(plan)
+    assert excluded
+    everything = snapshot.doc_count
+    ranked, _ = searcher.top(plan, everything)
+    alone, _ = searcher.top(searcher.plan(query.split(" -")[0], None), everything)
+    assert ranked == [item for item in alone if item[1] not in excluded]
+    assert len(ranked) < len(alone)
 
 
 def test_an_unscored_field_goes_to_whoosh(store: IndexStore) -> None:

@@ -71,8 +71,10 @@ def compile_query(
     if plan.is_empty:
         return plan
     # Exclusions: every written form in both languages, but not their translations (excluding
-    # "consejo" must not exclude every record about advice).
-    all_langs = {language: 1.0 for language in LANGUAGES}
+    # "consejo" must not exclude every record about advice). Looked up with the query's own
+    # language weights, so that a word that is a stopword only in the language the query is
+    # less likely in still excludes ("-los" in an English query: Los Angeles).
+    all_langs = {language: weights.get(language, 0.0) for language in LANGUAGES}
     untranslated = [e for e in expanders if not isinstance(e, Translations)]
     excluder = _Compiler(vocabulary, untranslated, frozenset(LANGUAGES))
     plan.excluded = [

@@ -8,6 +8,7 @@ translation adds terms of the other language through the same seam.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -83,6 +84,10 @@ class AccentVariants:
 
 DEFAULT_EXPANDERS: tuple[Expander, ...] = (AccentVariants(),)
 
+MAX_WORD_TERMS = 32
+"""A query word stands for at most this many terms (its own first, then each expander's, in
+order): with the 64 words a query keeps, the clause limit of every query."""
+
 
 def expansions(
     word: str,
@@ -97,8 +102,8 @@ def expansions(
         return []
     found = [Expansion(lang, own, 1.0)]
     for expander in expanders:
-        found.extend(expander.expand(word, lang, own, vocabulary))
-    return found
+        found.extend(itertools.islice(expander.expand(word, lang, own, vocabulary), MAX_WORD_TERMS))
+    return found[:MAX_WORD_TERMS]
 
 
 def word_terms(

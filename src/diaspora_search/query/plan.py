@@ -118,11 +118,11 @@ class QueryPlan:
                             yield (leaf.field, leaf.term), leaf
 
     def union_leaves(self) -> dict[Key, float] | None:
-        """For a plan of words only (no phrase, no exclusion), every ``(field, term)`` a word
-        stands for as typed (its own terms and written forms) with its boost, added up where a
-        leaf appears twice, in the order of the query; else ``None``. Translations are apart:
-        :meth:`translated_leaves`."""
-        if self.excluded or not all(
+        """For a plan whose positive groups are words only (no phrase; exclusions are applied
+        apart: :attr:`excluded`), every ``(field, term)`` a word stands for as typed (its own
+        terms and written forms) with its boost, added up where a leaf appears twice, in the
+        order of the query; else ``None``. Translations are apart: :meth:`translated_leaves`."""
+        if not all(
             isinstance(alternative, WordMatch) for group in self.groups for alternative in group
         ):
             return None

@@ -25,8 +25,9 @@ from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
 from ..storage import Snapshot
+from .deadline import NO_DEADLINE, Deadline
 from .facets import Filters, RecordValues
-from .scorer import LengthNorms, Statistics, best, score_documents, top_documents
+from .scorer import LengthNorms, Statistics, best, score_documents, ties_by_id, top_documents
 from .snippets import marked_names, passage, shorten
 from .spelling import correct
 
@@ -39,7 +40,7 @@ same order)."""
 FEW_HITS = 3
 """Fewer hits than this (and than the limit) make the search look for a spelling suggestion."""
 MAX_QUERY_WORDS = 64
-"""Longer queries keep their first 64 words (a 10,000-character query must still be quick)."""
+"""Longer queries keep their first 64 words: the clause limit (with :data:`MAX_WORD_TERMS`)."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +132,22 @@ class Searcher:
         limit: int | Page,
         lang: Language | None,
         expanders: Sequence[Expander] | None = None,
+        deadline: Deadline = NO_DEADLINE,
     ) -> Results:
         """Search; when nothing is found, search the best spelling correction instead, and when
         very little is found, suggest it if it finds more. ``limit``: how many hits, or a
-        :class:`Page`. ``expanders``: this search's (the searcher's own by default)."""
+        :class:`Page`. ``expanders``: this search's (the searcher's own by default); past the
+        ``deadline``, :class:`QueryTimeoutError`."""
         page = limit if isinstance(limit, Page) else Page(limit)
-        text = _bounded(text)
-        found = self._run(self.plan(text, lang, expanders), page)
+        text = bounded(text)
+        found = self._run(self.plan(text, lang, expanders), page, deadline)
         if found.total >= min(page.limit, FEW_HITS):
             return found.results()
+        deadline.check()
         corrected = correct(text, self)
         if corrected is None:
             return found.results()
-        better = self._run(self.plan(corrected, lang, expanders), page)
+        better = self._run(self.plan(corrected, lang, expanders), page, deadline)
         if not found.total:
             return better.results(corrected_query=corrected) if better.total else found.results()
         return found.results(suggestion=corrected if better.total > found.total else None)
@@ -155,11 +159,17 @@ class Searcher:
         return compile_query(text, self.vocabulary, lang, chosen)
 
     def top(
-        self, plan: QueryPlan, depth: int, preferred: tuple[set[int], int] | None = None
+        self,
+        plan: QueryPlan,
+        depth: int,
+        preferred: tuple[set[int], int] | None = None,
+        deadline: Deadline = NO_DEADLINE,
     ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]]:
         """The ``depth`` best ``(score, docnum)`` of a plan by BM25 (and the best ``preferred``
         documents: see :func:`top_documents`), and the terms each holds."""
+        deadline.check()
         leaves = plan.union_leaves()
+        excluded = self.snapshot.excluded_documents(plan, deadline.check) if plan.excluded else None
         found = None
         if leaves is not None:  # words only: scored here
             found = top_documents(
@@ -170,15 +180,33 @@ class Searcher:
                 self._given_statistics,
                 preferred,
                 plan.translated_leaves(),
+                excluded,
+                deadline,
             )
         if found is not None:
             return found
-        ranked = self.snapshot.run_whoosh(plan, depth)  # phrases, exclusions: by Whoosh
+        ranked = self._whoosh_top(plan, depth, excluded, deadline)  # phrases: by Whoosh
         return ranked, self.snapshot.holders(plan.term_groups, [d for _, d in ranked])
 
-    def matches(self, plan: QueryPlan) -> _Matches:
+    def _whoosh_top(
+        self, plan: QueryPlan, depth: int, excluded: set[int] | None, deadline: Deadline
+    ) -> list[tuple[float, int]]:
+        """Whoosh's ``depth`` best, ties by record id as everywhere (Whoosh breaks them by
+        document number): asked for more until every document tied with the ``depth``-th is
+        among them."""
+        asked = depth
+        while True:
+            ranked = self.snapshot.run_whoosh(plan, asked + 1, excluded, deadline.check)
+            if len(ranked) <= asked or ranked[asked][0] < ranked[depth - 1][0]:
+                break
+            asked *= 2
+        return ties_by_id(ranked, self.snapshot.record_id)[:depth]
+
+    def matches(self, plan: QueryPlan, deadline: Deadline = NO_DEADLINE) -> _Matches:
         """Every document ``plan`` matches, with its BM25 score."""
+        deadline.check()
         leaves = plan.union_leaves()
+        excluded = self.snapshot.excluded_documents(plan, deadline.check) if plan.excluded else None
         if leaves is not None:  # words only: scored here
             found = score_documents(
                 self.snapshot,
@@ -186,16 +214,19 @@ class Searcher:
                 self.norms,
                 self._given_statistics,
                 plan.translated_leaves(),
+                excluded,
+                deadline,
             )
             if found is not None:
                 return _Matches(found[0], found[1], self.snapshot, plan)
-        ranked = self.snapshot.run_whoosh(plan, None)  # phrases, exclusions: by Whoosh
+        # Phrases: by Whoosh, every match (as many as the index holds documents).
+        ranked = self.snapshot.run_whoosh(plan, self.snapshot.doc_count, excluded, deadline.check)
         return _Matches({d: score for score, d in ranked}, None, self.snapshot, plan)
 
-    def _run(self, plan: QueryPlan, page: Page) -> _Found:
+    def _run(self, plan: QueryPlan, page: Page, deadline: Deadline) -> _Found:
         if plan.is_empty:
             return _Found([], 0, {name: {} for name in page.facets})
-        matches = self.matches(plan)
+        matches = self.matches(plan, deadline)
         # The order is that of every match, the filters then taking records out of it: they
         # change neither scores nor the order of the records they keep (the head is reranked
         # among all matches, and the tail's order is each record's own).
@@ -209,6 +240,7 @@ class Searcher:
         facets = self.values.count(page.facets, kept) if page.facets else {}
         end = page.offset + page.limit
         if page.sort != "relevance" or end > len(order):
+            deadline.check()
             order += self._tail(plan, matches, kept, {d for _, d in order})
         if page.sort != "relevance":
             order = self._by_year(order, newest_first=page.sort == "-year")
@@ -228,11 +260,12 @@ class Searcher:
         coordination and the forms typed (the stored fields read for it left in ``stored``).
         Both sizes are constants, so that every page is cut from one order."""
         scores = matches.scores
-        ranked = best(scores, RERANK_DEPTH)
+        record_id = self.snapshot.record_id
+        ranked = best(scores, RERANK_DEPTH, record_id)
         preferred = self._accent_holders(plan)
         if preferred:
-            extra = best({d: scores[d] for d in preferred if d in scores}, ACCENT_POOL)
-            ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
+            extra = best({d: scores[d] for d in preferred if d in scores}, ACCENT_POOL, record_id)
+            ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
         matched = matches.matched([d for _, d in ranked])
         # The stored text of every hit reranked only when the exact-form ranking reads it.
         if plan.exact_forms:
@@ -250,9 +283,9 @@ class Searcher:
     def _tail(
         self, plan: QueryPlan, matches: _Matches, kept: dict[int, float], head: set[int]
     ) -> list[tuple[float, int]]:
-        """The ``kept`` matches after the head, by BM25 times coordination (ties by document
-        number): an order that does not depend on how many are asked for, so that paging
-        through them gives the same records as one long list."""
+        """The ``kept`` matches after the head, by BM25 times coordination (ties by record id):
+        an order that does not depend on how many are asked for, so that paging through them
+        gives the same records as one long list."""
         rest = [d for d in kept if d not in head]
         scores = matches.scores
         if plan.group_count <= 1:
@@ -263,8 +296,8 @@ class Searcher:
                 ranking.coordination(n, plan.group_count) for n in range(plan.group_count + 1)
             ]
             negated = [(-scores[d] * factor[held[d]], d) for d in rest]
-        negated.sort()  # (tuples compared in C: best first, ties by document number)
-        return [(-score, d) for score, d in negated]
+        negated.sort()  # (tuples compared in C: best first; then ties by id, read for ties only)
+        return ties_by_id([(-score, d) for score, d in negated], self.snapshot.record_id)
 
     def _by_year(
         self, order: list[tuple[float, int]], *, newest_first: bool
@@ -333,6 +366,10 @@ class Searcher:
         return ranked[0]
 
 
+def _by_score(item: tuple[float, int]) -> float:
+    return -item[0]
+
+
 def _groups_of(plan: QueryPlan, keys: set[Key]) -> int:
     held: set[int] = set()
     for key in keys:
@@ -345,10 +382,11 @@ def _names_of(fields: dict[str, Any]) -> list[str]:
     return [n for n in (*fields.get("authors", ()), fields.get("source", "")) if n]
 
 
-def _bounded(text: str) -> str:
-    if len(text) <= 20 * MAX_QUERY_WORDS:
-        return text
-    return " ".join(text.split()[:MAX_QUERY_WORDS])
+def bounded(text: str) -> str:
+    """The query's first :data:`MAX_QUERY_WORDS` words (a phrase's words, exclusions and ORs
+    each count): the clause limit of every query, whatever its length in characters."""
+    words = text.split()
+    return text if len(words) <= MAX_QUERY_WORDS else " ".join(words[:MAX_QUERY_WORDS])
 
 
 def _text_of(fields: dict[str, Any], lang: Language) -> str:

@@ -7,7 +7,9 @@ document at a time, through a tree of union matchers, one Python call per matche
 Here each term's postings are read a block at a time and each posting adds its BM25 score to the
 document's total: the same scores as Whoosh's (each leaf's ``idf * tf * boost``, summed over the
 leaves a document holds; the sums may differ in the last bit, being added in another order),
-the same order (score, then document number), and which terms each document holds comes free.
+and which terms each document holds comes free. Equal scores are ordered by record id, not
+by document number, so that the order does not depend on the order records were added in, nor
+on the shard holding them (:func:`best`).
 
 Collection statistics come from a :class:`Statistics` (a snapshot's own, or global ones handed
 in), so that shards can be scored as one index. ``tests/search/test_scorer.py`` compares the
@@ -17,6 +19,7 @@ scores with Whoosh's.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Protocol
 
 from .. import _ranking as ranking
@@ -24,6 +27,7 @@ from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
 from ..storage import Snapshot
+from .deadline import NO_DEADLINE, Deadline
 
 
 class Statistics(Protocol):
@@ -96,24 +100,32 @@ def top_documents(
     statistics: Statistics | None = None,
     preferred: tuple[set[int], int] | None = None,
     translated: dict[Key, float] | None = None,
+    excluded: set[int] | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[list[tuple[float, int]], dict[int, set[Key]]] | None:
     """The ``limit`` best ``(score, docnum)`` for the union of ``leaves``, best first (ties by
-    document number), and the leaves each of them holds; ``None`` when Whoosh must score them
+    record id), and the leaves each of them holds; ``None`` when Whoosh must score them
     (a leaf's field is not scored, or the segments cannot be read a block at a time).
 
     With ``preferred`` (documents, and how many), the best of those documents join the list
     too, whatever their score (the records holding exactly the accented words typed, which rank
-    first). ``translated``: see :func:`score_documents`.
+    first: as many as the page shows). The leaves
+    of ``translated`` (the translations of a query's words, with their boosts) count only for
+    documents without text in the language translated from, the other language of the field's
+    (see :class:`~diaspora_search.query.QueryPlan`). The ``excluded`` documents (those a
+    query's exclusions match) are left out. ``deadline`` is checked before each term's
+    postings in each segment.
     """
-    found = score_documents(snapshot, leaves, norms, statistics, translated)
+    found = score_documents(snapshot, leaves, norms, statistics, translated, excluded, deadline)
     if found is None:
         return None
     scores, holders = found
-    ranked = best(scores, limit)
+    record_id = snapshot.record_id
+    ranked = best(scores, limit, record_id)
     if preferred and preferred[0]:
         chosen, count = preferred
-        extra = best({d: scores[d] for d in chosen if d in scores}, count)
-        ranked = sorted(set(ranked).union(extra), key=lambda item: (-item[0], item[1]))
+        extra = best({d: scores[d] for d in chosen if d in scores}, count, record_id)
+        ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
     matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
     return ranked, matched
 
@@ -124,15 +136,12 @@ def score_documents(
     norms: LengthNorms,
     statistics: Statistics | None = None,
     translated: dict[Key, float] | None = None,
+    excluded: set[int] | None = None,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[dict[int, float], dict[Key, set[int]]] | None:
-    """The BM25 score of every live document matching the union of ``leaves``, and the
-    documents holding each leaf; ``None`` when Whoosh must score them (see
-    :func:`top_documents`).
-
-    The leaves of ``translated`` (the translations of a query's words, with their boosts)
-    count only for documents without text in the language translated from, the other language
-    of the field's (see :class:`~diaspora_search.query.QueryPlan`).
-    """
+    """The BM25 score of every live document matching the union of ``leaves`` but not
+    ``excluded``, and the documents holding each leaf; ``None`` when Whoosh must score them
+    (see :func:`top_documents`, which also describes ``translated`` and ``deadline``)."""
     if not snapshot.blocks_readable:
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
@@ -163,6 +172,7 @@ def score_documents(
         idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
         held = holders.setdefault(key, set())
         for postings in found:
+            deadline.check()
             offset, deleted = postings.offset, postings.deleted
             if source is not None:
                 skipped = norms.skipped_by_fill_in(postings.segment, source, deleted)
@@ -185,16 +195,45 @@ def score_documents(
                         # bm25_saturate(w, norm[d], k1), written out: the hot loop.
                         scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
                 held.update([d + offset for d in ids])
+    for docnum in excluded or ():
+        scores.pop(docnum, None)
     return scores, holders
 
 
-def best(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
-    """The ``limit`` best ``(score, docnum)``, best first, ties by document number: the scores
-    at or above the ``limit``-th best found in C, then only those sorted."""
+def best(
+    scores: dict[int, float], limit: int, record_id: Callable[[int], str]
+) -> list[tuple[float, int]]:
+    """The ``limit`` best ``(score, docnum)``, best first, ties by record id: the scores at or
+    above the ``limit``-th best found in C, then only those sorted (every document tied with
+    the ``limit``-th is a candidate, so the cut is by id too)."""
     if len(scores) > limit:
         floor = heapq.nlargest(limit, scores.values())[-1]
-        candidates = [(-score, docnum) for docnum, score in scores.items() if score >= floor]
+        candidates = [(score, docnum) for docnum, score in scores.items() if score >= floor]
     else:
-        candidates = [(-score, docnum) for docnum, score in scores.items()]
-    candidates.sort()
-    return [(-negated, docnum) for negated, docnum in candidates[:limit]]
+        candidates = [(score, docnum) for docnum, score in scores.items()]
+    candidates.sort(key=_by_score)
+    return ties_by_id(candidates, record_id)[:limit]
+
+
+def ties_by_id(
+    ranked: list[tuple[float, int]], record_id: Callable[[int], str]
+) -> list[tuple[float, int]]:
+    """``ranked`` (sorted by score, best first) with each run of equal scores ordered by record
+    id: the one tie rule of every ranking, so that a sharded index ranks as one index does.
+    Ids are read only for the documents that tie."""
+    out: list[tuple[float, int]] = []
+    start = 0
+    while start < len(ranked):
+        end = start + 1
+        while end < len(ranked) and ranked[end][0] == ranked[start][0]:
+            end += 1
+        run = ranked[start:end]
+        if len(run) > 1:
+            run.sort(key=lambda item: record_id(item[1]))
+        out.extend(run)
+        start = end
+    return out
+
+
+def _by_score(item: tuple[float, int]) -> float:
+    return -item[0]

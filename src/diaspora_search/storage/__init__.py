@@ -7,8 +7,12 @@
 - ``writer.py``: write transactions and the write lock;
 - ``weighting.py``, ``lowering.py``: BM25 for Whoosh, and query plans lowered to Whoosh queries,
   for the phrases and exclusions Whoosh runs;
-- ``snapshot.py``: the read interface over one committed state;
-- ``store.py``: an index folder, its versions and lifecycle.
+- ``snapshot.py``: the read interface over one committed state (``damage.py``: a damaged file
+  met while reading is one clear error);
+- ``store.py``: an index folder, its versions and lifecycle;
+- ``files.py``: the folder as Whoosh's storage: fsynced commits, no symlink followed;
+  ``checksums.py``: each commit's checksum record; ``safe_pickle.py``: the restricted
+  unpickler every pickle of an index is read with.
 
 Nothing outside this package imports ``whoosh``; the supported Whoosh versions are checked here.
 """
@@ -20,7 +24,14 @@ from ._compat import check_whoosh_version
 check_whoosh_version()
 
 from .snapshot import SegmentPostings, Snapshot  # noqa: E402
-from .store import INDEX_FORMAT, META_FILE, IndexStore, is_empty_folder, is_index  # noqa: E402
+from .store import (  # noqa: E402
+    INDEX_FORMAT,
+    META_FILE,
+    IndexStore,
+    damaged_in,
+    is_empty_folder,
+    is_index,
+)
 from .writer import DEFAULT_LOCK_TIMEOUT, Writer  # noqa: E402
 
 __all__ = [
@@ -31,6 +42,7 @@ __all__ = [
     "SegmentPostings",
     "Snapshot",
     "Writer",
+    "damaged_in",
     "is_empty_folder",
     "is_index",
 ]

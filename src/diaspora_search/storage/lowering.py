@@ -1,8 +1,8 @@
-"""A query plan lowered to a Whoosh query, for the plans Whoosh runs (phrases, exclusions).
+"""A query plan lowered to a Whoosh query, for the plans Whoosh runs (those with phrases).
 
 The tree is the one the scores of such queries were tuned with: each word an ``Or`` of its
 terms and translations, each phrase an ``Or`` of per-field ``SpanNear2`` (each word a
-``SpanOr`` of its forms), groups ``Or``-ed, exclusions under an ``AndNot``.
+``SpanOr`` of its forms), groups ``Or``-ed.
 """
 
 from __future__ import annotations
@@ -32,22 +32,19 @@ class SizedSpanOr(spans.SpanOr):  # type: ignore[misc]
 
 
 def lower(plan: QueryPlan) -> wq.Query | None:
-    """The Whoosh query of ``plan`` (``None`` for an empty plan)."""
-    positive, excluded = lower_parts(plan)
-    if positive is not None and excluded is not None:
-        return wq.AndNot(positive, excluded)
-    return positive
-
-
-def lower_parts(plan: QueryPlan) -> tuple[wq.Query | None, wq.Query | None]:
-    """The Whoosh queries of ``plan``'s positive groups and of its exclusions (``None`` for
-    none): run apart, because Whoosh's ``AndNot`` sometimes keeps an excluded record (seen
-    both with and without a limit, on one segment and on several)."""
+    """The Whoosh query of ``plan``'s positive groups (``None`` for an empty plan). Its
+    exclusions are not in it: the records they match are left out by the caller
+    (:meth:`~diaspora_search.storage.Snapshot.excluded_documents`), since Whoosh's ``AndNot``
+    let excluded records through on indexes of several segments."""
     groups = [_one_or_union([_alternative(a) for a in group]) for group in plan.groups]
     if not groups:
-        return None, None
-    excluded = UnionOr([_alternative(a) for a in plan.excluded]) if plan.excluded else None
-    return _one_or_union(groups), excluded
+        return None
+    return _one_or_union(groups)
+
+
+def lower_alternative(alternative: Alternative) -> wq.Query:
+    """The Whoosh query of one word or phrase of a plan."""
+    return _alternative(alternative)
 
 
 def _one_or_union(queries: list[wq.Query]) -> wq.Query:

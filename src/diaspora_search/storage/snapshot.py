@@ -4,19 +4,23 @@ A :class:`Snapshot` wraps a Whoosh searcher of one generation and gives what the
 library reads: collection statistics (document count, document frequencies, average field
 lengths), terms and prefixes, a term's postings a block at a time per segment, document
 lengths, stored fields, and the Whoosh run of the plans that need it (phrases, exclusions).
-Nothing of Whoosh leaves this module.
+Nothing of Whoosh leaves this module, and no raw error of a damaged file either: every read is
+``guarded`` (``damage.py``), so it raises :class:`~diaspora_search.IndexCorruptError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from whoosh.collectors import Collector, FilterCollector, TopCollector, WrappingCollector
 from whoosh.searching import Searcher
 
-from ..query.plan import Key, QueryPlan
+from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import field_lengths, read_blocks, term_postings
-from .lowering import lower_parts
+from .damage import guarded, guarded_iter
+from .lowering import lower, lower_alternative
 
 
 class SegmentPostings(NamedTuple):
@@ -38,7 +42,8 @@ def _text(term: Any) -> str:
 class Snapshot:
     """The index as of one commit. Cheap to keep; closed with :meth:`close`."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, path: Path | None = None) -> None:
+        self.path = path
         self._searcher = searcher
         self._reader = searcher.reader()
         self._schema = searcher.schema
@@ -46,6 +51,7 @@ class Snapshot:
         self._segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
+        self._record_ids: dict[int, str] = {}
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
         self.blocks_readable = all(
@@ -55,41 +61,62 @@ class Snapshot:
     # Statistics (the collection statistics BM25 reads) -----------------------------------------
 
     @property
+    @guarded
     def doc_count(self) -> int:
         """Documents in the index, deleted ones included until their segment is merged (as
         BM25's N counts them, like Lucene's maxDoc)."""
         return int(self._searcher.doc_count_all())
 
+    @guarded
     def doc_frequency(self, fieldname: str, term: str) -> int:
         """How many documents hold ``term`` in ``fieldname`` (deleted ones included)."""
         return int(self._reader.doc_frequency(fieldname, term))
 
+    @guarded
     def avg_field_length(self, fieldname: str) -> float:
         """The average length of ``fieldname`` over all documents (1.0 when unknown)."""
         return float(self._searcher.avg_field_length(fieldname) or 1.0)
 
+    @guarded
     def field_length_total(self, fieldname: str) -> int:
         """The total length of ``fieldname`` over all documents."""
         return int(self._reader.field_length(fieldname))
 
     # Records --------------------------------------------------------------------------------
 
+    @guarded
     def live_count(self) -> int:
         """Documents in the index, deleted ones left out."""
         return int(self._searcher.doc_count())
 
+    @guarded
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of a document."""
         return dict(self._searcher.stored_fields(docnum))
 
+    @guarded
+    def record_id(self, docnum: int) -> str:
+        """The id of the record a document holds (kept: ties in ranking are broken by it)."""
+        found = self._record_ids.get(docnum)
+        if found is None:
+            found = self._record_ids[docnum] = str(self._searcher.stored_fields(docnum)["id"])
+        return found
+
+    @guarded
     def stored_documents(self) -> Iterator[dict[str, Any]]:
         """The stored fields of every live document, in document order."""
-        return (dict(fields) for fields in self._reader.all_stored_fields())
+        return guarded_iter(
+            self.path, (dict(fields) for fields in self._reader.all_stored_fields())
+        )
 
+    @guarded
     def stored_by_number(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """Each live document's number and stored fields, in document order."""
-        return ((int(docnum), dict(fields)) for docnum, fields in self._reader.iter_docs())
+        return guarded_iter(
+            self.path, ((int(d), dict(fields)) for d, fields in self._reader.iter_docs())
+        )
 
+    @guarded
     def document_number(self, fieldname: str, term: str) -> int | None:
         """The document holding a unique key (such as an id), or ``None``."""
         found = self._searcher.document_number(**{fieldname: term})
@@ -97,13 +124,16 @@ class Snapshot:
 
     # Terms ----------------------------------------------------------------------------------
 
+    @guarded
     def has_term(self, fieldname: str, term: str) -> bool:
         return (fieldname, term) in self._reader
 
+    @guarded
     def terms(self, fieldname: str) -> Iterator[str]:
         """Every term of ``fieldname``, in order."""
-        return map(_text, self._reader.lexicon(fieldname))
+        return guarded_iter(self.path, map(_text, self._reader.lexicon(fieldname)))
 
+    @guarded
     def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
         return [_text(t) for t in self._reader.expand_prefix(fieldname, prefix)]
 
@@ -112,6 +142,7 @@ class Snapshot:
     def scorable(self, fieldname: str) -> bool:
         return fieldname in self._scorable
 
+    @guarded
     def postings(self, fieldname: str, term: str) -> list[SegmentPostings]:
         """The postings of a term in every segment that holds it (none for an unknown field or
         a term the field cannot hold)."""
@@ -129,10 +160,17 @@ class Snapshot:
                 matcher, doc_frequency = found
                 deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
                 out.append(
-                    SegmentPostings(segment, offset, doc_frequency, deleted, read_blocks(matcher))
+                    SegmentPostings(
+                        segment,
+                        offset,
+                        doc_frequency,
+                        deleted,
+                        guarded_iter(self.path, read_blocks(matcher)),
+                    )
                 )
         return out
 
+    @guarded
     def documents_with(self, fieldname: str, term: str) -> set[int]:
         """The live documents holding ``term`` in ``fieldname``."""
         found: set[int] = set()
@@ -142,14 +180,17 @@ class Snapshot:
                 found.update(d + offset for d in ids if d not in deleted)
         return found
 
+    @guarded
     def segment_size(self, segment: int) -> int:
         """How many documents segment ``segment`` holds, deleted ones included."""
         return int(self._segments[segment][0].doc_count_all())
 
+    @guarded
     def lengths(self, segment: int, fieldname: str) -> list[int]:
         """Each document's length in ``fieldname`` in one segment (by its own numbers)."""
         return field_lengths(self._segments[segment][0], fieldname)
 
+    @guarded
     def holders(self, keys: Iterable[Key], docnums: Iterable[int]) -> dict[int, set[Key]]:
         """Which of ``keys`` each of a few documents holds: asked of the postings for these
         documents only (Whoosh's own ``terms=True`` records the matched terms of every
@@ -171,20 +212,66 @@ class Snapshot:
                     matched[docnum].add(key)
         return matched
 
-    def run_whoosh(self, plan: QueryPlan, limit: int | None) -> list[tuple[float, int]]:
+    @guarded
+    def run_whoosh(
+        self,
+        plan: QueryPlan,
+        limit: int,
+        excluded: set[int] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)`` of ``plan`` as Whoosh scores it (for the plans
-        the block scorer does not take: phrases, exclusions); ``None``: every match."""
-        positive, excluded = lower_parts(plan)
-        if positive is None:
+        the block scorer does not take: phrases), leaving out the ``excluded`` documents;
+        ``check`` is called every few hundred matches (it raises to end the search)."""
+        query = lower(plan)
+        if query is None:
             return []
-        if excluded is None:
-            return [(hit.score, hit.docnum) for hit in self._searcher.search(positive, limit=limit)]
-        # The exclusions are taken out here (Whoosh's AndNot is not reliable: lower_parts); an
-        # AndNot scores as its positive part.
-        dropped = set(self._searcher.docs_for_query(excluded))
-        ranked = self._searcher.search(positive, limit=None)
-        kept = [(hit.score, hit.docnum) for hit in ranked if hit.docnum not in dropped]
-        return kept if limit is None else kept[:limit]
+        # Every match scored: no block-quality skipping and no matcher replacement. Both prune
+        # by Whoosh's score bounds, and they went wrong under an exclusion (an IndexError from
+        # AndNotMatcher.skip_to_quality, a top 50 holding an excluded record); exclusions are a
+        # set of documents left out by the collector instead of an AndNot.
+        collector = TopCollector(limit, usequality=False, replace=0)
+        if check is not None:
+            collector = _CheckingCollector(collector, check)
+        if excluded:
+            collector = FilterCollector(collector, restrict=excluded)
+        self._searcher.search_with_collector(query, collector)
+        return [(hit.score, hit.docnum) for hit in collector.results()]
+
+    @guarded
+    def excluded_documents(
+        self, plan: QueryPlan, check: Callable[[], None] | None = None
+    ) -> set[int]:
+        """The live documents matching any of ``plan``'s exclusions: those holding any term of
+        an excluded word (its written forms and translations too), or an excluded phrase;
+        ``check`` is called before each."""
+        found: set[int] = set()
+        for alternative in plan.excluded:
+            if check is not None:
+                check()
+            if isinstance(alternative, PhraseMatch):
+                query = lower_alternative(alternative)
+                found.update(int(d) for d in self._searcher.docs_for_query(query))
+            else:
+                for key in alternative.term_keys():
+                    found |= self.documents_with(*key)
+        return found
 
     def close(self) -> None:
         self._searcher.close()
+
+
+class _CheckingCollector(WrappingCollector):  # type: ignore[misc]
+    """Whoosh's collector ``child``, calling ``check`` every 256 matches (Whoosh's own
+    ``TimeLimitCollector`` starts a timer thread per search)."""
+
+    def __init__(self, child: Collector, check: Callable[[], None]) -> None:
+        super().__init__(child)
+        self._check = check
+        self._count = 0
+
+    def collect(self, sub_docnum: int) -> Any:
+        self._count += 1
+        if not self._count & 255:
+            self._check()
+        return self.child.collect(sub_docnum)
