@@ -25,11 +25,11 @@ from ._errors import (
 )
 from ._hits import Hit, Results
 from ._index import SearchIndex
+from ._info import IndexInfo
 from ._language import Language
 from ._records import MAX_RECORD_CHARS, Corpus, Record, read_corpus
+from ._version import __version__
 from .analysis import ANALYSIS_VERSION, analyze, fold
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -39,6 +39,7 @@ __all__ = [
     "Hit",
     "IndexCorruptError",
     "IndexExistsError",
+    "IndexInfo",
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexVersionError",

@@ -1,31 +1,46 @@
 """The ``diaspora-search`` command: parses arguments, calls the library, maps errors to exit codes.
 
-Exit status: 0 on success (zero hits included); 1 for bad input, a missing index or file, or a
-query that cannot be run, with one line on standard error; 2 for wrong usage.
+Exit status: 0 on success (zero hits included, and when the reader of standard output goes
+away, as with ``| head``); 1 for bad input, a missing index or file, a damaged index, or a
+query that cannot be run, with one line on standard error; 2 for wrong usage, which includes
+a bare ``diaspora-search`` (it prints the help on standard error).
+
+Everything printed from a record or a file name goes through :func:`printable` (or, for
+``--json``, :func:`json_printable`): a corpus is anyone's text, and its escape codes must not
+reach the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import itertools
 import json
 import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from ._cli_args import (
+    INDEX_ENV,
+    add_index_option,
+    language,
+    limit,
+    parse_arguments,
+    seconds,
+)
+from ._cli_page import add_page_options, page_arguments, print_page
 from ._corpus import bundled_corpus
-from ._display import printable
+from ._display import json_printable, printable
 from ._errors import DiasporaSearchError, IndexCorruptError
-from ._fields import FACETS
 from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import SearchIndex
-from ._language import Language
-from ._records import read_corpus
-from .search.facets import SORTS
+from ._records import iter_corpus, read_corpus
+from ._version import __version__
 from .storage import DEFAULT_LOCK_TIMEOUT, damaged_in
 
 SHOW_REFUSED = 5
@@ -41,21 +56,60 @@ DEMO_QUERIES = (
 )
 
 
+def _command(
+    commands: Any, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with examples, kept as written."""
+    return commands.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=summary,
+        description=description,
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # (a query word must never be taken for a shortened option)
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; each sets ``run``, the function that carries it out."""
     parser = argparse.ArgumentParser(
         prog="diaspora-search",
         description="Bilingual English/Spanish full-text search.",
+        epilog=(
+            f"The index folder is given by --index DIR, or else by ${INDEX_ENV}.\n"
+            "Run 'diaspora-search COMMAND --help' for a command's options and examples.\n\n"
+            "examples:\n"
+            "  diaspora-search demo\n"
+            "  diaspora-search index corpus.jsonl --index ime-index\n"
+            "  diaspora-search search educacion ninos --index ime-index"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="the command to run"
+    )
 
-    index = commands.add_parser(
+    index = _command(
+        commands,
         "index",
-        help="create or update an index from JSON Lines corpora",
-        description="Create or update an index from JSON Lines corpora (all or nothing).",
+        "create or update an index from JSON Lines corpora",
+        "Create or update an index from JSON Lines corpora, all or nothing: one bad line "
+        "refuses the whole run and leaves the index as it was (unless --skip-invalid).",
+        "  diaspora-search index corpus.jsonl more.jsonl --index ime-index\n"
+        "  zcat corpus.jsonl.gz | diaspora-search index - --index ime-index\n"
+        "  diaspora-search index --rebuild corpus.jsonl --index ime-index",
     )
-    index.add_argument("corpus", nargs="+", metavar="CORPUS.jsonl")
-    index.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    index.add_argument(
+        "corpus",
+        nargs="+",
+        metavar="CORPUS.jsonl",
+        help="JSON Lines files, one record a line; '-' reads standard input",
+    )
+    add_index_option(index)
     index.add_argument(
         "--rebuild", action="store_true", help="replace the whole index with these corpora"
     )
@@ -66,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument(
         "--lock-timeout",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_LOCK_TIMEOUT,
         metavar="SECONDS",
         help=f"how long to wait for another writer to finish (default: {DEFAULT_LOCK_TIMEOUT:g})",
@@ -77,15 +131,44 @@ def build_parser() -> argparse.ArgumentParser:
         dest="progress",
         action="store_true",
         default=None,
-        help="show a progress bar (default: on a terminal)",
+        help="show progress on standard error (default: only when it is a terminal)",
     )
-    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    bar.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show progress"
+    )
+    index.set_defaults(run=_index)
 
-    search = commands.add_parser("search", help="search an index", description="Search an index.")
-    search.add_argument("query", metavar="QUERY")
-    search.add_argument("--index", required=True, metavar="DIR", help="the index folder")
-    search.add_argument("--limit", type=_positive, default=10, metavar="N")
-    search.add_argument("--lang", choices=("en", "es"), help="search one language only")
+    search = _command(
+        commands,
+        "search",
+        "search an index",
+        "Search an index in English and Spanish at once. The words need no quotes; a word "
+        "starting with '-' excludes it, \"quoted phrases\" need quotes for the shell, and "
+        "OR joins alternatives. Options may come before or after the words; after '--' "
+        "everything is a word.",
+        "  diaspora-search search educacion ninos --index ime-index\n"
+        "  diaspora-search search '\"Estados Unidos\"' -consejo --lang ES\n"
+        "  diaspora-search search remesas --limit 3 --json\n"
+        "  diaspora-search search migrantes --filter year=2000.. --filter tags=salud "
+        "--sort -year --offset 10\n"
+        "  diaspora-search search remesas --facets year,source --json",
+    )
+    search.add_argument("words", nargs="+", metavar="WORDS", help="the query")
+    add_index_option(search)
+    search.add_argument(
+        "--limit",
+        type=limit,
+        default=10,
+        metavar="N",
+        help="show at most N hits, 1 to 10,000 (default: 10)",
+    )
+    search.add_argument(
+        "--lang",
+        type=language,
+        metavar="LANG",
+        help="search only the records' text in one language: en or es (any case; also "
+        "english, spanish, español, ...)",
+    )
     search.add_argument("--json", action="store_true", help="print one JSON object")
     search.add_argument(
         "--no-translate",
@@ -93,122 +176,146 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not also match the translations of the query's words",
     )
-    _add_page_options(search)
+    add_page_options(search)
+    search.set_defaults(run=_search)
     _add_get_command(commands)
 
-    learn = commands.add_parser(
+    delete = _command(
+        commands,
+        "delete",
+        "delete records by id",
+        "Delete records by id, in one commit. Ids that are not in the index are not an error: "
+        "the command says how many of the ids given were deleted.",
+        "  diaspora-search delete ime-a1 ime-a2 --index ime-index",
+    )
+    delete.add_argument("ids", nargs="+", metavar="ID", help="the ids of the records to delete")
+    add_index_option(delete)
+    delete.set_defaults(run=_delete)
+
+    info = _command(
+        commands,
+        "info",
+        "describe an index",
+        "Print an index's records, records per language, size on disk and versions.",
+        "  diaspora-search info --index ime-index\n"
+        f"  {INDEX_ENV}=ime-index diaspora-search info --json",
+    )
+    add_index_option(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(run=_info)
+
+    learn = _command(
+        commands,
         "learn",
-        help="learn translations from the index's bilingual records",
-        description=(
-            "Fit a translation table to the records holding both languages and keep it in the "
-            "index, so that queries also find records written only in the other language "
-            "through pairs no dictionary has. Run it after loading a collection."
-        ),
+        "learn translations from the index's bilingual records",
+        "Fit a translation table to the records holding both languages and keep it in the "
+        "index, so that queries also find records written only in the other language "
+        "through pairs no dictionary has. Run it after loading a collection.",
+        "  diaspora-search learn --index ime-index",
     )
-    learn.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    add_index_option(learn)
+    learn.set_defaults(run=_learn)
 
-    glossary = commands.add_parser(
+    glossary = _command(
+        commands,
         "glossary",
-        help="use a glossary of English-Spanish pairs for query translation",
-        description=(
-            "Keep a glossary in the index: one 'english<TAB>spanish' pair of words or phrases "
-            "a line ('#' starts a comment; an optional third column weighs the pair)."
-        ),
+        "use a glossary of English-Spanish pairs for query translation",
+        "Keep a glossary in the index: one 'english<TAB>spanish' pair of words or phrases "
+        "a line ('#' starts a comment; an optional third column weighs the pair).",
+        "  diaspora-search glossary terms.tsv --index ime-index\n"
+        "  diaspora-search glossary --clear --index ime-index",
     )
-    glossary.add_argument("file", nargs="?", metavar="GLOSSARY.tsv")
-    glossary.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    glossary.add_argument(
+        "file", nargs="?", metavar="GLOSSARY.tsv", help="the glossary file (or give --clear)"
+    )
+    add_index_option(glossary)
     glossary.add_argument("--clear", action="store_true", help="remove the index's glossary")
+    glossary.set_defaults(run=_glossary)
 
-    check = commands.add_parser(
+    check = _command(
+        commands,
         "check",
-        help="verify every file of an index against its checksums",
-        description=(
-            "Read every file of the index's last commit and compare it with the checksums "
-            "recorded when it was written. Exit 1 with one line per damaged file."
-        ),
+        "verify every file of an index against its checksums",
+        "Read every file of the index's last commit and compare it with the checksums "
+        "recorded when it was written. Exit 1 with one line per damaged file.",
+        "  diaspora-search check --index ime-index",
     )
-    check.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    add_index_option(check)
+    check.set_defaults(run=_check)
 
-    commands.add_parser(
+    demo = _command(
+        commands,
         "demo",
-        help="search the bundled IME corpus with example queries",
-        description="Index the bundled corpus in a temporary folder and run example queries.",
+        "search the bundled IME corpus with example queries",
+        "Index the bundled corpus in a temporary folder and run example queries.",
+        "  diaspora-search demo",
     )
+    demo.set_defaults(run=_demo)
     return parser
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(_sort_values_joined(sys.argv[1:] if argv is None else argv))
+    """Run the command in ``argv`` (default: the process's arguments); the exit status."""
+    parser = build_parser()
+    args = parse_arguments(parser, sys.argv[1:] if argv is None else list(argv))
+    if args is None:  # a bare ``diaspora-search``
+        parser.print_help(sys.stderr)
+        return 2
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character (a Latin-1 locale and a Chinese title) gets
+        # an escape for it, not a UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        if args.command == "index":
-            return _index(args)
-        if args.command == "search":
-            return _search(args)
-        if args.command == "learn":
-            return _learn(args)
-        if args.command == "glossary":
-            return _glossary(args)
-        if args.command == "get":
-            return _get(args)
-        if args.command == "check":
-            return _check(args)
-        return _demo()
+        code: int = args.run(args)
+        sys.stdout.flush()  # (here, where a closed pipe is still caught below)
+        return code
     except DiasporaSearchError as error:
-        print(f"diaspora-search: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 1
     except KeyboardInterrupt:
         print("diaspora-search: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (``| head``): say nothing more, and let no flush at exit fail.
+        # The reader went away (``| head``): it has all it wanted, which is success, as for
+        # git and rg. Say nothing more, and let no flush at exit fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 0
     except OSError as error:
-        print(f"diaspora-search: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 1
+
+
+def _error(message: str) -> None:
+    print(f"diaspora-search: error: {printable(message)}", file=sys.stderr)
 
 
 def _index(args: argparse.Namespace) -> int:
-    corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
-    if corpus.refused:
-        print(f"refused {len(corpus.refused):,} invalid line(s):", file=sys.stderr)
-        for error in corpus.refused[:SHOW_REFUSED]:
-            print(f"  {error}", file=sys.stderr)
-        if len(corpus.refused) > SHOW_REFUSED:
-            print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     timeout = args.lock_timeout
-    if args.rebuild:
-        index = SearchIndex.rebuild(
-            args.index, corpus.records, progress=progress, lock_timeout=timeout
-        )
-        count = len(corpus.records)
-    else:
-        index = SearchIndex.open(args.index, create=True, lock_timeout=timeout)
-        count = index.add(corpus.records, progress=progress)
+    # Records are handed over as they are read: standard input is never held whole here.
+    with iter_corpus(args.corpus, skip_invalid=args.skip_invalid) as batches:
+        # The first batch is read before the index is opened (or created), so that a bad line
+        # in it, the common case, leaves no new empty index behind.
+        first = next(batches, [])
+        records = itertools.chain(first, (record for batch in batches for record in batch))
+        if args.rebuild:
+            index = SearchIndex.rebuild(
+                args.index, records, progress=progress, lock_timeout=timeout
+            )
+            count = len(index)
+        else:
+            index = SearchIndex.open(args.index, create=True, lock_timeout=timeout)
+            count = index.add(records, progress=progress)
+    if batches.refused:
+        print(f"refused {len(batches.refused):,} invalid line(s):", file=sys.stderr)
+        for error in batches.refused[:SHOW_REFUSED]:
+            print(f"  {printable(str(error))}", file=sys.stderr)
+        if len(batches.refused) > SHOW_REFUSED:
+            print(f"  ... and {len(batches.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
     with index:
         total = len(index)
-    files = ", ".join(args.corpus)
+    files = printable(", ".join(args.corpus))
     if count == 0:
         print(f"{files}: 0 records; the index holds {total:,}")
     else:
@@ -219,40 +326,39 @@ def _index(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     # An argument that was not valid UTF-8 arrives with lone surrogates, which cannot be
     # printed: search for (and print) it with replacement characters instead.
-    query = args.query.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    # (JSON output gives the query exactly as it came, with such characters as escapes.)
+    typed = " ".join(args.words)
+    query = typed.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    page = page_arguments(args)
     with SearchIndex.open(args.index) as index:
         results = index.search(
-            query, limit=args.limit, lang=args.lang, translate=args.translate, **_page(args)
+            query, limit=args.limit, lang=args.lang, translate=args.translate, **page
         )
     if args.json:
-        data = _as_json(args.query, results, args.offset)
-        try:
-            print(json.dumps(data, ensure_ascii=False))
-        except UnicodeEncodeError:  # a query that is not valid Unicode: JSON escapes it
-            print(json.dumps(data))
+        _print_json(_as_json(typed, results, page["offset"]))
     else:
         _print_results(results, sys.stdout)
-        _print_page(results, args.offset, args.offset_given)
+        print_page(results, page["offset"], args.offset is not None)
     return 0
 
 
-def _learn(args: argparse.Namespace) -> int:
+def _delete(args: argparse.Namespace) -> int:
+    ids = list(dict.fromkeys(args.ids))
     with SearchIndex.open(args.index) as index:
-        count = index.learn()
-    print(f"learned translations for {count:,} terms from the bilingual records of {args.index}")
+        count = index.delete(ids)
+        total = len(index)
+    print(f"deleted {count:,} of {len(ids):,} id(s) given; the index holds {total:,}")
     return 0
 
 
-def _glossary(args: argparse.Namespace) -> int:
-    if args.clear == (args.file is not None):
-        print("diaspora-search glossary: error: give GLOSSARY.tsv or --clear", file=sys.stderr)
-        return 2
+def _info(args: argparse.Namespace) -> int:
     with SearchIndex.open(args.index) as index:
-        count = index.set_glossary(None if args.clear else args.file)
-    if args.clear:
-        print(f"{args.index}: no glossary")
-    else:
-        print(f"{args.index}: glossary {args.file} translates {count:,} terms")
+        info = index.info()
+    if args.json:
+        _print_json(info.to_dict())
+        return 0
+    for line in info.describe():
+        print(printable(line))
     return 0
 
 
@@ -268,14 +374,39 @@ def _check(args: argparse.Namespace) -> int:
         if not damaged:
             raise
         for line in damaged:
-            print(f"diaspora-search: damaged: {args.index}: {line}", file=sys.stderr)
+            print(
+                f"diaspora-search: damaged: {printable(f'{args.index}: {line}')}", file=sys.stderr
+            )
         return 1
-    print(f"{args.index}: ok (every file matches its checksum; {count:,} records)")
+    print(printable(f"{args.index}: ok (every file matches its checksum; {count:,} records)"))
+    return 0
+
+
+def _learn(args: argparse.Namespace) -> int:
+    with SearchIndex.open(args.index) as index:
+        count = index.learn()
+    print(
+        f"learned translations for {count:,} terms from the bilingual records of "
+        f"{printable(str(args.index))}"
+    )
+    return 0
+
+
+def _glossary(args: argparse.Namespace) -> int:
+    if args.clear == (args.file is not None):
+        args.parser.error("give GLOSSARY.tsv or --clear")
+    with SearchIndex.open(args.index) as index:
+        count = index.set_glossary(None if args.clear else args.file)
+    folder = printable(str(args.index))
+    if args.clear:
+        print(f"{folder}: no glossary")
+    else:
+        print(f"{folder}: glossary {printable(args.file)} translates {count:,} terms")
     return 0
 
 
 def _as_json(query: str, results: Results, offset: int = 0) -> dict[str, object]:
-    """The ``--json`` object of a search (CONTRACT.md)."""
+    """The ``--json`` object of a search (docs/api.md)."""
     return {
         "query": query,
         "corrected_query": results.corrected_query,
@@ -287,6 +418,11 @@ def _as_json(query: str, results: Results, offset: int = 0) -> dict[str, object]
     }
 
 
+def _print_json(data: dict[str, object]) -> None:
+    # Exact values, and still safe on a terminal: control characters are JSON escapes.
+    print(json_printable(json.dumps(data, ensure_ascii=False)))
+
+
 _MARKED = re.compile(re.escape(MARK_OPEN) + "(.+?)" + re.escape(MARK_CLOSE))
 
 
@@ -294,25 +430,27 @@ def _print_results(results: Results, out: TextIO) -> None:
     color = out.isatty() and "NO_COLOR" not in os.environ
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
     if results.corrected_query is not None:
-        print(f"no results as typed; showing results for: {results.corrected_query}", file=out)
+        shown = printable(results.corrected_query)
+        print(f"no results as typed; showing results for: {shown}", file=out)
     if not results:
         print("no results", file=out)
         return
     if results.suggestion is not None:
-        print(f"did you mean: {results.suggestion}?", file=out)
+        print(f"did you mean: {printable(results.suggestion)}?", file=out)
     for rank, hit in enumerate(results, 1):
-        title = hit.title or hit.id
+        title, hit_id = printable(hit.title or hit.id), printable(hit.id)
         print(
-            f"{rank:>2}. {bold}{title}{reset}  {dim}[{hit.lang}] {hit.score:.2f}  {hit.id}{reset}",
+            f"{rank:>2}. {bold}{title}{reset}  {dim}[{hit.lang}] {hit.score:.2f}  {hit_id}{reset}",
             file=out,
         )
         for text in (hit.snippet, hit.names):
             if text:
-                shown = _MARKED.sub(rf"{bold}\1{reset}", text) if color else text
+                shown = printable(text)
+                shown = _MARKED.sub(rf"{bold}\1{reset}", shown) if color else shown
                 print(f"    {shown}", file=out)
 
 
-def _demo() -> int:
+def _demo(args: argparse.Namespace) -> int:
     corpus = read_corpus(bundled_corpus())
     with (
         tempfile.TemporaryDirectory(prefix="diaspora-demo-") as tmp,
@@ -321,143 +459,29 @@ def _demo() -> int:
         index.add(corpus.records)
         print(f"indexed {len(index)} records of the bundled IME corpus ({bundled_corpus().name})")
         for query, lang in DEMO_QUERIES:
-            shown = f"{query!r}" + (f" --lang {lang}" if lang else "")
+            shown = shlex.quote(query) + (f" --lang {lang}" if lang else "")
             print(f"\n$ diaspora-search search {shown} --index DIR")
             _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
     return 0
 
 
-# Results pages (issue 12): --offset, --filter, --sort, --facets, and the get command ---------
-
-
-def _add_page_options(search: argparse.ArgumentParser) -> None:
-    search.add_argument(
-        "--offset",
-        type=_offset,
-        default=None,
-        metavar="N",
-        help="skip the first N hits (pages of one order: --offset 10 --limit 10 is page 2)",
-    )
-    search.add_argument(
-        "--filter",
-        dest="filters",
-        type=_filter_pair,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help=(
-            "only records with this value: year=2000..2010 (either end may be left out: "
-            "year=2005..), source=NAME, authors=NAME, tags=NAME, lang=es; repeated keys mean "
-            "any of them, different keys all of them"
-        ),
-    )
-    search.add_argument(
-        "--sort",
-        choices=SORTS,
-        default="relevance",
-        help="relevance (default), year (oldest first) or -year (newest first)",
-    )
-    search.add_argument(
-        "--facets",
-        type=_facet_list,
-        default=(),
-        metavar="KEY[,KEY...]",
-        help=f"count the matches per value of these keys ({', '.join(FACETS)})",
-    )
+# get ---------------------------------------------------------------------------------------
 
 
 def _add_get_command(commands: Any) -> None:
-    get = commands.add_parser(
+    get = _command(
+        commands,
         "get",
-        help="print one record of an index",
-        description="Print the stored record with this id (exit 1 when there is none).",
+        "print one record of an index",
+        "Print the stored record with this id, every key it was given, one 'key: value' a "
+        "line (lists joined by '; '), or as JSON; exit 1 when there is none.",
+        "  diaspora-search get ime-a1 --index ime-index\n"
+        f"  {INDEX_ENV}=ime-index diaspora-search get ime-a1 --json",
     )
-    get.add_argument("id", metavar="ID")
-    get.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+    get.add_argument("id", metavar="ID", help="the record's id")
+    add_index_option(get)
     get.add_argument("--json", action="store_true", help="print the record as one JSON object")
-
-
-def _sort_values_joined(argv: Sequence[str]) -> list[str]:
-    """``--sort -year`` as ``--sort=-year``: argparse takes a value starting with '-' for an
-    option."""
-    out: list[str] = []
-    for arg in argv:
-        if out and out[-1] == "--sort" and arg.startswith("-") and arg != "--":
-            out[-1] = f"--sort={arg}"
-        else:
-            out.append(arg)
-    return out
-
-
-def _offset(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
-
-
-def _filter_pair(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` checked: a known key, and for ``year`` a year or a range ``A..B``."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    if key not in FACETS:
-        raise argparse.ArgumentTypeError(f"unknown key {key!r}; choose from: {', '.join(FACETS)}")
-    if key != "year":
-        return key, value
-    lo, dots, hi = value.partition("..")
-    try:
-        if not dots:
-            return key, (int(value), int(value))
-        return key, (int(lo) if lo else None, int(hi) if hi else None)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"year must be a year or a range such as 2000..2010 or 2005.., got {value!r}"
-        ) from None
-
-
-def _facet_list(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in FACETS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown facet {(unknown or [text])[0]!r}; choose from: {', '.join(FACETS)}"
-        )
-    return names
-
-
-def _page(args: argparse.Namespace) -> dict[str, Any]:
-    """The search arguments of the page options (``offset_given`` set for the output)."""
-    args.offset_given = args.offset is not None
-    args.offset = args.offset or 0
-    filters: dict[str, Any] = {}
-    for key, value in args.filters:
-        if key == "year" and "year" in filters:
-            raise DiasporaSearchError("--filter year may be given once (one range)")
-        if key == "year":
-            filters["year"] = value
-        else:
-            filters.setdefault(key, []).append(value)
-    langs = filters.pop("lang", [])
-    if len({Language.parse(code) for code in langs}) == 1:  # (both: every record passes)
-        filters["lang"] = langs[0]
-    return {"offset": args.offset, "filters": filters, "sort": args.sort, "facets": args.facets}
-
-
-def _print_page(results: Results, offset: int, offset_given: bool) -> None:
-    """After the hits: where this page is in all the matches (with --offset), then each facet
-    asked for, one line each (``year: 2009 (3), 2008 (1)``)."""
-    if offset_given:
-        if results:
-            print(f"hits {offset + 1}-{offset + len(results)} of {results.total:,}")
-        else:
-            print(f"no hits from {offset + 1}; {results.total:,} in all")
-    for name, counts in results.facets.items():
-        shown = ", ".join(f"{printable(value)} ({count:,})" for value, count in counts.items())
-        print(f"{name}: {shown}" if shown else f"{name}: none")
+    get.set_defaults(run=_get)
 
 
 def _get(args: argparse.Namespace) -> int:
@@ -467,7 +491,7 @@ def _get(args: argparse.Namespace) -> int:
         raise DiasporaSearchError(f"{args.index}: no record with id {printable(args.id)!r}")
     data = record.to_dict()
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        _print_json(data)
         return 0
     for key, value in data.items():
         shown = "; ".join(value) if isinstance(value, list) else str(value)

@@ -52,6 +52,30 @@ def printable(text: str) -> str:
     return "".join(_escape(ch) for ch in text)
 
 
+def json_printable(document: str) -> str:
+    """A JSON ``document`` with every character :func:`printable` would escape written as a
+    JSON ``\\u`` escape instead: the same JSON value, safe to print on a terminal.
+
+    Outside strings a JSON document holds only printable ASCII (and the whitespace
+    ``json.dumps`` puts there: none without ``indent``), so every such character is inside a
+    string, where an escape means the same character.
+
+    >>> json_printable('{"title": "Informe \x1b[2J", "lang": "es"}')
+    '{"title": "Informe \\\\u001b[2J", "lang": "es"}'
+    """
+    if document.isprintable():
+        return document
+    return "".join(ch if _escape(ch) == ch else _json_escape(ch) for ch in document)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # (a UTF-16 surrogate pair, as JSON spells characters past U+FFFF)
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def _escape(ch: str) -> str:
     if ch.isprintable() or ch in _KEPT_CHARACTERS:
         return ch

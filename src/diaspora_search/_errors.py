@@ -5,7 +5,7 @@ Every error raised for bad input, a missing index or a bad query derives from
 
     DiasporaSearchError
      ├── UnsupportedLanguageError   a language other than en / es
-     ├── RecordError                a corpus line or record that breaks CONTRACT.md
+     ├── RecordError                a corpus line or record that breaks docs/api.md
      ├── IndexNotFoundError         no index at the path given to SearchIndex.open
      ├── IndexExistsError           SearchIndex.create on a folder that is not empty
      ├── IndexVersionError          an index written by an incompatible version

@@ -1,6 +1,7 @@
 """The fields of a record and of the index, declared once.
 
-Every record key (CONTRACT.md) is described here: its JSON type, and the index fields it feeds.
+Every record key (docs/api.md, "Records") is described here: its JSON type, and the index
+fields it feeds.
 Records validation (``_records.py``), the Whoosh schema (``storage/schema.py``), the document
 written for a record (:func:`document`), the fields a query looks words up in, and snippets all
 read this table, so adding a key is one entry here (and a ``Record`` attribute).
@@ -128,7 +129,7 @@ RECORD_KEYS: tuple[RecordKey, ...] = (
     RecordKey("date", str, "date"),
     RecordKey("tags", list, "tags"),
 )
-"""Every key a record may have (CONTRACT.md), in the order ``Record`` declares them (the keys
+"""Every key a record may have (docs/api.md), in the order ``Record`` declares them (the keys
 added later last, so that positional construction of a ``Record`` keeps working)."""
 
 FACETS: tuple[str, ...] = ("year", "source", "authors", "tags", "lang")

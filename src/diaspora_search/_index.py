@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ._errors import IndexCorruptError, IndexExistsError, QueryError
 from ._fields import ID
 from ._hits import Results
+from ._info import IndexInfo, index_info
 from ._language import Language
-from ._progress import ProgressBar
+from ._progress import COMMITTING, INDEXING, READING, Progress, Reporter, reporter
 from ._records import Record, validate_batch
 from ._translations import IndexTranslations
+from ._version import __version__
 from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
@@ -36,8 +38,6 @@ REBUILD_FROM_CORPUS = (
 )
 
 MAX_LIMIT = 10_000
-
-Progress = bool | Callable[[int, int], None]
 
 
 class SearchIndex:
@@ -110,18 +110,22 @@ class SearchIndex:
             IndexExistsError: ``path`` is a folder that holds something other than an index.
         """
         folder = Path(path)
-        batch = validate_batch(records)
-        if not folder.exists() or is_empty_folder(folder):
-            index = cls.create(folder, lock_timeout=lock_timeout)
-            index.add(batch, progress=progress)
-            return index
-        if not is_index(folder):
-            raise IndexExistsError(
-                f"{folder}: not a diaspora_search index or an empty folder; "
-                "--rebuild replaces only an index"
-            )
-        index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
-        index._write(batch, progress, replace_all=True)
+        steps = reporter(progress)
+        try:
+            batch = _read(records, steps)
+            if not folder.exists() or is_empty_folder(folder):
+                index = cls.create(folder, lock_timeout=lock_timeout)
+                index._write(batch, steps, replace_all=False)
+                return index
+            if not is_index(folder):
+                raise IndexExistsError(
+                    f"{folder}: not a diaspora_search index or an empty folder; "
+                    "--rebuild replaces only an index"
+                )
+            index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
+            index._write(batch, steps, replace_all=True)
+        finally:
+            steps.close()
         index._store.mark_current()
         return index
 
@@ -135,29 +139,25 @@ class SearchIndex:
 
         Args:
             records: the batch.
-            progress: ``True`` for a progress bar on standard error, or a callable taking
-                ``(done, total)``.
+            progress: ``True`` for progress bars on standard error (reading, indexing,
+                committing), or a callable taking ``(done, total)``, called once each time
+                more records are indexed (``total`` is ``None`` while it is unknown).
 
         Returns:
             The number of records written.
         """
-        return self._write(validate_batch(records), progress, replace_all=False)
+        steps = reporter(progress)
+        try:
+            return self._write(_read(records, steps), steps, replace_all=False)
+        finally:
+            steps.close()
 
-    def _write(self, batch: list[Record], progress: Progress, *, replace_all: bool) -> int:
-        total = len(batch)
-        bar = ProgressBar(total) if progress is True and batch else None
-        report: Callable[[int], None] | None = None
-        if bar is not None:
-            report = bar.update
-        elif callable(progress):
-            callback = progress
-            report = lambda done: callback(done, total)  # noqa: E731
+    def _write(self, batch: list[Record], steps: Reporter, *, replace_all: bool) -> int:
+        steps.phase(INDEXING, total=len(batch))
         with self._lock, self._writer(replace_all=replace_all) as writer:
-            count = writer.add(batch, report)
-        if bar is not None:
-            bar.close()
-        elif report is not None:
-            report(count)
+            count = writer.add(batch, steps.update)
+            steps.update(count)
+            steps.phase(COMMITTING)  # (the commit is the writer's exit)
         return count
 
     def _writer(self, *, replace_all: bool = False) -> Writer:
@@ -204,6 +204,10 @@ class SearchIndex:
         snapshot = self._thread_searcher().snapshot
         docnum = snapshot.document_number(ID, id)
         return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
+
+    def info(self) -> IndexInfo:
+        """Records, records per language, size on disk and versions, as of the last commit."""
+        return index_info(self.path, self._current_searcher().snapshot, __version__)
 
     def search(
         self,
@@ -333,3 +337,9 @@ class SearchIndex:
 
     def __repr__(self) -> str:
         return f"SearchIndex({str(self.path)!r})"
+
+
+def _read(records: Iterable[Record | dict[str, Any]], steps: Reporter) -> list[Record]:
+    """The batch validated, the reading phase reported to ``steps``."""
+    steps.phase(READING)
+    return validate_batch(steps.counted(records))

@@ -1,7 +1,7 @@
 """Records: the frozen value type, its validation, and reading JSON Lines corpora.
 
-The rules are CONTRACT.md's. Every refusal is a :class:`RecordError` whose message is one line
-naming the file, the line and the key::
+The rules are those of docs/api.md, "Records". Every refusal is a :class:`RecordError` whose
+message is one line naming the file, the line and the key::
 
     corpus.jsonl:3: key 'sumary_en': unknown key; expected one of: authors, id, ...
 
@@ -42,7 +42,7 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 
 @dataclass(frozen=True)
 class Record:
-    """One bilingual record, as in CONTRACT.md. Missing text fields are empty strings."""
+    """One bilingual record, as in docs/api.md. Missing text fields are empty strings."""
 
     id: str
     title_en: str = ""
