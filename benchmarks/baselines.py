@@ -18,6 +18,8 @@ answers a natural-language query with ranked record ids:
   match, ``ours-filter`` filters on a year range and a tag, ``ours-sort`` sorts by year, newest
   first, ``ours-page3`` asks for hits 21 to 30. These four add a year and tags to each record
   (derived from its id, so every run indexes the same values; the shared corpus has neither).
+- full text (issue 12): ``ours-fulltext`` and ``whoosh-fulltext`` index each summary again as
+  the record's full text (``text_en``, ``text_es``; Whoosh: two more ``TEXT`` fields, stored).
 
 Not a benchmark by itself: imported by ``quality.py`` and ``bench_index.py``.
 """
@@ -73,7 +75,7 @@ def text_fields(record: Record) -> dict[str, str]:
 class WhooshEngine:
     """Stock Whoosh with per-language analyzers; optionally accent-folded."""
 
-    def __init__(self, path: Path, *, accent_fold: bool = False) -> None:
+    def __init__(self, path: Path, *, accent_fold: bool = False, full_text: bool = False) -> None:
         from whoosh import index
         from whoosh.analysis import CharsetFilter, LanguageAnalyzer, StemmingAnalyzer
         from whoosh.fields import ID, TEXT, Schema
@@ -86,6 +88,10 @@ class WhooshEngine:
         fields: dict[str, Any] = {"id": ID(stored=True, unique=True)}
         for name in TEXT_FIELDS:
             fields[name] = TEXT(analyzer=en if name in EN_FIELDS else es)
+        self._full_text = full_text
+        if full_text:  # (the full-text indexing comparison: stored, as ours stores it)
+            fields["text_en"] = TEXT(analyzer=en, stored=True)
+            fields["text_es"] = TEXT(analyzer=es, stored=True)
         schema = Schema(**fields)
         path.mkdir(parents=True, exist_ok=True)
         self.name = "whoosh-accent" if accent_fold else "whoosh"
@@ -96,7 +102,8 @@ class WhooshEngine:
     def add(self, records: Iterable[Record]) -> None:
         writer = self._index.writer()
         for rec in records:
-            writer.add_document(id=rec["id"], **text_fields(rec))
+            extra = {k: rec[k] for k in ("text_en", "text_es") if self._full_text and rec.get(k)}
+            writer.add_document(id=rec["id"], **text_fields(rec), **extra)
         writer.commit()
         self._searcher = None
 
@@ -318,6 +325,36 @@ class OursThirdPage(OursWithFacets):
     options: ClassVar[dict[str, Any]] = {"offset": 20}
 
 
+def with_full_text(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """``records`` with each summary also given as the record's full text (``text_en``,
+    ``text_es``): the indexing cost of full text fields, on the shared corpus."""
+    out = []
+    for record in records:
+        extra = {f"text_{lang}": record[f"summary_{lang}"] for lang in ("en", "es")}
+        out.append({**record, **{k: v for k, v in extra.items() if v}})
+    return out
+
+
+class OursFullText(OursEngine):
+    """diaspora_search indexing each summary again as full text."""
+
+    name = "ours-fulltext"
+
+    def add(self, records: Iterable[Record]) -> None:
+        self._index.add(with_full_text(records))
+
+
+class WhooshFullText(WhooshEngine):
+    """Stock Whoosh indexing each summary again as full text (``text_en``, ``text_es``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, full_text=True)
+        self.name = "whoosh-fulltext"
+
+    def add(self, records: Iterable[Record]) -> None:
+        super().add(with_full_text(records))
+
+
 class Fts5WithTotal(Fts5Engine):
     """SQLite FTS5, also counting every match (the total a results page shows)."""
 
@@ -350,6 +387,8 @@ ENGINES: dict[str, Callable[[Path], Engine]] = {
     "ours-sort": OursSortedByYear,
     "ours-page3": OursThirdPage,
     "fts5-total": Fts5WithTotal,
+    "ours-fulltext": OursFullText,
+    "whoosh-fulltext": WhooshFullText,
     "whoosh": WhooshEngine,
     "whoosh-accent": lambda path: WhooshEngine(path, accent_fold=True),
     "fts5": Fts5Engine,

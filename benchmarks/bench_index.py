@@ -60,6 +60,8 @@ OPTIONAL_ENGINES = (  # (see baselines.py)
     "ours-sort",
     "ours-page3",
     "fts5-total",
+    "ours-fulltext",
+    "whoosh-fulltext",
 )
 WARMUP = 10
 _VOCAB_WORD = re.compile(r"[^\W\d_]{3,}")
