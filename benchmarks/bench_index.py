@@ -5,7 +5,10 @@ Indexes the first N records of the parallel documentation corpus (default: all 5
 default writer settings, SQLite FTS5, tantivy if installed), each in its own subprocess so that
 peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` in the child; it includes the records loaded in
 memory, reported apart as ``rss_loaded_mb``) is per engine; ``peak_helper_rss_mb`` is the largest
-peak of the engine's own helper processes (ours forks one per extra CPU for large batches).
+peak of the engine's own helper processes (ours forks one per extra CPU for large batches), and
+"main+helpers" their sum (an upper bound: a forked helper's RSS counts the pages it shares with
+the main process). ``--memory-limit MB`` runs every engine's process under that address-space
+limit (``RLIMIT_AS``, as ``ulimit -v``; inherited by forked helpers).
 Reports records/s, MB/s of text (UTF-8 bytes of the title and summary fields), peak RSS, index
 size on disk and indexing wall time (``add`` through commit), with the ratio of our records/s to
 each peer's.
@@ -200,7 +203,15 @@ def spawn(engine_name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     ]
     if args.limit is not None:
         cmd += ["--limit", str(args.limit)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    limit_bytes = args.memory_limit * 1024 * 1024 if args.memory_limit else None
+
+    def limit_memory() -> None:
+        if limit_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+    proc = subprocess.run(
+        cmd, stdout=subprocess.PIPE, text=True, check=False, preexec_fn=limit_memory
+    )
     if proc.returncode != 0:
         print(f"{engine_name}: child failed with exit status {proc.returncode}", file=sys.stderr)
         return None
@@ -245,6 +256,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "MB/s",
         "peak RSS MB",
         "helper RSS MB",
+        "main+helpers MB",
         "index MB",
         "p50 ms",
         "p95 ms",
@@ -263,6 +275,7 @@ def table(results: list[dict[str, Any]]) -> str:
             fmt(r["mb_per_s"], 2),
             fmt(r["peak_rss_mb"], 0),
             fmt(r.get("peak_helper_rss_mb"), 0),
+            fmt(r["peak_rss_mb"] + (r.get("peak_helper_rss_mb") or 0.0), 0),
             fmt(r["index_mb"]),
             fmt(r.get("p50_ms"), 2),
             fmt(r.get("p95_ms"), 2),
@@ -332,6 +345,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument(
         "--rounds", type=int, default=1, help="run every engine N times, order alternating"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="address-space limit (RLIMIT_AS) of every engine's process",
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--plot", type=Path, default=None, help="bar chart (PNG) here")

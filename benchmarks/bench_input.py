@@ -7,12 +7,19 @@ that each peak (``ru_maxrss``) is its own:
 * ``import``: the interpreter with ``diaspora_search`` imported, reading nothing (the floor);
 * ``iter_corpus``: every batch of ``--batch-size`` records validated and dropped; only the set
   of ids (for the duplicate check) grows with the corpus;
-* ``read_corpus``: every record kept, as ``read_corpus`` returns them all.
+* ``read_corpus``: every record kept, as ``read_corpus`` returns them all;
+* ``index-stream``: ``iter_corpus(...).records()`` streamed into one ``SearchIndex.add``
+  (written ``STREAM_BATCH`` records at a time into uncommitted segments, one commit);
+* ``index-list``: ``SearchIndex.add(read_corpus(path).records)``, the whole corpus in memory.
+
+For the two ``index`` modes the peak of the forked indexing processes (``RUSAGE_CHILDREN``) is
+reported beside the main process's.
 
 Run from the repository root (Linux or macOS)::
 
     python benchmarks/bench_input.py
     python benchmarks/bench_input.py --records 200000 --batch-size 1000
+    python benchmarks/bench_input.py --records 200000 --modes import,index-stream,index-list
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-MODES = ("import", "iter_corpus", "read_corpus")
+MODES = ("import", "iter_corpus", "read_corpus", "index-stream", "index-list")
 
 
 def write_corpus(path: Path, n: int) -> None:
@@ -53,10 +60,32 @@ def child(mode: str, path: Path, batch_size: int) -> None:
             records += len(batch)
     elif mode == "read_corpus":  # also in versions without iter_corpus, for comparison
         records = len(records_module.read_corpus(path).records)
+    elif mode.startswith("index-"):
+        import diaspora_search as ds
+
+        with tempfile.TemporaryDirectory() as folder:
+            index = ds.SearchIndex.create(Path(folder) / "index")
+            if mode == "index-stream":
+                with records_module.iter_corpus(path, batch_size=batch_size) as batches:
+                    records = index.add(batches.records())
+            else:
+                records = index.add(records_module.read_corpus(path).records)
+            assert len(index) == records
+            index.close()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_mb = peak / 1024 if sys.platform != "darwin" else peak / 1024 / 1024  # KiB on Linux
-    print(json.dumps({"records": records, "seconds": seconds, "peak_rss_mb": peak_mb}))
+    scale = 1024 if sys.platform != "darwin" else 1024 * 1024  # KiB on Linux
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+    helpers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale
+    print(
+        json.dumps(
+            {
+                "records": records,
+                "seconds": seconds,
+                "peak_rss_mb": peak_mb,
+                "helper_rss_mb": helpers_mb,
+            }
+        )
+    )
 
 
 def measure(mode: str, path: Path, batch_size: int) -> dict[str, float]:
@@ -72,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--modes", default=",".join(MODES[:3]), help="any of " + ", ".join(MODES))
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -83,10 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_corpus(path, args.records)
         size = path.stat().st_size / 1e6
         print(f"{args.records:,} records, {size:,.1f} MB; batch size {args.batch_size:,}")
-        print(f"{'mode':<12} {'records':>10} {'seconds':>8} {'peak RSS MB':>12}")
-        for mode in MODES:
+        print(f"{'mode':<13} {'records':>10} {'seconds':>8} {'peak RSS MB':>12} {'helpers MB':>11}")
+        for mode in args.modes.split(","):
             r = measure(mode, path, args.batch_size)
-            print(f"{mode:<12} {r['records']:>10,} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12.1f}")
+            print(
+                f"{mode:<13} {r['records']:>10,} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12.1f}"
+                f" {r['helper_rss_mb']:>11.1f}"
+            )
     return 0
 
 

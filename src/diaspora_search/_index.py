@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from ._hits import Results
 from ._info import IndexInfo, index_info
 from ._language import Language
 from ._progress import COMMITTING, INDEXING, READING, Progress, Reporter, reporter
-from ._records import Record, validate_batch
+from ._records import Record, ValidatedRecords, validate_batch, validate_stream
 from ._translations import IndexTranslations
 from ._version import __version__
 from .query import AccentVariants
@@ -31,7 +31,14 @@ from .search import Searcher
 from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
 from .search.facets import Filters, check_sort, facet_names
 from .search.run import Page
-from .storage import DEFAULT_LOCK_TIMEOUT, IndexStore, Writer, is_empty_folder, is_index
+from .storage import (
+    DEFAULT_LOCK_TIMEOUT,
+    IndexStore,
+    Writer,
+    discard_new_index,
+    is_empty_folder,
+    is_index,
+)
 
 REBUILD_FROM_CORPUS = (
     "rebuild it from the corpus: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
@@ -112,10 +119,17 @@ class SearchIndex:
         folder = Path(path)
         steps = reporter(progress)
         try:
-            batch = _read(records, steps)
             if not folder.exists() or is_empty_folder(folder):
+                made = not folder.exists()
                 index = cls.create(folder, lock_timeout=lock_timeout)
-                index._write(batch, steps, replace_all=False)
+                try:
+                    index._write(records, steps, replace_all=False)
+                except BaseException:
+                    # A refused stream leaves what was there before: nothing, or an empty
+                    # folder.
+                    index.close()
+                    discard_new_index(folder, remove_folder=made)
+                    raise
                 return index
             if not is_index(folder):
                 raise IndexExistsError(
@@ -123,7 +137,7 @@ class SearchIndex:
                     "--rebuild replaces only an index"
                 )
             index = cls(IndexStore.open_for_rebuild(folder), lock_timeout)
-            index._write(batch, steps, replace_all=True)
+            index._write(records, steps, replace_all=True)
         finally:
             steps.close()
         index._store.mark_current()
@@ -134,29 +148,37 @@ class SearchIndex:
     def add(self, records: Iterable[Record | dict[str, Any]], *, progress: Progress = False) -> int:
         """Add records (dicts in the record format, or :class:`Record`); all or nothing.
 
-        A record whose id is already in the index replaces it. The whole batch is validated
-        first; a bad record raises :class:`RecordError` and nothing is written.
+        A record whose id is already in the index replaces it. A bad record, or an id twice,
+        raises :class:`RecordError` and nothing is written. ``records`` may be any iterable:
+        a list is validated whole before anything is written; any other iterable (a
+        generator, a corpus being read) is streamed, read only a bounded batch ahead of what
+        is written, and still committed once, after its last record: a refusal or an error
+        at any point leaves the index exactly as it was.
 
         Args:
             records: the batch.
             progress: ``True`` for progress bars on standard error (reading, indexing,
                 committing), or a callable taking ``(done, total)``, called once each time
-                more records are indexed (``total`` is ``None`` while it is unknown).
+                more records are indexed (``total`` is ``None`` while it is unknown: a stream
+                is read and written a batch at a time, its length known only at its end).
 
         Returns:
             The number of records written.
         """
         steps = reporter(progress)
         try:
-            return self._write(_read(records, steps), steps, replace_all=False)
+            return self._write(records, steps, replace_all=False)
         finally:
             steps.close()
 
-    def _write(self, batch: list[Record], steps: Reporter, *, replace_all: bool) -> int:
-        steps.phase(INDEXING, total=len(batch))
+    def _write(
+        self, records: Iterable[Record | dict[str, Any]], steps: Reporter, *, replace_all: bool
+    ) -> int:
+        batch, total = _validated(records, steps)
+        steps.phase(INDEXING, total=total)
         with self._lock, self._writer(replace_all=replace_all) as writer:
             count = writer.add(batch, steps.update)
-            steps.update(count)
+            steps.update(count, count)
             steps.phase(COMMITTING)  # (the commit is the writer's exit)
         return count
 
@@ -339,7 +361,17 @@ class SearchIndex:
         return f"SearchIndex({str(self.path)!r})"
 
 
-def _read(records: Iterable[Record | dict[str, Any]], steps: Reporter) -> list[Record]:
-    """The batch validated, the reading phase reported to ``steps``."""
-    steps.phase(READING)
-    return validate_batch(steps.counted(records))
+def _validated(
+    records: Iterable[Record | dict[str, Any]], steps: Reporter
+) -> tuple[Iterable[Record], int | None]:
+    """The records to write, and how many when known. A list (anything with a length) is
+    validated whole first, the reading phase reported to ``steps``; any other iterable is
+    validated as the writer reads it, a batch at a time (a reader that validated its records
+    already, as :meth:`CorpusReader.records` does, is taken as it is)."""
+    if isinstance(records, Sized):
+        steps.phase(READING, total=len(records))
+        batch = validate_batch(steps.counted(records))
+        return batch, len(batch)
+    if isinstance(records, ValidatedRecords):  # (checked as read: one set of ids)
+        return records, None
+    return validate_stream(records), None

@@ -74,10 +74,11 @@ class _Callback(Reporter):
         self._total = total
 
     def update(self, done: int, total: int | None = None) -> None:
+        learned = total is not None and total != self._total  # (a stream's, at its end)
         if total is not None:
             self._total = total
-        if self._indexing and done > self._done:
-            self._done = done
+        if self._indexing and (done > self._done or learned):
+            self._done = max(done, self._done)
             self._callback(done, self._total)
 
 

@@ -214,26 +214,29 @@ def validate_batch(records: Iterable[object], *, source: str | None = None) -> l
 
     Items are numbered from 1 in error messages, as lines of ``source``.
     """
-    out: list[Record] = []
-    seen: dict[str, str] = {}
+    return list(validate_stream(records, source=source))
+
+
+def validate_stream(records: Iterable[object], *, source: str | None = None) -> Iterator[Record]:
+    """Validate records as they are read, without reading ahead: each item as a ``Record``,
+    and no id twice (in the whole stream: the ids seen are kept, with the item number where
+    each first stood). A bad item raises when it is reached.
+
+    Items are numbered from 1 in error messages, as lines of ``source``.
+    """
+    seen: dict[str, int] = {}
     for number, item in enumerate(records, 1):
         record = Record.from_dict(item, source=source, line=number)
-        _check_unique(record, seen, source, number)
-        out.append(record)
-    return out
-
-
-def _check_unique(record: Record, seen: dict[str, str], source: str | None, line: int) -> None:
-    """Refuse an id seen before in the batch; ``seen`` maps ids to where they first stood."""
-    where = f"{source}:{line}" if source is not None else f"line {line}"
-    first = seen.setdefault(record.id, where)
-    if first != where:
-        raise RecordError(
-            f"duplicate id {record.id!r} in this batch (first at {first})",
-            source=source,
-            line=line,
-            key="id",
-        )
+        first = seen.setdefault(record.id, number)
+        if first != number:
+            where = f"{source}:{first}" if source is not None else f"line {first}"
+            raise RecordError(
+                f"duplicate id {record.id!r} in this batch (first at {where})",
+                source=source,
+                line=number,
+                key="id",
+            )
+        yield record
 
 
 @dataclass
@@ -315,6 +318,12 @@ class CorpusReader(Iterator[list[Record]]):
     def __next__(self) -> list[Record]:
         return next(self._batches)
 
+    def records(self) -> ValidatedRecords:
+        """The records of the remaining batches, one at a time: what to stream into
+        ``SearchIndex.add`` (``index.add(reader.records())``), which then neither validates
+        them again nor keeps a second set of their ids."""
+        return ValidatedRecords(record for batch in self for record in batch)
+
     def close(self) -> None:
         """Stop reading, closing the file being read (files passed as objects stay open)."""
         self._batches.close()
@@ -367,6 +376,20 @@ class CorpusReader(Iterator[list[Record]]):
                 line=line,
                 key="id",
             )
+
+
+class ValidatedRecords(Iterator[Record]):
+    """A stream of records already validated, with no id twice (from
+    :meth:`CorpusReader.records`)."""
+
+    def __init__(self, records: Iterator[Record]) -> None:
+        self._records = records
+
+    def __iter__(self) -> ValidatedRecords:
+        return self
+
+    def __next__(self) -> Record:
+        return next(self._records)
 
 
 def read_corpus(

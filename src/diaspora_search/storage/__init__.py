@@ -3,7 +3,9 @@
 - ``schema.py``: the Whoosh schema, from the field table (``_fields.py``);
 - ``analyzers.py``: the Whoosh adapters of the (pure) analysis;
 - ``codec.py``: Whoosh's W3 postings and terms tables, written and read side by side;
-- ``segment.py``, ``parallel.py``: the fast segment builder, and batches shared among processes;
+- ``segment.py``, ``parallel.py``: the fast segment builder (also continued across the batches
+  of a stream), and batches shared among forked processes, watched while they run;
+- ``memory.py``: whether the memory available allows forking a builder;
 - ``writer.py``: write transactions and the write lock;
 - ``weighting.py``, ``lowering.py``: BM25 for Whoosh, and query plans lowered to Whoosh queries,
   for the phrases and exclusions Whoosh runs;
@@ -29,6 +31,7 @@ from .store import (  # noqa: E402
     META_FILE,
     IndexStore,
     damaged_in,
+    discard_new_index,
     is_empty_folder,
     is_index,
 )
@@ -43,6 +46,7 @@ __all__ = [
     "Snapshot",
     "Writer",
     "damaged_in",
+    "discard_new_index",
     "is_empty_folder",
     "is_index",
 ]

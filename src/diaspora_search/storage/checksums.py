@@ -46,7 +46,7 @@ def checked_json(data: dict[str, Any]) -> bytes:
     """``data`` as one line of JSON with a ``crc32`` key over the rest.
 
     >>> checked_json({"a": 1})
-    b'{"a": 1, "crc32": 2540380751}\\n'
+    b'{"a": 1, "crc32": 4221669015}\\n'
     """
     body = json.dumps(data, sort_keys=True)
     return (body[:-1] + f', "crc32": {zlib.crc32(body.encode())}}}\n').encode()
@@ -57,7 +57,7 @@ def read_checked_json(raw: bytes, what: str) -> dict[str, Any]:
 
     >>> read_checked_json(checked_json({"a": 1}), "x")
     {'a': 1}
-    >>> read_checked_json(b'{"a": 2, "crc32": 2540380751}\\n', "x")
+    >>> read_checked_json(b'{"a": 2, "crc32": 4221669015}\\n', "x")
     Traceback (most recent call last):
     ...
     diaspora_search._errors.IndexCorruptError: x: damaged (its checksum does not match)

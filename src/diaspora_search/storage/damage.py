@@ -28,7 +28,7 @@ def corrupt(folder: Path | str | None, error: BaseException) -> IndexCorruptErro
     """The one-line error for a damaged file met while reading ``folder``.
 
     >>> str(corrupt("ix", EOFError("Ran out of input")))[:60]
-    'ix: the index is damaged (EOFError: Ran out of input); run: d'
+    'ix: the index is damaged (EOFError: Ran out of input); run: '
     """
     detail = (
         str(error) if isinstance(error, IndexCorruptError) else (f"{type(error).__name__}: {error}")

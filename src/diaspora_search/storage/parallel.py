@@ -17,9 +17,11 @@ import mmap
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ from whoosh.writing import SegmentWriter
 
 from .._errors import IndexWriteError
 from . import segment as _segment
+from .memory import memory_for_fork
 
 PARALLEL_MIN_DOCS = 4000
 """Batches smaller than this are not worth a second process."""
@@ -66,8 +69,9 @@ class Claims:
         """Claim up to ``size`` documents from the front, or from the back; the indexes of the
         documents in the order they are to be added (empty when none are left).
 
-        ``partner_alive`` tells whether the process sharing the claims still runs: a process
-        killed while holding the lock would otherwise block its partner for ever.
+        ``partner_alive`` tells whether the process sharing the claims still runs (it may
+        raise :class:`IndexWriteError` itself, saying why not): a process killed or stopped
+        while holding the lock would otherwise block its partner for ever.
         """
         lock = self._lock
         if lock is not None:
@@ -135,6 +139,18 @@ def build(
     return segments[::-1] if backward else segments
 
 
+def workers_for(documents: int, processes: int) -> int:
+    """How many processes build a batch of ``documents``: one for a small batch (not worth a
+    fork), while other threads run (forking them could deadlock), or when the memory
+    available could not hold another process of this one's size (see
+    :func:`memory_for_fork`)."""
+    if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1 or processes <= 1:
+        return 1
+    if not memory_for_fork():
+        return 1
+    return processes
+
+
 def build_batch(
     main: SegmentWriter,
     index: Any,
@@ -143,14 +159,17 @@ def build_batch(
     *,
     processes: int,
     progress: Callable[[int], None] | None = None,
+    stall_timeout: float = 10.0,
 ) -> list[Any]:
     """Write the documents ``to_document`` makes of ``items`` into new segments, not yet
     committed; the finished segments, in document order. Documents are made where they are
     written, in parallel; in this process alone while other threads run (forking them could
-    deadlock). ``main`` is the locking writer: children never hold its lock."""
-    workers = max(1, processes) if len(items) >= PARALLEL_MIN_DOCS else 1
-    if threading.active_count() > 1:
-        workers = 1
+    deadlock). ``main`` is the locking writer: children never hold its lock.
+
+    A child that dies (killed, as by the OOM killer) fails the batch as soon as it is seen;
+    one stopped (``SIGSTOP``) for ``stall_timeout`` seconds is killed and fails it too: both
+    with :class:`IndexWriteError`, never a wait without end."""
+    workers = workers_for(len(items), processes)
     ranges = _split(items, -(-workers // 2))
     # (range, backward) per process; the last is this process's own.
     plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
@@ -161,7 +180,7 @@ def build_batch(
     try:
         for r, backward in plan[:-1]:
             children[(r, backward)] = fork_builder(
-                main, index, ranges[r], to_document, claims[r], backward
+                main, index, ranges[r], to_document, claims[r], backward, stall_timeout
             )
         report = None
         if progress is not None:
@@ -176,17 +195,33 @@ def build_batch(
                 claims[r],
                 backward=backward,
                 progress=report,
-                partner_alive=partner.running if partner is not None else None,
+                partner_alive=partner.alive if partner is not None else None,
             )
         }
-        for key, child in children.items():
-            built[key] = child.result()
+        built.update(_results(children))
     except BaseException:
         for child in children.values():
             child.kill()
         raise
     # Range by range, the front's segments before the back's.
     return [segment for key in sorted(built) for segment in built[key]]
+
+
+def _results(children: dict[tuple[int, bool], _Child]) -> dict[tuple[int, bool], list[Any]]:
+    """Every child's segments, read from their pipes as they come; every child still running
+    is checked meanwhile (a stopped one may hold the claims lock another waits for)."""
+    pending = dict(children)
+    out: dict[tuple[int, bool], list[Any]] = {}
+    while pending:
+        readers = {fd: key for key, child in pending.items() if (fd := child.reader) is not None}
+        ready, _, _ = select.select(list(readers), [], [], _LOCK_CHECK / 4)
+        for fd in ready:
+            key = readers[fd]
+            if not pending[key].read_some():
+                out[key] = pending.pop(key).result()
+        for child in pending.values():
+            child.alive()
+    return out
 
 
 def _split(items: list[Any], parts: int) -> list[list[Any]]:
@@ -196,35 +231,82 @@ def _split(items: list[Any], parts: int) -> list[list[Any]]:
 
 
 class _Child:
-    """A forked process building segments of a batch."""
+    """A forked process building segments of a batch, watched while the parent waits for it:
+    its death or a stop longer than ``stall_timeout`` raises :class:`IndexWriteError`."""
 
-    def __init__(self, pid: int, reader: int) -> None:
+    def __init__(self, pid: int, reader: int, stall_timeout: float) -> None:
         self.pid = pid
         self.reader: int | None = reader
         self.status: int | None = None  # once it has ended
+        self.stall_timeout = stall_timeout
+        self._stopped_at: float | None = None  # since when it is stopped, while it is
+        self._chunks: list[bytes] = []  # what it wrote to its pipe so far
+
+    def _poll(self) -> None:
+        """Take the child's news: ended, stopped or continued."""
+        if self.status is not None:
+            return
+        flags = os.WNOHANG | os.WUNTRACED | os.WCONTINUED
+        while True:
+            pid, status = os.waitpid(self.pid, flags)
+            if not pid:
+                return
+            if os.WIFSTOPPED(status):
+                if self._stopped_at is None:
+                    self._stopped_at = time.monotonic()
+            elif os.WIFCONTINUED(status):
+                self._stopped_at = None
+            else:
+                self.status = status
+                return
 
     def running(self) -> bool:
-        if self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.status = status
+        """Whether the child has not ended (stopped counts as running)."""
+        self._poll()
         return self.status is None
 
-    def result(self) -> list[Any]:
-        """The child's segments; raises with the child's error when it failed."""
+    def alive(self) -> bool:
+        """Whether the child runs; raises :class:`IndexWriteError` (after killing it) when it
+        has been stopped for longer than the stall timeout."""
+        self._poll()
+        if self._stopped_at is not None:
+            stopped = time.monotonic() - self._stopped_at
+            if stopped >= self.stall_timeout:
+                self.kill()
+                raise IndexWriteError(
+                    f"an indexing process (pid {self.pid}) was stopped for {stopped:.1f} s "
+                    f"(more than {self.stall_timeout:g} s); the batch is not written"
+                )
+        return self.status is None
+
+    def read_some(self) -> bool:
+        """Read what the child has written to its pipe (call when it is readable); ``False``
+        at the end (the child closed it: finished, failed or died)."""
         assert self.reader is not None
-        with os.fdopen(self.reader, "rb") as pipe:
+        data = os.read(self.reader, 1 << 20)
+        if data:
+            self._chunks.append(data)
+        return bool(data)
+
+    def result(self) -> list[Any]:
+        """The child's segments, once its pipe has ended; raises with the child's error when it
+        failed, or how it died."""
+        if self.reader is not None:
+            os.close(self.reader)
             self.reader = None
-            data = pipe.read()
         if self.status is None:
             self.status = os.waitpid(self.pid, 0)[1]
-        if data:
-            kind, payload = pickle.loads(data)
-            if kind == "error":
-                raise IndexWriteError(f"an indexing process failed: {payload}")
-            if self.status == 0:
-                return list(payload)
-        raise IndexWriteError(f"an indexing process failed (wait status {self.status})")
+        payload: Any = None
+        try:
+            kind, payload = pickle.loads(b"".join(self._chunks))
+        except Exception:  # nothing, or a part, written: the child died
+            kind = None
+        self._chunks = []
+        if kind == "error":
+            raise IndexWriteError(f"an indexing process failed: {payload}")
+        if kind == "ok" and self.status == 0:
+            return list(payload)
+        raise IndexWriteError(f"an indexing process {_describe(self.status)}")
 
     def kill(self) -> None:
         """Stop the child if it still runs, and release what it holds."""
@@ -239,6 +321,19 @@ class _Child:
             self.reader = None
 
 
+def _describe(status: int) -> str:
+    """How a child ended, from its wait status, for an error message."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        hint = " (as the out-of-memory killer does)" if number == signal.SIGKILL else ""
+        return f"was killed by {name}{hint}; the batch is not written"
+    return f"failed (exit status {os.waitstatus_to_exitcode(status)}); the batch is not written"
+
+
 def fork_builder(
     main: SegmentWriter,
     index: Any,
@@ -246,13 +341,16 @@ def fork_builder(
     to_document: Callable[[Any], dict[str, Any]],
     claims: Claims,
     backward: bool,
+    stall_timeout: float = 10.0,
 ) -> _Child:
+    """Fork a process that builds segments of ``items`` as :func:`build` does, sharing
+    ``claims`` with this one; the child's handle."""
     reader, writer = os.pipe()
     parent = os.getpid()
     pid = os.fork()
     if pid:
         os.close(writer)
-        return _Child(pid, reader)
+        return _Child(pid, reader, stall_timeout)
     # In the child: never hold the index lock (the parent's death must release it), never
     # return into the caller's code, and stop when the parent is gone.
     code = 1

@@ -20,6 +20,7 @@ in a new segment, and all the batch's segments appear together in one commit
 
 from __future__ import annotations
 
+import gc
 import itertools
 import pickle
 import struct
@@ -39,6 +40,9 @@ from .codec import fast_compress, length_byte, write_field
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before a batch continues in a new segment (about 150 MB of buffers)."""
+
+PROGRESS_EVERY = 48
+"""Documents between progress reports of :class:`SerialBuilder`."""
 
 _FORMS_SOURCES = {forms_field(lang): FORMS_SOURCES[lang] for lang in LANGUAGES}
 _WORDS_KEPT = frozenset(name for names in _FORMS_SOURCES.values() for name in names)
@@ -281,6 +285,51 @@ class SegmentBuilder:
     def close(self) -> None:
         """Close the segment's files after an error."""
         self.writer._close_segment()
+
+
+class SerialBuilder:
+    """Documents built in this process, in the order given, batch after batch, into segments
+    that continue from one batch to the next (a new one only past
+    :data:`POSTINGS_PER_SEGMENT` postings): a stream of small batches makes few
+    segments, and its buffers never exceed one segment's."""
+
+    def __init__(self, index: Any, to_document: Callable[[Any], dict[str, Any]]) -> None:
+        self._index = index
+        self._to_document = to_document
+        self._builder: SegmentBuilder | None = None
+        self._segments: list[Any] = []
+
+    def add(self, items: list[Any], progress: Callable[[int], None] | None = None) -> None:
+        """Build ``items``; ``progress`` gets the count done every :data:`PROGRESS_EVERY`."""
+        collecting = gc.isenabled()
+        gc.disable()  # (as in :func:`.parallel.build`)
+        try:
+            for count, item in enumerate(items, 1):
+                builder = self._builder
+                if builder is None or builder.count >= POSTINGS_PER_SEGMENT:
+                    if builder is not None:
+                        self._segments.append(builder.finish())
+                    builder = self._builder = SegmentBuilder(SegmentWriter(self._index, _lk=False))
+                builder.add_document(self._to_document(item))
+                if progress is not None and count % PROGRESS_EVERY == 0:
+                    progress(count)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def finish(self) -> list[Any]:
+        """The segments built since the last call, the open one finished, in document order."""
+        if self._builder is not None:
+            self._segments.append(self._builder.finish())
+            self._builder = None
+        segments, self._segments = self._segments, []
+        return segments
+
+    def close(self) -> None:
+        """Close the open segment's files (after an error)."""
+        if self._builder is not None:
+            self._builder.close()
+            self._builder = None
 
 
 def _growable(values: list[int]) -> GrowableArray:

@@ -61,6 +61,22 @@ def is_empty_folder(folder: Path) -> bool:
     return folder.is_dir() and not any(folder.iterdir())
 
 
+def discard_new_index(folder: Path, *, remove_folder: bool) -> None:
+    """Remove an index just created in ``folder`` (its own files only, never a symlink's
+    target), and the folder too when it was made for it and is left empty: what a refused
+    first batch leaves behind."""
+    for entry in folder.iterdir():
+        if entry.name == META_FILE or entry.name.startswith(_WHOOSH_PREFIXES):
+            if entry.is_dir() and not entry.is_symlink():
+                for inner in entry.iterdir():  # Whoosh's temporary folder
+                    inner.unlink()
+                entry.rmdir()
+            else:
+                entry.unlink()
+    if remove_folder and not any(folder.iterdir()):
+        folder.rmdir()
+
+
 class IndexStore:
     """One index folder. Thread-safe: each thread may take snapshots and writers."""
 
