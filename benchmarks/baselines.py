@@ -13,6 +13,13 @@ answers a natural-language query with ranked record ids:
 - ``tantivy``: tantivy-py when installed; simple tokenizer, lowercase, ascii_fold and the Snowball
   stemmer (english / spanish); the query's words, each quoted, OR-ed across the four fields.
 - ``ours``: diaspora_search, ``SearchIndex.create(path)`` / ``.search(q, limit=...)``.
+- results pages (issue 12): ``fts5-total`` also counts every match (``SELECT count(*)``), as a
+  results page showing "N results" must; ``ours-facets`` counts the five facets over every
+  match, ``ours-filter`` filters on a year range and a tag, ``ours-sort`` sorts by year, newest
+  first, ``ours-page3`` asks for hits 21 to 30. These four add a year and tags to each record
+  (derived from its id, so every run indexes the same values; the shared corpus has neither).
+- full text (issue 12): ``ours-fulltext`` and ``whoosh-fulltext`` index each summary again as
+  the record's full text (``text_en``, ``text_es``; Whoosh: two more ``TEXT`` fields, stored).
 
 Not a benchmark by itself: imported by ``quality.py`` and ``bench_index.py``.
 """
@@ -23,7 +30,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 TEXT_FIELDS: tuple[str, ...] = ("title_en", "title_es", "summary_en", "summary_es")
 EN_FIELDS: tuple[str, ...] = ("title_en", "summary_en")
@@ -68,7 +75,7 @@ def text_fields(record: Record) -> dict[str, str]:
 class WhooshEngine:
     """Stock Whoosh with per-language analyzers; optionally accent-folded."""
 
-    def __init__(self, path: Path, *, accent_fold: bool = False) -> None:
+    def __init__(self, path: Path, *, accent_fold: bool = False, full_text: bool = False) -> None:
         from whoosh import index
         from whoosh.analysis import CharsetFilter, LanguageAnalyzer, StemmingAnalyzer
         from whoosh.fields import ID, TEXT, Schema
@@ -81,6 +88,10 @@ class WhooshEngine:
         fields: dict[str, Any] = {"id": ID(stored=True, unique=True)}
         for name in TEXT_FIELDS:
             fields[name] = TEXT(analyzer=en if name in EN_FIELDS else es)
+        self._full_text = full_text
+        if full_text:  # (the full-text indexing comparison: stored, as ours stores it)
+            fields["text_en"] = TEXT(analyzer=en, stored=True)
+            fields["text_es"] = TEXT(analyzer=es, stored=True)
         schema = Schema(**fields)
         path.mkdir(parents=True, exist_ok=True)
         self.name = "whoosh-accent" if accent_fold else "whoosh"
@@ -91,7 +102,8 @@ class WhooshEngine:
     def add(self, records: Iterable[Record]) -> None:
         writer = self._index.writer()
         for rec in records:
-            writer.add_document(id=rec["id"], **text_fields(rec))
+            extra = {k: rec[k] for k in ("text_en", "text_es") if self._full_text and rec.get(k)}
+            writer.add_document(id=rec["id"], **text_fields(rec), **extra)
         writer.commit()
         self._searcher = None
 
@@ -262,6 +274,102 @@ class OursWithoutTranslation(OursEngine):
         return [hit.id for hit in self._index.search(query, limit=limit, translate=False)]
 
 
+FACET_TAGS = ("tutorial", "reference", "howto", "library", "language", "faq", "glossary")
+
+
+def with_page_values(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """``records`` with a year (1990-2024) and one or two tags each, derived from the id."""
+    import zlib
+
+    out = []
+    for record in records:
+        h = zlib.crc32(str(record["id"]).encode("utf-8"))
+        tags = sorted({FACET_TAGS[h % 7], FACET_TAGS[(h >> 8) % 7]})
+        out.append({**record, "year": 1990 + (h >> 16) % 35, "tags": tags})
+    return out
+
+
+class OursWithFacets(OursEngine):
+    """diaspora_search counting every facet over all matches (and the total)."""
+
+    name = "ours-facets"
+    options: ClassVar[dict[str, Any]] = {"facets": ("year", "source", "authors", "tags", "lang")}
+
+    def add(self, records: Iterable[Record]) -> None:
+        self._index.add(with_page_values(records))
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        return [hit.id for hit in self._index.search(query, limit=limit, **self.options)]
+
+
+class OursFiltered(OursWithFacets):
+    """diaspora_search with a filter on a year range and a tag."""
+
+    name = "ours-filter"
+    options: ClassVar[dict[str, Any]] = {
+        "filters": {"year": (2000, 2015), "tags": ["tutorial", "howto"]}
+    }
+
+
+class OursSortedByYear(OursWithFacets):
+    """diaspora_search sorted by year, newest first."""
+
+    name = "ours-sort"
+    options: ClassVar[dict[str, Any]] = {"sort": "-year"}
+
+
+class OursThirdPage(OursWithFacets):
+    """diaspora_search's third page of ten hits."""
+
+    name = "ours-page3"
+    options: ClassVar[dict[str, Any]] = {"offset": 20}
+
+
+def with_full_text(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """``records`` with each summary also given as the record's full text (``text_en``,
+    ``text_es``): the indexing cost of full text fields, on the shared corpus."""
+    out = []
+    for record in records:
+        extra = {f"text_{lang}": record[f"summary_{lang}"] for lang in ("en", "es")}
+        out.append({**record, **{k: v for k, v in extra.items() if v}})
+    return out
+
+
+class OursFullText(OursEngine):
+    """diaspora_search indexing each summary again as full text."""
+
+    name = "ours-fulltext"
+
+    def add(self, records: Iterable[Record]) -> None:
+        self._index.add(with_full_text(records))
+
+
+class WhooshFullText(WhooshEngine):
+    """Stock Whoosh indexing each summary again as full text (``text_en``, ``text_es``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, full_text=True)
+        self.name = "whoosh-fulltext"
+
+    def add(self, records: Iterable[Record]) -> None:
+        super().add(with_full_text(records))
+
+
+class Fts5WithTotal(Fts5Engine):
+    """SQLite FTS5, also counting every match (the total a results page shows)."""
+
+    name = "fts5-total"
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        match = fts5_match(query)
+        if not match:
+            return []
+        self.total = self._db.execute(
+            "SELECT count(*) FROM docs WHERE docs MATCH ?", (match,)
+        ).fetchone()[0]
+        return super().search(query, limit)
+
+
 def ours_available() -> bool:
     try:
         import diaspora_search  # noqa: F401
@@ -274,6 +382,13 @@ ENGINES: dict[str, Callable[[Path], Engine]] = {
     "ours": OursEngine,
     "ours-whoosh-writer": OursBeforeFastPath,
     "ours-notranslate": OursWithoutTranslation,
+    "ours-facets": OursWithFacets,
+    "ours-filter": OursFiltered,
+    "ours-sort": OursSortedByYear,
+    "ours-page3": OursThirdPage,
+    "fts5-total": Fts5WithTotal,
+    "ours-fulltext": OursFullText,
+    "whoosh-fulltext": WhooshFullText,
     "whoosh": WhooshEngine,
     "whoosh-accent": lambda path: WhooshEngine(path, accent_fold=True),
     "fts5": Fts5Engine,

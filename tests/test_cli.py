@@ -15,7 +15,7 @@ import diaspora_search as ds
 from diaspora_search._cli import build_parser, main
 from diaspora_search._cli_args import INDEX_ENV
 
-COMMANDS = ["check", "delete", "demo", "glossary", "index", "info", "learn", "search"]
+COMMANDS = ["check", "delete", "demo", "get", "glossary", "index", "info", "learn", "search"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -165,8 +165,17 @@ def test_search_json_output(built: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "search", "educacion", "--index", str(built), "--json")
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["query", "corrected_query", "hits"]
+    assert list(data) == [
+        "query",
+        "corrected_query",
+        "suggestion",
+        "total",
+        "offset",
+        "facets",
+        "hits",
+    ]
     assert data["query"] == "educacion" and data["corrected_query"] is None
+    assert data["total"] == len(data["hits"]) and data["offset"] == 0 and data["facets"] == {}
     assert data["hits"]
     assert set(data["hits"][0]) == {
         "id",
@@ -176,7 +185,9 @@ def test_search_json_output(built: Path, capsys: pytest.CaptureFixture[str]) -> 
         "snippet",
         "names",
         "translated",
+        "record",
     }
+    assert data["hits"][0]["record"]["id"] == data["hits"][0]["id"]
 
 
 def test_search_reports_the_correction(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -191,7 +202,15 @@ def test_zero_hits_is_success(built: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "search", "zzzqqqxxx", "--index", str(built))
     assert (code, out) == (0, "no results\n")
     code, out, _ = run(capsys, "search", "zzzqqqxxx", "--index", str(built), "--json")
-    assert json.loads(out) == {"query": "zzzqqqxxx", "corrected_query": None, "hits": []}
+    assert json.loads(out) == {
+        "query": "zzzqqqxxx",
+        "corrected_query": None,
+        "suggestion": None,
+        "total": 0,
+        "offset": 0,
+        "facets": {},
+        "hits": [],
+    }
 
 
 def test_lang_option(built: Path, capsys: pytest.CaptureFixture[str]) -> None:

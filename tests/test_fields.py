@@ -57,9 +57,10 @@ def test_ascii_text_has_no_forms_field() -> None:
     assert "forms_en" not in doc and "forms_es" not in doc
 
 
-def test_text_fields_are_title_then_summary_with_their_boosts() -> None:
+def test_text_fields_are_title_summary_and_full_text_with_their_boosts() -> None:
     for lang, fields in _fields.TEXT_FIELDS.items():
-        assert [f.name for f in fields] == [f"title_{lang.value}", f"summary_{lang.value}"]
-        assert fields[0].boost > fields[1].boost
+        code = lang.value
+        assert [f.name for f in fields] == [f"title_{code}", f"summary_{code}", f"text_{code}"]
+        assert fields[0].boost > fields[1].boost > fields[2].boost
         assert all(_fields.field_language(f.name) is lang for f in fields)
     assert _fields.field_language("names") is None

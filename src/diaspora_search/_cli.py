@@ -34,6 +34,7 @@ from ._cli_args import (
     parse_arguments,
     seconds,
 )
+from ._cli_page import add_page_options, page_arguments, print_page
 from ._corpus import bundled_corpus
 from ._display import json_printable, printable
 from ._errors import DiasporaSearchError, IndexCorruptError
@@ -148,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         "everything is a word.",
         "  diaspora-search search educacion ninos --index ime-index\n"
         "  diaspora-search search '\"Estados Unidos\"' -consejo --lang ES\n"
-        "  diaspora-search search remesas --limit 3 --json",
+        "  diaspora-search search remesas --limit 3 --json\n"
+        "  diaspora-search search migrantes --filter year=2000.. --filter tags=salud "
+        "--sort -year --offset 10\n"
+        "  diaspora-search search remesas --facets year,source --json",
     )
     search.add_argument("words", nargs="+", metavar="WORDS", help="the query")
     add_index_option(search)
@@ -174,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not also match the translations of the query's words",
     )
     sharded.add_arguments(index, search)
+    add_page_options(search)
     search.set_defaults(run=_search)
+    _add_get_command(commands)
 
     delete = _command(
         commands,
@@ -327,17 +333,19 @@ def _search(args: argparse.Namespace) -> int:
     # (JSON output gives the query exactly as it came, with such characters as escapes.)
     typed = " ".join(args.words)
     query = typed.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    page = page_arguments(args)
     if sharded.wanted(args):
-        results = sharded.search(args, query)
+        results = sharded.search(args, query, page)
     else:
         with SearchIndex.open(args.index) as index:
             results = index.search(
-                query, limit=args.limit, lang=args.lang, translate=args.translate
+                query, limit=args.limit, lang=args.lang, translate=args.translate, **page
             )
     if args.json:
-        _print_json(_as_json(typed, results))
+        _print_json(_as_json(typed, results, page["offset"]))
     else:
         _print_results(results, sys.stdout)
+        print_page(results, page["offset"], args.offset is not None)
     return 0
 
 
@@ -404,10 +412,15 @@ def _glossary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_json(query: str, results: Results) -> dict[str, object]:
+def _as_json(query: str, results: Results, offset: int = 0) -> dict[str, object]:
+    """The ``--json`` object of a search (docs/api.md)."""
     return {
         "query": query,
         "corrected_query": results.corrected_query,
+        "suggestion": results.suggestion,
+        "total": results.total,
+        "offset": offset,
+        "facets": results.facets,
         "hits": [hit.to_dict() for hit in results],
     }
 
@@ -456,6 +469,40 @@ def _demo(args: argparse.Namespace) -> int:
             shown = shlex.quote(query) + (f" --lang {lang}" if lang else "")
             print(f"\n$ diaspora-search search {shown} --index DIR")
             _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
+    return 0
+
+
+# get ---------------------------------------------------------------------------------------
+
+
+def _add_get_command(commands: Any) -> None:
+    get = _command(
+        commands,
+        "get",
+        "print one record of an index",
+        "Print the stored record with this id, every key it was given, one 'key: value' a "
+        "line (lists joined by '; '), or as JSON; exit 1 when there is none.",
+        "  diaspora-search get ime-a1 --index ime-index\n"
+        f"  {INDEX_ENV}=ime-index diaspora-search get ime-a1 --json",
+    )
+    get.add_argument("id", metavar="ID", help="the record's id")
+    add_index_option(get)
+    get.add_argument("--json", action="store_true", help="print the record as one JSON object")
+    get.set_defaults(run=_get)
+
+
+def _get(args: argparse.Namespace) -> int:
+    with SearchIndex.open(args.index) as index:
+        record = index.get(args.id)
+    if record is None:
+        raise DiasporaSearchError(f"{args.index}: no record with id {printable(args.id)!r}")
+    data = record.to_dict()
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        shown = "; ".join(value) if isinstance(value, list) else str(value)
+        print(f"{key}: {printable(shown)}")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ._display import printable
 from ._errors import IndexExistsError, QueryError
@@ -71,7 +72,11 @@ def index(args: argparse.Namespace) -> int:
     return 0
 
 
-def search(args: argparse.Namespace, query: str) -> Results:
+def search(args: argparse.Namespace, query: str, page: dict[str, Any]) -> Results:
+    """``search`` on a sharded index, with the page options (those a sharded index does not
+    support are refused by its ``search``, as a QueryError)."""
     with connect(args.scheduler) as client:
         sharded = ShardedIndex.open(args.index, client=client)
-        return sharded.search(query, limit=args.limit, lang=args.lang, translate=args.translate)
+        return sharded.search(
+            query, limit=args.limit, lang=args.lang, translate=args.translate, **page
+        )

@@ -8,12 +8,15 @@ read this table, so adding a key is one entry here (and a ``Record`` attribute).
 
 Index fields, per language ``L`` (en, es):
 
-- ``title_L``, ``summary_L``: the text, analyzed by the ``L`` analyzer, with positions (phrases),
-  stored (display, snippets), scored with the field's boost;
-- ``forms_L`` (derived from the title and summary): the folded surface words with their accented
-  forms, the vocabulary of spelling correction and accent expansion; not scored, not stored;
+- ``title_L``, ``summary_L``, ``text_L`` (the full text): analyzed by the ``L`` analyzer, with
+  positions (phrases), stored (display, snippets, :meth:`SearchIndex.get`), scored with the
+  field's boost (title above summary above full text);
+- ``forms_L`` (derived from the title, summary and full text): the folded surface words with
+  their accented forms, the vocabulary of spelling correction and accent expansion; not scored,
+  not stored;
 - ``names`` (derived from authors and source): folded, not stemmed;
-- ``id``: the unique key; ``authors``, ``source``, ``url``, ``year``: stored only.
+- ``id``: the unique key; ``authors``, ``source``, ``url``, ``year``, ``date``, ``tags``: stored
+  only (filters and facets read them from a per-commit table: ``search/facets.py``).
 """
 
 from __future__ import annotations
@@ -75,28 +78,37 @@ def summary_field(lang: Language) -> str:
     return f"summary_{lang.value}"
 
 
+def full_text_field(lang: Language) -> str:
+    return f"text_{lang.value}"
+
+
 def forms_field(lang: Language) -> str:
     return f"forms_{lang.value}"
 
 
-def _text_fields(lang: Language) -> tuple[IndexField, IndexField]:
+def _text_fields(lang: Language) -> tuple[IndexField, IndexField, IndexField]:
     return (
         IndexField(title_field(lang), Kind.TEXT, lang.value, lang, ranking.TITLE_BOOST),
         IndexField(summary_field(lang), Kind.TEXT, lang.value, lang, 1.0),
+        IndexField(full_text_field(lang), Kind.TEXT, lang.value, lang, ranking.FULL_TEXT_BOOST),
     )
 
 
 TEXT_FIELDS: dict[Language, tuple[IndexField, ...]] = {
     lang: _text_fields(lang) for lang in LANGUAGES
 }
-"""Per language, the scored text fields a query word is looked up in: title, then summary."""
+"""Per language, the scored text fields a query word is looked up in: title, summary, full
+text."""
 
 NAMES_FIELD = IndexField(NAMES, Kind.NAMES, "name", None, ranking.NAME_BOOST)
 
 FIELDS: tuple[IndexField, ...] = (
     IndexField(ID, Kind.ID),
     NAMES_FIELD,
-    *(IndexField(name, Kind.STORED) for name in ("authors", "source", "url", "year")),
+    *(
+        IndexField(name, Kind.STORED)
+        for name in ("authors", "source", "url", "year", "date", "tags")
+    ),
     *(field for lang in LANGUAGES for field in TEXT_FIELDS[lang]),
     *(IndexField(forms_field(lang), Kind.FORMS, f"forms-{lang.value}", lang) for lang in LANGUAGES),
 )
@@ -113,8 +125,16 @@ RECORD_KEYS: tuple[RecordKey, ...] = (
     RecordKey("source", str, "source"),
     RecordKey("url", str, "url"),
     RecordKey("year", int, "year"),
+    *(RecordKey(f"text_{lang.value}", str, f"text_{lang.value}") for lang in LANGUAGES),
+    RecordKey("date", str, "date"),
+    RecordKey("tags", list, "tags"),
 )
-"""Every key a record may have (docs/api.md), in the order ``Record`` declares them."""
+"""Every key a record may have (docs/api.md), in the order ``Record`` declares them (the keys
+added later last, so that positional construction of a ``Record`` keeps working)."""
+
+FACETS: tuple[str, ...] = ("year", "source", "authors", "tags", "lang")
+"""The keys a search can filter on and count (facets): record keys, and ``lang``, the
+languages a record has text in."""
 
 KEYS: tuple[str, ...] = tuple(k.key for k in RECORD_KEYS)
 
@@ -140,17 +160,27 @@ def document(record: Record) -> dict[str, Any]:
                 value = list(value)
         if value or value == 0:  # ("", [] and None are left out; a year 0 is kept)
             doc[name] = value
-    for lang, (title_field_, summary_field_) in _FORMS_SOURCES:
-        title, summary = getattr(record, title_field_), getattr(record, summary_field_)
-        if not (title.isascii() and summary.isascii()):  # only accented words have forms
-            doc[forms_field(lang)] = f"{title}\n{summary}"
+    for lang, sources in _FORMS_SOURCES:
+        texts = [getattr(record, name) for name in sources]
+        if not all(text.isascii() for text in texts):  # only accented words have forms
+            doc[forms_field(lang)] = forms_text(texts)
     return doc
+
+
+def forms_text(texts: list[str]) -> str:
+    """A forms field's value: the title, summary and full text it is made of (in
+    :data:`FORMS_SOURCES` order), one per line; without full text, the title and summary."""
+    return "\n".join(texts if texts[-1] else texts[:-1])
 
 
 _DOCUMENT_ORDER: list[tuple[str, RecordKey | None]] = sorted(
     [*((k.field, k) for k in RECORD_KEYS), (NAMES, None)], key=lambda item: item[0]
 )
-_FORMS_SOURCES = [(lang, tuple(f.name for f in TEXT_FIELDS[lang])) for lang in LANGUAGES]
+FORMS_SOURCES: dict[Language, tuple[str, ...]] = {
+    lang: tuple(f.name for f in TEXT_FIELDS[lang]) for lang in LANGUAGES
+}
+"""Per language, the text fields its forms field is made of."""
+_FORMS_SOURCES = list(FORMS_SOURCES.items())
 
 
 def field_language(fieldname: str) -> Language | None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sized
+from collections.abc import Iterable, Mapping, Sized
 from pathlib import Path
 from typing import Any
 
 from ._errors import IndexCorruptError, IndexExistsError, QueryError
+from ._fields import ID
 from ._hits import Results
 from ._info import IndexInfo, index_info
 from ._language import Language
@@ -28,6 +29,8 @@ from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
 from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
+from .search.facets import Filters, check_sort, facet_names
+from .search.run import Page
 from .storage import (
     DEFAULT_LOCK_TIMEOUT,
     IndexStore,
@@ -212,6 +215,18 @@ class SearchIndex:
     def __len__(self) -> int:
         return self._current_searcher().snapshot.live_count()
 
+    def get(self, id: str) -> Record | None:
+        """The stored record with id ``id`` (every key it was given), or ``None``.
+
+        Raises:
+            QueryError: ``id`` is not a string.
+        """
+        if not isinstance(id, str):
+            raise QueryError(f"id must be a string, got {type(id).__name__}")
+        snapshot = self._thread_searcher().snapshot
+        docnum = snapshot.document_number(ID, id)
+        return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
+
     def info(self) -> IndexInfo:
         """Records, records per language, size on disk and versions, as of the last commit."""
         return index_info(self.path, self._current_searcher().snapshot, __version__)
@@ -222,6 +237,10 @@ class SearchIndex:
         *,
         limit: int = 10,
         lang: str | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        sort: str = "relevance",
+        facets: Iterable[str] = (),
         translate: bool = True,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
@@ -237,8 +256,25 @@ class SearchIndex:
         default; ``None``: no limit) ends with :class:`QueryTimeoutError`. Searches from several
         threads run at once, and never wait for a write.
 
+        Args:
+            query: the words.
+            limit: how many hits (1 to 10,000).
+            lang: only the records' text in this language ("en" or "es").
+            offset: skip the first ``offset`` hits: pages of one order, so that paging gives
+                the records of one long list.
+            filters: which records count (scores are as without them): ``{"year": (lo, hi)}``
+                inclusive, either end ``None``; ``{"source": str | list[str]}``, ``"authors"``,
+                ``"tags"`` (any of the values given); ``{"lang": "en" | "es"}`` (records with
+                text in that language). All keys must match.
+            sort: "relevance", "year" (oldest first) or "-year" (newest first); records without
+                a year come last, ties in relevance order.
+            facets: any of "year", "source", "authors", "tags", "lang": ``Results.facets``
+                counts each value over all the matches.
+            translate: also match the translations of the query's words.
+
         Raises:
-            QueryError: ``query`` is not a string, or ``limit`` not an integer in 1..10,000.
+            QueryError: ``query`` is not a string, ``limit`` not an integer in 1..10,000,
+                ``offset`` not one from 0, or a bad filter, sort or facet (named).
             QueryTimeoutError: the search took longer than ``time_limit``.
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
@@ -246,6 +282,8 @@ class SearchIndex:
             raise QueryError(f"query must be a string, got {type(query).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise QueryError(f"offset must be an integer from 0, got {offset!r}")
         if time_limit is not None and (
             isinstance(time_limit, bool)
             or not isinstance(time_limit, int | float)
@@ -253,6 +291,7 @@ class SearchIndex:
         ):
             raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
+        page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
         searcher = self._thread_searcher()
         expanders = (
             (AccentVariants(), Translations(self._translations.table()))
@@ -261,7 +300,7 @@ class SearchIndex:
         )
         # (Started once the index and the lexicon are open: loading them is no query's cost.)
         deadline = Deadline(time_limit)
-        return searcher.search(query, limit, language, expanders, deadline)
+        return searcher.search(query, page, language, expanders, deadline)
 
     # Translations -----------------------------------------------------------------------------
 

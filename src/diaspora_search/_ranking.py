@@ -15,6 +15,11 @@ import math
 TITLE_BOOST = 2.0
 """A title word weighs twice a summary word (XQuAD is indifferent between 1 and 3; on the IME
 articles a title is the best summary of the record)."""
+FULL_TEXT_BOOST = 0.5
+"""A word of a record's full text (``text_en``, ``text_es``) weighs half a summary word: full
+text is long and says more besides its subject, so it ranks below the title and summary.
+Records without full text score exactly as without the field (``benchmarks/RESULTS.md``,
+issue 12)."""
 NAME_BOOST = 1.0
 """An author or source name weighs as a summary word."""
 

@@ -13,8 +13,10 @@ message is one line naming the file, the line and the key::
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
-from collections.abc import Generator, Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from types import TracebackType
@@ -33,7 +35,9 @@ MAX_RECORD_CHARS = 1_000_000
 _YEAR_BOUND = 10**MAX_INTEGER_DIGITS
 _YEAR_DIGITS = f"must be an integer of at most {MAX_INTEGER_DIGITS} digits"
 
-_TEXT_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is str and k.key != "id")
+_TEXT_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is str and k.key not in ("id", "date"))
+_LIST_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is list)
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class Record:
     source: str = ""
     url: str = ""
     year: int | None = None
+    text_en: str = ""
+    text_es: str = ""
+    date: str = ""
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(
@@ -69,8 +77,20 @@ class Record:
             value = getattr(self, f.name)
             if value in ("", (), None):
                 continue
-            out[f.name] = list(value) if f.name == "authors" else value
+            out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+    @classmethod
+    def from_stored(cls, fields: dict[str, Any]) -> Record:
+        """The record an index stored (its stored fields by field name), trusted as valid: it
+        was validated when it was added."""
+        values: dict[str, Any] = {}
+        for key in RECORD_KEYS:
+            value = fields.get(key.field)
+            if value is None:
+                continue
+            values[key.key] = tuple(value) if key.type is list else value
+        return cls(**values)
 
 
 def _json_type(value: object) -> str:
@@ -119,14 +139,16 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
             raise fail(key, problem)
         values[key] = value
         size += len(value)
-    if "authors" in data:
-        authors = data["authors"]
-        if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
-            raise fail("authors", f"must be a list of strings, got {_describe_list(authors)}")
-        if problem := next(filter(None, map(_text_problem, authors)), None):
-            raise fail("authors", problem)
-        values["authors"] = tuple(authors)
-        size += sum(len(a) for a in authors)
+    for key in _LIST_KEYS:
+        if key not in data:
+            continue
+        items = data[key]
+        if not isinstance(items, list) or not all(isinstance(a, str) for a in items):
+            raise fail(key, f"must be a list of strings, got {_describe_list(items)}")
+        if problem := next(filter(None, map(_text_problem, items)), None):
+            raise fail(key, problem)
+        values[key] = tuple(items)
+        size += sum(len(a) for a in items)
     if "year" in data:
         year = data["year"]
         if isinstance(year, LongInteger):
@@ -136,6 +158,13 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
         if not -_YEAR_BOUND < year < _YEAR_BOUND:  # compared, not str()-ed: ints may be huge
             raise fail("year", f"{_YEAR_DIGITS}, got a larger one")
         values["year"] = year
+    if "date" in data:
+        date, date_year = _check_date(data["date"], fail)
+        if "year" in values and values["year"] != date_year:
+            raise fail("date", f"{date!r} is in {date_year}, but 'year' is {values['year']}")
+        values["date"] = date
+        values.setdefault("year", date_year)
+        size += len(date)
     if not values.get("summary_en", "").strip() and not values.get("summary_es", "").strip():
         raise fail("summary_en", "no summary text: summary_en or summary_es must hold text")
     if size > MAX_RECORD_CHARS:
@@ -143,6 +172,22 @@ def _validate(data: Mapping[Any, Any], source: str | None, line: int | None) -> 
             None, f"record {rid!r} is {size:,} characters; the limit is {MAX_RECORD_CHARS:,}"
         )
     return Record(**values)
+
+
+def _check_date(value: object, fail: Callable[[str | None, str], RecordError]) -> tuple[str, int]:
+    """An ISO 8601 calendar date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) and its year."""
+    if not isinstance(value, str):
+        raise fail("date", f"must be a string, got {_json_type(value)}")
+    found = _DATE.fullmatch(value)
+    if found is None:
+        raise fail("date", f"must be an ISO 8601 date YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    year = int(found.group(1))
+    month, day = (int(part) if part else 1 for part in found.group(2, 3))
+    try:
+        datetime.date(max(year, 1), month, day)
+    except ValueError as error:
+        raise fail("date", f"{value!r} is not a calendar date: {error}") from None
+    return value, year
 
 
 def _text_problem(value: str) -> str | None:

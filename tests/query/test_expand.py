@@ -84,7 +84,12 @@ def test_translations_add_leaves_in_the_other_language(vocabulary: Vocabulary) -
     assert leaves[("title_en", "remitt")] == pytest.approx(ranking.TITLE_BOOST * weight)
     # One query word, one group: a record holding the translation holds the word.
     assert plan.term_groups[("summary_en", "remitt")] == {0}
-    assert plan.translated == {("summary_en", "remitt"): ES, ("title_en", "remitt"): ES}
+    assert plan.translated == {
+        ("summary_en", "remitt"): ES,
+        ("title_en", "remitt"): ES,
+        ("text_en", "remitt"): ES,
+    }
+    assert leaves[("text_en", "remitt")] == pytest.approx(ranking.FULL_TEXT_BOOST * weight)
     assert plan.only_translated([("summary_en", "remitt")])
     assert not plan.only_translated([("summary_en", "remitt"), ("summary_es", "remes")])
 
@@ -93,7 +98,7 @@ def test_lang_means_the_records_text_and_translation_reaches_it(vocabulary: Voca
     expanders = (AccentVariants(), translator())
     plan = compile_query("remesas", vocabulary, EN, expanders)
     leaves = {**(plan.union_leaves() or {}), **plan.translated_leaves()}
-    assert {field for field, _ in leaves} == {"summary_en", "title_en", "names"}
+    assert {field for field, _ in leaves} == {"summary_en", "title_en", "text_en", "names"}
     assert ("summary_en", "remitt") in plan.translated_leaves()
     untranslated = compile_query("remesas", vocabulary, EN)
     assert ("summary_en", "remitt") not in untranslated.translated_leaves()

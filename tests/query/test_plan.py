@@ -18,9 +18,11 @@ def test_words_compile_to_a_union_of_leaves(vocabulary: Vocabulary) -> None:
     assert leaves == {
         ("title_es", "remes"): ranking.TITLE_BOOST,
         ("summary_es", "remes"): 1.0,
+        ("text_es", "remes"): ranking.FULL_TEXT_BOOST,
         ("names", "remesas"): ranking.NAME_BOOST,
         ("title_es", "migrant"): ranking.TITLE_BOOST,
         ("summary_es", "migrant"): 1.0,
+        ("text_es", "migrant"): ranking.FULL_TEXT_BOOST,
         ("names", "migrantes"): ranking.NAME_BOOST,
     }
 

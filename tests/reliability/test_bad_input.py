@@ -97,7 +97,7 @@ BAD_LINES: list[tuple[str, bytes | dict[str, Any], str | None, str]] = [
     ("year-bool", _with(year=True), "year", "integer"),
     ("unknown-key-typo", _with(sumary_en="x"), "sumary_en", "unknown key"),
     ("unknown-key-case", _with(Title_en="x"), "Title_en", "unknown key"),
-    ("unknown-key-extra", _with(tags=["a"]), "tags", "unknown key"),
+    ("unknown-key-extra", _with(keywords=["a"]), "keywords", "unknown key"),
     ("invalid-utf8", b'{"id": "bad-1", "summary_en": "caf\xe9"}', None, "invalid UTF-8"),
     ("invalid-utf8-truncated", b'{"id": "bad-1", "summary_en": "\xc3"}', None, "invalid UTF-8"),
     ("utf16", '{"id": "bad-1"}'.encode("utf-16"), None, "invalid UTF-8"),

@@ -165,7 +165,7 @@ def test_schema_pickle_round_trip() -> None:
     ours = [
         n for n in schema.names() if isinstance(getattr(schema[n], "analyzer", None), NamedAnalyzer)
     ]
-    assert len(ours) == 7  # names, then title, summary and forms per language
+    assert len(ours) == 9  # names, then title, summary, full text and forms per language
     for name in ours:
         assert restored[name].analyzer is schema[name].analyzer
     assert [t.text for t in restored["summary_es"].analyzer(SAMPLE)] == texts_of("es")

@@ -29,6 +29,10 @@ class Deadline:
         self.seconds = seconds
         self._end = None if seconds is None else time.monotonic() + seconds
 
+    def remaining(self) -> float | None:
+        """Seconds left (``None``: no limit), for a search continued elsewhere (a shard)."""
+        return None if self._end is None else max(self._end - time.monotonic(), 1e-6)
+
     def check(self) -> None:
         """Raise :class:`QueryTimeoutError` when the time is up."""
         if self._end is not None and time.monotonic() > self._end:

@@ -106,6 +106,32 @@ def top_documents(
     query's exclusions match) are left out. ``deadline`` is checked before each term's
     postings in each segment.
     """
+    found = score_documents(snapshot, leaves, norms, statistics, translated, excluded, deadline)
+    if found is None:
+        return None
+    scores, holders = found
+    record_id = snapshot.record_id
+    ranked = best(scores, limit, record_id)
+    if preferred and preferred[0]:
+        chosen, count = preferred
+        extra = best({d: scores[d] for d in chosen if d in scores}, count, record_id)
+        ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
+    matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
+    return ranked, matched
+
+
+def score_documents(
+    snapshot: Snapshot,
+    leaves: dict[Key, float],
+    norms: LengthNorms,
+    statistics: Statistics | None = None,
+    translated: dict[Key, float] | None = None,
+    excluded: set[int] | None = None,
+    deadline: Deadline = NO_DEADLINE,
+) -> tuple[dict[int, float], dict[Key, set[int]]] | None:
+    """The BM25 score of every live document matching the union of ``leaves`` but not
+    ``excluded``, and the documents holding each leaf; ``None`` when Whoosh must score them
+    (see :func:`top_documents`, which also describes ``translated`` and ``deadline``)."""
     if not snapshot.blocks_readable:
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
@@ -161,14 +187,7 @@ def top_documents(
                 held.update([d + offset for d in ids])
     for docnum in excluded or ():
         scores.pop(docnum, None)
-    record_id = snapshot.record_id
-    ranked = best(scores, limit, record_id)
-    if preferred and preferred[0]:
-        chosen, count = preferred
-        extra = best({d: scores[d] for d in chosen if d in scores}, count, record_id)
-        ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
-    matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
-    return ranked, matched
+    return scores, holders
 
 
 def best(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from .._hits import MARK_CLOSE, MARK_OPEN
+from .._hits import MARK_CLOSE, MARK_OPEN, Passage, render
 from .._language import Language
 from ..analysis import analyzer, words
 
@@ -25,24 +25,41 @@ _ELLIPSIS = "…"
 def snippet(text: str, lang: Language, terms: Set[str], width: int = SNIPPET_CHARS) -> str:
     """The window of about ``width`` characters of ``text`` holding the most matched words,
     with each marked ``**word**``; an empty string when no word matches."""
+    return render(passage(text, lang, terms, width), MARK_OPEN, MARK_CLOSE, None)
+
+
+def passage(text: str, lang: Language, terms: Set[str], width: int = SNIPPET_CHARS) -> Passage:
+    """The :func:`snippet` as pieces of text, each with whether it is a matched word (so that
+    it can be rendered with any marks, its text escaped: ``Hit.snippet_html``); empty when no
+    word matches."""
     term = analyzer(lang.value).chain.term
     spans = words(text)
     matched = [(a, b) for a, b in spans if term(text[a:b]) in terms]
     if not matched:
-        return ""
+        return ()
     start, end = _best_window(text, spans, matched, width)
-    out: list[str] = [_ELLIPSIS + " "] if start > 0 else []
+    out: list[tuple[str, bool]] = []
     pos = start
     for a, b in matched:
         if a < start or b > end:
             continue
-        out.append(text[pos:a])
-        out.append(f"{MARK_OPEN}{text[a:b]}{MARK_CLOSE}")
+        out += [(text[pos:a], False), (text[a:b], True)]
         pos = b
-    out.append(text[pos:end])
+    out.append((text[pos:end], False))
+    # Stripped as the joined text would be, the ellipses outside.
+    while out and not out[0][1] and not out[0][0].strip():
+        out.pop(0)
+    while out and not out[-1][1] and not out[-1][0].strip():
+        out.pop()
+    if out and not out[0][1]:
+        out[0] = (out[0][0].lstrip(), False)
+    if out and not out[-1][1]:
+        out[-1] = (out[-1][0].rstrip(), False)
+    if start > 0:
+        out.insert(0, (_ELLIPSIS + " ", False))
     if end < len(text):
-        out.append(" " + _ELLIPSIS)
-    return "".join(out).strip()
+        out.append((" " + _ELLIPSIS, False))
+    return tuple(piece for piece in out if piece[0])
 
 
 def _best_window(

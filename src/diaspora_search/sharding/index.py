@@ -14,7 +14,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ from .._language import Language
 from .._records import Record, validate_batch
 from ..query import AccentVariants
 from ..query.translate import Translations
+from ..search.deadline import DEFAULT_TIME_LIMIT, Deadline
+from ..search.facets import Filters, check_sort, facet_names
+from ..search.run import Page
 from ..storage import DEFAULT_LOCK_TIMEOUT, IndexStore, is_empty_folder
 from ..translation import TableMixture, bundled_table
 from . import shard as tasks
@@ -268,19 +271,41 @@ class ShardedIndex:
         *,
         limit: int = 10,
         lang: str | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        sort: str = "relevance",
+        facets: Iterable[str] = (),
         translate: bool = True,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
-        """As :meth:`diaspora_search.SearchIndex.search`, over every shard.
+        """As :meth:`diaspora_search.SearchIndex.search`, over every shard: the same hits,
+        ``total`` and ``facets``, for pages in relevance order that lie within the reranked
+        head (every page with ``offset + limit`` up to 50, and any page of a query with no
+        more matches than the head holds).
 
         Raises:
-            QueryError, UnsupportedLanguageError: as ``SearchIndex.search``.
+            QueryError, QueryTimeoutError, UnsupportedLanguageError: as
+                ``SearchIndex.search``; also QueryError for what a sharded index does not
+                support yet: ``sort`` other than "relevance", and a page past the head (say
+                ``offset=100`` on a query with thousands of matches).
             ShardUnavailableError: a shard cannot be reached or read (never partial results).
         """
         if not isinstance(query, str):
             raise QueryError(f"query must be a string, got {type(query).__name__}")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise QueryError(f"offset must be an integer from 0, got {offset!r}")
+        if time_limit is not None and (
+            isinstance(time_limit, bool)
+            or not isinstance(time_limit, int | float)
+            or not time_limit > 0
+        ):
+            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
+        page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
+        if page.sort != "relevance":
+            raise QueryError(f"sort={page.sort!r} is not supported on a sharded index yet")
         with self._lock:
             searcher = self._current()
             if self._table is None:
@@ -288,7 +313,8 @@ class ShardedIndex:
             expanders = (
                 (AccentVariants(), Translations(self._table)) if translate else (AccentVariants(),)
             )
-            return searcher.search(query, limit, language, expanders)
+            deadline = Deadline(time_limit)
+            return searcher.search(query, page, language, expanders, deadline)
 
     def close(self) -> None:
         """Release the shards this process opened for this index, and its Dask actors."""

@@ -1,26 +1,35 @@
 """A search over every shard, ranked as one index holding the same records would rank it.
 
 The query is compiled here, against the vocabulary of all shards. Each shard then scores it
-with the collection's statistics and returns its candidates (its best ``RERANK_DEPTH`` by BM25
-and its best ``limit`` records holding an accented word exactly as typed); these are merged and
-cut to the collection's best, exactly the candidates one index would find, and only then
-reranked (coordination, and the exact-form tiers, which compare the forms seen among *all* the
-candidates) by the same :class:`~diaspora_search.search.run.Reranker` one index uses. Equal
+with the collection's statistics and returns its head candidates (its best ``RERANK_DEPTH`` by
+BM25 and its best ``ACCENT_POOL`` records holding an accented word exactly as typed), how many
+of its records match (and pass the filters), and its facet counts; the candidates are merged
+and cut to the collection's best, exactly the head one index would find, and only then
+rescored (coordination, and the exact-form tiers, which compare the forms seen among *all* the
+candidates) by the same :class:`~diaspora_search.search.rerank.Reranker` one index uses. Equal
 scores are ordered by record id, the rule that makes the order independent of how records are
-spread over shards.
+spread over shards. Filters take records out of that order, as in one index.
+
+A page must lie within that head (always so for ``offset + limit`` up to ``RERANK_DEPTH``):
+the order past it (BM25 times coordination over every other match) and sorting by year are
+not computed over shards yet, and are refused.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .._hits import Hit, Results
+from .._errors import QueryError
+from .._hits import Results
 from .._language import Language
 from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import Expander
 from ..query.plan import Key
-from ..search.run import RERANK_DEPTH, Reranker, search_with_correction
+from ..search.deadline import NO_DEADLINE, Deadline
+from ..search.rerank import Reranker
+from ..search.run import ACCENT_POOL, RERANK_DEPTH, Found, Page, search_with_correction
 from ..search.spelling import correct
 from . import shard as tasks
 from .runner import Runner
@@ -43,50 +52,76 @@ class ShardedSearcher:
         self._stored: dict[Doc, dict[str, Any]] = {}
 
     def search(
-        self, text: str, limit: int, lang: Language | None, expanders: Sequence[Expander]
+        self,
+        text: str,
+        page: Page,
+        lang: Language | None,
+        expanders: Sequence[Expander],
+        deadline: Deadline = NO_DEADLINE,
     ) -> Results:
-        """As :meth:`diaspora_search.search.Searcher.search`, over every shard."""
+        """As :meth:`diaspora_search.search.Searcher.search`, over every shard, for a page of
+        relevance order (``page.sort`` is not read).
+
+        Raises:
+            QueryError: the page lies past the reranked head.
+        """
         self._stored = {}
         return search_with_correction(
             text,
-            limit,
-            lambda query: self._run(compile_query(query, self.vocabulary, lang, expanders), limit),
+            page.limit,
+            lambda query: self._run(
+                compile_query(query, self.vocabulary, lang, expanders), page, deadline
+            ),
             lambda query: correct(query, self),
+            deadline,
         )
 
-    def _run(self, plan: QueryPlan, limit: int) -> list[Hit]:
+    def _run(self, plan: QueryPlan, page: Page, deadline: Deadline) -> Found:
         if plan.is_empty:
-            return []
+            return Found([], 0, {name: {} for name in page.facets})
+        deadline.check()
         statistics = self.statistics.for_plan(plan)
-        found = self.runner.search(
-            tasks.shard_candidates,
-            [(path, plan, limit, statistics, self.key) for path in self.paths],
+        heads = self.runner.search(
+            tasks.shard_head,
+            [
+                (path, plan, page.filters, page.facets, statistics, self.key, deadline.remaining())
+                for path in self.paths
+            ],
         )
-        everything = self._collect(found)
-        ranked = everything[: max(limit, RERANK_DEPTH)]
-        holders = [item for item in everything if item[2]][:limit]
+        deadline.check()
+        everything = self._collect([head.candidates for head in heads])
+        total = sum(head.total for head in heads)
+        ranked = everything[:RERANK_DEPTH]
+        holders = [item for item in everything if item[2]][:ACCENT_POOL]
         chosen = sorted(set(ranked) | set(holders), key=_order)
         matched = {doc: self._matched[doc] for _, _, _, doc in chosen}
-        return self.reranker.rerank(
-            plan,
-            [(score, doc) for score, _, _, doc in chosen],
-            matched,
-            self.stored,
-            limit,
-            self._fetch,
+        order = self.reranker.rescore(
+            plan, [(score, doc) for score, _, _, doc in chosen], matched, self.stored
         )
+        if page.filters:
+            order = [item for item in order if self._allowed[item[1]]]
+        end = page.offset + page.limit
+        if end > len(order) and len(order) < total:
+            raise QueryError(
+                f"a page past the first {len(order)} hits (offset + limit = {end}, of "
+                f"{total:,} matches) is not supported on a sharded index yet"
+            )
+        hits = self.reranker.hits(plan, order[page.offset : end], matched, self.stored, self._fetch)
+        return Found(hits, total, _summed([head.facets for head in heads], page.facets))
 
     def _collect(self, found: list[list[tasks.Candidate]]) -> list[tuple[float, str, bool, Doc]]:
         """Every shard's candidates, best first, equal scores by record id; their stored
-        fields and matched terms kept for the reranking."""
+        fields, matched terms and whether they pass the filters kept for the reranking."""
         out = []
         self._matched: dict[Doc, set[Key]] = {}
+        self._allowed: dict[Doc, bool] = {}
         for shard, candidates in enumerate(found):
             for c in candidates:
                 doc = (shard, c.docnum)
                 if c.stored is not None:
                     self._stored[doc] = c.stored
                 self._matched[doc] = set(c.matched)
+                self._allowed[doc] = c.allowed
                 out.append((c.score, c.id, c.holder, doc))
         out.sort(key=_order)
         return out
@@ -132,6 +167,26 @@ class ShardedSearcher:
             tasks.shard_documents_with, [(path, fieldname, term) for path in self.paths]
         )
         return {(shard, docnum) for shard, docnums in enumerate(found) for docnum in docnums}
+
+
+def _summed(
+    counts: list[dict[str, dict[str, int]]], names: tuple[str, ...]
+) -> dict[str, dict[str, int]]:
+    """The facet counts of every shard added up, each facet's values most first, then by value
+    (years as numbers), as ``RecordValues.count`` orders them."""
+    out: dict[str, dict[str, int]] = {}
+    for name in names:
+        total: Counter[str] = Counter()
+        for shard in counts:
+            total.update(shard.get(name, {}))
+        numeric = name == "year"
+        out[name] = dict(
+            sorted(
+                total.items(),
+                key=lambda item: (-item[1], int(item[0]) if numeric else 0, item[0]),
+            )
+        )
+    return out
 
 
 def _order(item: tuple[float, str, bool, Doc]) -> tuple[float, str]:

@@ -16,7 +16,9 @@ from typing import Any
 from .._errors import DiasporaSearchError, ShardUnavailableError
 from .._fields import ID
 from ..query.plan import Key, QueryPlan
-from ..search import LengthNorms, Searcher
+from ..search import Filters, LengthNorms, Searcher
+from ..search.deadline import Deadline
+from ..search.facets import RecordValues
 from ..storage import IndexStore, Snapshot
 from .statistics import QueryStatistics, ShardSummary, summarize
 
@@ -24,14 +26,16 @@ _OPEN_LIMIT = 64
 _lock = threading.Lock()
 _stores: OrderedDict[str, IndexStore] = OrderedDict()
 _norms: OrderedDict[tuple[str, int, object], LengthNorms] = OrderedDict()
+_values: OrderedDict[tuple[str, int], RecordValues] = OrderedDict()
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One document a shard proposes for a query: its score with the collection's statistics,
     its number in the shard, its record id (equal scores are ordered by it), the query terms
-    it holds, whether it holds exactly an accented word typed, and its stored fields when the
-    reranking reads them (for the exact forms typed; else only the page's are read, later)."""
+    it holds, whether it holds exactly an accented word typed, its stored fields when the
+    reranking reads them (for the exact forms typed; else only the page's are read, later),
+    and whether it passes the search's filters."""
 
     score: float
     docnum: int
@@ -39,6 +43,7 @@ class Candidate:
     matched: frozenset[Key]
     holder: bool = False
     stored: dict[str, Any] | None = None
+    allowed: bool = True
 
 
 def snapshot(path: str) -> Snapshot:
@@ -71,7 +76,8 @@ def snapshot(path: str) -> Snapshot:
 
 def _searcher(path: str, statistics: QueryStatistics, key: object) -> Searcher:
     """A searcher of the shard scoring with ``statistics``; its length norms shared by every
-    query of the same collection state ``key``."""
+    query of the same collection state ``key``, its record values (filters, facets) by every
+    query of the shard's commit."""
     found = snapshot(path)
     with _lock:
         norms_key = (path, found.generation, key)
@@ -80,7 +86,15 @@ def _searcher(path: str, statistics: QueryStatistics, key: object) -> Searcher:
             norms = _norms[norms_key] = LengthNorms(found)
             while len(_norms) > _OPEN_LIMIT:
                 _norms.popitem(last=False)
-    return Searcher(found, statistics=statistics, norms=norms)
+        values_key = (path, found.generation)
+        values = _values.get(values_key)
+        if values is None:
+            values = _values[values_key] = RecordValues(found)
+            while len(_values) > _OPEN_LIMIT:
+                _values.popitem(last=False)
+    searcher = Searcher(found, statistics=statistics, norms=norms)
+    searcher.values = values
+    return searcher
 
 
 def shard_summary(path: str) -> ShardSummary:
@@ -88,14 +102,41 @@ def shard_summary(path: str) -> ShardSummary:
     return summarize(snapshot(path))
 
 
-def shard_candidates(
-    path: str, plan: QueryPlan, limit: int, statistics: QueryStatistics, key: object
-) -> list[Candidate]:
-    """The shard's candidates for a page of ``limit`` hits (see ``Searcher.candidates``)."""
+@dataclass(frozen=True)
+class Head:
+    """A shard's part of a search's head: its candidates (see
+    ``Searcher.head_candidates``), how many of its records match and pass the filters, and
+    the facets of those."""
+
+    candidates: list[Candidate]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+def shard_head(
+    path: str,
+    plan: QueryPlan,
+    filters: Filters,
+    facets: tuple[str, ...],
+    statistics: QueryStatistics,
+    key: object,
+    seconds: float | None,
+) -> Head:
+    """The shard's head candidates for ``plan`` (its ``RERANK_DEPTH`` best by BM25 and
+    its ``ACCENT_POOL`` best holders of an accented word typed, scored with the
+    collection's ``statistics``), each marked as passing the ``filters`` or not, with the
+    count and ``facets`` of its matches passing them; within ``seconds``."""
     searcher = _searcher(path, statistics, key)
-    ranked, matched, holders = searcher.candidates(plan, limit)
+    deadline = Deadline(seconds)
+    matches = searcher.matches(plan, deadline)
+    holders = searcher.accent_holders(plan)
+    ranked = searcher.head_candidates(plan, matches, holders)
+    matched = matches.matched([d for _, d in ranked])
+    allowed = searcher.values.allowed(filters) if filters else None
+    kept = list(matches.scores) if allowed is None else [d for d in matches.scores if d in allowed]
+    counts = searcher.values.count(facets, kept) if facets else {}
     found = searcher.snapshot
-    return [
+    candidates = [
         Candidate(
             score,
             d,
@@ -103,9 +144,11 @@ def shard_candidates(
             frozenset(matched[d]),
             d in holders,
             found.stored(d) if plan.exact_forms else None,
+            allowed is None or d in allowed,
         )
         for score, d in ranked
     ]
+    return Head(candidates, len(kept), counts)
 
 
 def shard_top(
@@ -157,3 +200,5 @@ def close_under(root: str) -> None:
             _stores.pop(path).close()
         for key in [k for k in _norms if k[0].startswith(prefix)]:
             del _norms[key]
+        for vkey in [k for k in _values if k[0].startswith(prefix)]:
+            del _values[vkey]

@@ -32,7 +32,7 @@ from whoosh.formats import Existence, Positions
 from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter
 
-from .._fields import NAMES, forms_field, summary_field, title_field
+from .._fields import FORMS_SOURCES, NAMES, forms_field, forms_text
 from .._language import LANGUAGES
 from ..analysis import word_texts
 from .analyzers import NamedAnalyzer
@@ -44,8 +44,8 @@ POSTINGS_PER_SEGMENT = 2_000_000
 PROGRESS_EVERY = 48
 """Documents between progress reports of :class:`SerialBuilder`."""
 
-_FORMS_SOURCES = {forms_field(lang): (title_field(lang), summary_field(lang)) for lang in LANGUAGES}
-_WORDS_KEPT = frozenset(name for pair in _FORMS_SOURCES.values() for name in pair)
+_FORMS_SOURCES = {forms_field(lang): FORMS_SOURCES[lang] for lang in LANGUAGES}
+_WORDS_KEPT = frozenset(name for names in _FORMS_SOURCES.values() for name in names)
 _ANALYSIS_MEMO_LIMIT = 2048
 _FREQUENCY = struct.Struct("!I")
 _STORED_COMPRESSION: int = STORED_COLUMN._child._level
@@ -212,19 +212,16 @@ class SegmentBuilder:
         return len(terms)
 
     def _source_words(
-        self, sources: tuple[str, str], value: str, fields: dict[str, Any]
+        self, sources: tuple[str, ...], value: str, fields: dict[str, Any]
     ) -> list[str] | None:
-        """For a forms field whose value is its title and summary joined by a newline (as
-        ``_fields.document`` makes it), their words: a newline always breaks words, so these are
-        the words of the value, without breaking it again."""
-        title, summary = (fields.get(name) or "" for name in sources)
-        if value != f"{title}\n{summary}":
+        """For a forms field whose value is its title, summary and full text joined by
+        newlines (as ``_fields.document`` makes it), their words: a newline always breaks
+        words, so these are the words of the value, without breaking it again."""
+        texts = [fields.get(name) or "" for name in sources]
+        if value != forms_text(texts):
             return None
         seen = self._words
-        return [
-            *(seen.get(title) or word_texts(title)),
-            *(seen.get(summary) or word_texts(summary)),
-        ]
+        return [word for text in texts for word in (seen.get(text) or word_texts(text))]
 
     def finish(self) -> Any:
         """Write the segment's files; the finished (uncommitted) segment."""

@@ -111,6 +111,13 @@ class Snapshot:
         )
 
     @guarded
+    def stored_by_number(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each live document's number and stored fields, in document order."""
+        return guarded_iter(
+            self.path, ((int(d), dict(fields)) for d, fields in self._reader.iter_docs())
+        )
+
+    @guarded
     def document_number(self, fieldname: str, term: str) -> int | None:
         """The document holding a unique key (such as an id), or ``None``."""
         found = self._searcher.document_number(**{fieldname: term})

@@ -1,0 +1,218 @@
+"""The second stage of a search: the head's candidates rescored for coordination (how many
+query words a record holds) and the exact accented forms typed, and hits made of records.
+
+One home for both, used by :class:`~diaspora_search.search.run.Searcher` (one index) and by
+the sharded searcher (the candidates of every shard reranked together with the collection's
+statistics): a record's rescored score and its hit read only the record, the plan, and the
+collection statistics of the language of the hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from .. import _ranking as ranking
+from .._fields import (
+    NAMES,
+    field_language,
+    full_text_field,
+    summary_field,
+    title_field,
+)
+from .._hits import MARK_CLOSE, MARK_OPEN, Hit, Passage, render
+from .._language import LANGUAGES, Language
+from .._records import Record
+from ..analysis import fold_term, normalize, word_texts
+from ..query import QueryPlan
+from ..query.plan import Key
+from .scorer import Statistics
+from .snippets import marked_names, passage, shorten
+
+D = TypeVar("D", bound=Hashable)
+"""What names a candidate: a document number, or a shard's document in a sharded index."""
+
+
+class Reranker:
+    """Rescores a head of BM25 candidates and makes hits. It reads collection statistics only
+    for the language of each hit, so a sharded index reranks the candidates of all its shards
+    here with its global statistics."""
+
+    def __init__(self, statistics: Statistics) -> None:
+        self.statistics = statistics
+        self._hit_idf: dict[Key, float] = {}
+
+    def rescore(
+        self,
+        plan: QueryPlan,
+        ranked: Sequence[tuple[float, D]],
+        matched: Mapping[D, set[Key]],
+        stored_of: Callable[[D], dict[str, Any]],
+    ) -> list[tuple[float, D]]:
+        """The candidates ``ranked`` (by BM25, best first, ties by record id), each holding
+        the ``matched`` terms, in their final order with their final scores: by exact-form
+        tier, then BM25 times coordination times the exact-form factor, then BM25 rank. The
+        stored fields (``stored_of``) are read only when the exact-form ranking needs them."""
+        # The stored text of every candidate only when the exact-form ranking reads it.
+        fields = [stored_of(doc) for _, doc in ranked] if plan.exact_forms else [{}] * len(ranked)
+        exact = _exact_forms_held(plan, fields)
+        rescored = [
+            (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
+            for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))
+        ]
+        rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+        return [(score, doc) for _, score, _, doc in rescored]
+
+    def rerank(
+        self,
+        plan: QueryPlan,
+        ranked: Sequence[tuple[float, D]],
+        matched: Mapping[D, set[Key]],
+        stored_of: Callable[[D], dict[str, Any]],
+        limit: int,
+        prefetch: Callable[[list[D]], None] | None = None,
+    ) -> list[Hit]:
+        """The ``limit`` best hits of the candidates ``ranked`` (:meth:`rescore`), after
+        ``prefetch`` is given the page's documents, to read them together (a sharded index
+        asks each shard once)."""
+        page = self.rescore(plan, ranked, matched, stored_of)[:limit]
+        return self.hits(plan, page, matched, stored_of, prefetch)
+
+    def hits(
+        self,
+        plan: QueryPlan,
+        page: Sequence[tuple[float, D]],
+        matched: Mapping[D, set[Key]],
+        stored_of: Callable[[D], dict[str, Any]],
+        prefetch: Callable[[list[D]], None] | None = None,
+    ) -> list[Hit]:
+        """The hits of ``page`` (``(score, doc)`` in order)."""
+        if prefetch is not None:
+            prefetch([doc for _, doc in page])
+        return [self.hit(plan, stored_of(doc), score, matched[doc]) for score, doc in page]
+
+    def _language_idf(self, key: Key) -> float:
+        """:func:`~._ranking.hit_language_idf` of a term, kept for this snapshot."""
+        found = self._hit_idf.get(key)
+        if found is None:
+            stats = self.statistics
+            found = ranking.hit_language_idf(stats.doc_count, stats.doc_frequency(*key))
+            if len(self._hit_idf) > 100_000:
+                self._hit_idf.clear()
+            self._hit_idf[key] = found
+        return found
+
+    def hit(self, plan: QueryPlan, fields: dict[str, Any], score: float, matched: set[Key]) -> Hit:
+        """The hit of a record (its stored ``fields``), scored ``score``, holding ``matched``."""
+        lang = self._matched_language(plan, matched, fields)
+        title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
+        names = {term for fieldname, term in matched if fieldname == NAMES}
+        shown = _passage(plan, lang, fields)
+        return Hit(
+            id=fields["id"],
+            score=float(score),
+            lang=lang.value,
+            title=title,
+            snippet=render(shown, MARK_OPEN, MARK_CLOSE, None),
+            names=marked_names(_names_of(fields), names) if names else "",
+            translated=plan.only_translated(matched),
+            record=Record.from_stored(fields),
+            passage=shown,
+        )
+
+    def _matched_language(
+        self, plan: QueryPlan, matched: set[Key], fields: dict[str, Any]
+    ) -> Language:
+        """The language whose text matched best: matched terms weighed by idf and language
+        weight."""
+        weight = {lang: 0.0 for lang in LANGUAGES}
+        for key in matched:
+            lang = field_language(key[0])
+            if lang is not None:
+                weight[lang] += self._language_idf(key) * plan.weights.get(lang, 0.0)
+        present = [lang for lang in LANGUAGES if fields.get(summary_field(lang))]
+        ranked = sorted(
+            LANGUAGES,
+            key=lambda lang: (weight[lang], lang in present, plan.weights.get(lang, 0.0)),
+            reverse=True,
+        )
+        return ranked[0]
+
+
+def _names_of(fields: dict[str, Any]) -> list[str]:
+    """A record's authors, then its source."""
+    return [n for n in (*fields.get("authors", ()), fields.get("source", "")) if n]
+
+
+def _text_of(fields: dict[str, Any], lang: Language) -> str:
+    """A record's title and summary in ``lang``, joined by a newline (not its full text, which
+    may be long: reading the words of the head's full texts would cost more than the search)."""
+    return "\n".join(fields.get(name, "") for name in (title_field(lang), summary_field(lang)))
+
+
+def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple[int, float]]:
+    """Accent-aware ranking, per hit: its tier and its factor, for the words the hits write in
+    several ways differing only by accents (papá and papa, médico and medicó: ambiguous words).
+
+    The tier is minus the number of ambiguous words typed *with* accents that the hit holds
+    only in another form: hits rank by tier first, so "papá" finds every record holding "papá"
+    before any holding only "papa", whatever the lengths and frequencies, while a record not
+    holding the word at all keeps its place (a question's "además" must not push the paragraph
+    it is about below those that happen to hold "además"). The factor
+    (:func:`~diaspora_search._ranking.exact_form_factor`) is a milder bonus for every ambiguous
+    word held as typed, unaccented too: readers leave accents out without meaning the
+    unaccented word, so "papa" typed prefers "papa" but lets BM25 decide. Words the hits write
+    one way only change nothing, so a query typed without accents ranks as the accented one
+    wherever the collection is unambiguous.
+    """
+    unchanged = [(0, 1.0)] * len(hits)
+    if not plan.exact_forms:
+        return unchanged
+    wanted = {
+        (lang, fold_term(form)): form for lang, forms in plan.exact_forms.items() for form in forms
+    }
+    folded_wanted = {folded for _, folded in wanted}
+    held: list[dict[tuple[Language, str], set[str]]] = []
+    seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
+    for fields in hits:
+        forms: dict[tuple[Language, str], set[str]] = {}
+        for lang in plan.exact_forms:
+            for word in word_texts(_text_of(fields, lang)):
+                if word.isascii() and "." not in word:  # normalized, folded: just lowercase
+                    written = word.lower()
+                    if written not in folded_wanted:
+                        continue
+                    key = (lang, written)
+                else:
+                    written = normalize(word)
+                    key = (lang, fold_term(written))
+                if key in wanted:
+                    forms.setdefault(key, set()).add(written)
+                    seen[key].add(written)
+        held.append(forms)
+    ambiguous = [key for key, written in seen.items() if len(written) > 1]
+    if not ambiguous:
+        return unchanged
+    accented = [key for key in ambiguous if wanted[key] != key[1]]
+    return [
+        (
+            -sum(bool(forms.get(key)) and wanted[key] not in forms[key] for key in accented),
+            ranking.exact_form_factor(
+                sum(wanted[key] in forms.get(key, ()) for key in ambiguous), len(ambiguous)
+            ),
+        )
+        for forms in held
+    ]
+
+
+def _passage(plan: QueryPlan, lang: Language, fields: dict[str, Any]) -> Passage:
+    """The snippet: from the summary where the query's words matched there, else from the full
+    text, else the title; without a matched word, the start of a summary."""
+    for name in (summary_field(lang), full_text_field(lang), title_field(lang)):
+        text = fields.get(name)
+        if text:
+            found = passage(text, lang, plan.field_terms(name))
+            if found:
+                return found
+    text = shorten(fields.get(summary_field(lang)) or fields.get(summary_field(lang.other)) or "")
+    return ((text, False),) if text else ()
