@@ -1,5 +1,5 @@
-"""Searching one snapshot: the block scorer (:mod:`.scorer`), the run of a plan with its
-reranking, hit languages and snippets (:mod:`.run`), filters, facets and sorting by year
+"""Searching one snapshot: the block scorer (:mod:`.scorer`), the run of a plan (:mod:`.run`),
+the head's reranking, hit languages and snippets (:mod:`.rerank`), filters, facets and sorting by year
 (:mod:`.facets`), and spelling help (:mod:`.spelling`)."""
 
 from __future__ import annotations

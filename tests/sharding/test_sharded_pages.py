@@ -1,0 +1,121 @@
+"""A sharded index's results pages: the same totals, facets, filtered hits and pages within
+the reranked head as one index; what it does not support yet refused as a QueryError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import diaspora_search as ds
+from tests.fixtures.synthetic import synthetic_queries, synthetic_records
+from tests.sharding._compare import differences
+
+RECORDS = synthetic_records(360)
+QUERIES = synthetic_queries(120)
+FACETS = ("year", "source", "authors", "tags", "lang")
+SUPPORTED = "is not supported on a sharded index yet"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ds.SearchIndex, ds.ShardedIndex]:
+    root = tmp_path_factory.mktemp("pages")
+    one = ds.SearchIndex.create(root / "one")
+    one.add(RECORDS)
+    sharded = ds.ShardedIndex.create(root / "sharded", shards=3)
+    sharded.add(RECORDS)
+    return one, sharded
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"facets": FACETS},
+        {"offset": 10},
+        {"offset": 30, "facets": ("year", "lang")},
+        {"limit": 50},
+    ],
+    ids=["facets", "offset", "offset-facets", "limit-50"],
+)
+def test_totals_facets_and_pages_as_one_index(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex], options: dict[str, Any]
+) -> None:
+    one, sharded = pair
+    assert differences(one, sharded, QUERIES, **options) == []
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"lang": "es"},
+        {"year": (2005, 2015)},
+        {"source": ["IME", "Migration Policy Institute"]},
+        {"year": (None, 2010), "lang": "en"},
+    ],
+    ids=["lang", "years", "sources", "years-lang"],
+)
+def test_filtered_pages_within_the_head_as_one_index(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex], filters: dict[str, Any]
+) -> None:
+    """Filtered pages are compared where the sharded index answers; it may refuse only a page
+    past the head, and must answer most of these queries."""
+    one, sharded = pair
+    answered = []
+    for query in QUERIES:
+        try:
+            sharded.search(query, limit=10, filters=filters)
+        except ds.QueryError as error:
+            assert SUPPORTED in str(error) and "a page past the first" in str(error)
+            assert one.search(query, limit=10, filters=filters).total > 10
+            continue
+        answered.append(query)
+    assert len(answered) > len(QUERIES) * 3 // 4
+    assert differences(one, sharded, answered, 10, filters=filters, facets=FACETS) == []
+
+
+def test_time_limit_is_passed_on(pair: tuple[ds.SearchIndex, ds.ShardedIndex]) -> None:
+    _, sharded = pair
+    assert sharded.search("migrantes", time_limit=30).total >= 0
+    with pytest.raises(ds.QueryTimeoutError):
+        sharded.search("migrantes mexicanos the of", time_limit=1e-9)
+    with pytest.raises(ds.QueryError, match="time_limit"):
+        sharded.search("migrantes", time_limit=0)
+
+
+@pytest.mark.parametrize("sort", ["year", "-year"])
+def test_sorting_by_year_is_refused(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex], sort: str
+) -> None:
+    _, sharded = pair
+    with pytest.raises(ds.QueryError, match=f"sort='{sort}' {SUPPORTED}"):
+        sharded.search("the", sort=sort)
+
+
+@pytest.mark.parametrize("options", [{"offset": 60}, {"limit": 100}, {"offset": 45, "limit": 10}])
+def test_a_page_past_the_head_is_refused(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex], options: dict[str, Any]
+) -> None:
+    one, sharded = pair
+    assert one.search("Mexicans", **options).total > 100  # (so that the page is past the head)
+    with pytest.raises(ds.QueryError, match=SUPPORTED) as raised:
+        sharded.search("Mexicans", **options)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_page_past_the_head_of_few_matches_is_answered(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex],
+) -> None:
+    """Limit and offset past the head are answered when the head holds every match."""
+    one, sharded = pair
+    rare = next(q for q in QUERIES if 0 < one.search(q, limit=50).total <= 50)
+    assert differences(one, sharded, [rare], 100) == []
+    assert differences(one, sharded, [rare], 100, offset=2) == []
+
+
+def test_bad_options_are_refused_as_by_one_index(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex],
+) -> None:
+    _, sharded = pair
+    for options in ({"offset": -1}, {"filters": {"colour": "red"}}, {"facets": ["colour"]}):
+        with pytest.raises(ds.QueryError):
+            sharded.search("Mexicans", **options)
