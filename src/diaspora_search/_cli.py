@@ -492,8 +492,11 @@ def _add_get_command(commands: Any) -> None:
 
 
 def _get(args: argparse.Namespace) -> int:
-    with SearchIndex.open(args.index) as index:
-        record = index.get(args.id)
+    if sharded.wanted(args):
+        record = sharded.get(args)
+    else:
+        with SearchIndex.open(args.index) as index:
+            record = index.get(args.id)
     if record is None:
         raise DiasporaSearchError(f"{args.index}: no record with id {printable(args.id)!r}")
     data = record.to_dict()

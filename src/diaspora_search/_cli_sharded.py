@@ -11,7 +11,7 @@ from typing import Any
 from ._display import printable
 from ._errors import IndexExistsError, QueryError
 from ._hits import Results
-from ._records import read_corpus
+from ._records import Record, read_corpus
 from .sharding import ShardedIndex, connect, is_sharded_index
 
 SHOW_REFUSED = 5
@@ -80,3 +80,12 @@ def search(args: argparse.Namespace, query: str, page: dict[str, Any]) -> Result
         return sharded.search(
             query, limit=args.limit, lang=args.lang, translate=args.translate, **page
         )
+
+
+def get(args: argparse.Namespace) -> Record | None:
+    """``get`` on a sharded index: the record from the shard it is routed to."""
+    with (
+        connect(getattr(args, "scheduler", None)) as client,
+        ShardedIndex.open(args.index, client=client) as sharded,
+    ):
+        return sharded.get(args.id)

@@ -57,3 +57,17 @@ def test_page_options_on_a_sharded_index(
     assert main(["search", "migrantes", "--index", folder, "--sort", "year"]) == 1
     err = capsys.readouterr().err
     assert err == ("diaspora-search: error: sort='year' is not supported on a sharded index yet\n")
+
+
+def test_get_on_a_sharded_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one, folder = str(tmp_path / "one"), str(tmp_path / "ix")
+    assert main(["index", CORPUS, "--index", one]) == 0
+    assert main(["index", CORPUS, "--index", folder, "--shards", "3"]) == 0
+    capsys.readouterr()
+    record = "ime-protection-through-integration"
+    assert main(["get", record, "--index", one, "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["get", record, "--index", folder, "--json"]) == 0
+    assert capsys.readouterr().out == expected
+    assert ds.ShardedIndex.open(folder).get(record) == ds.SearchIndex.open(one).get(record)
+    assert main(["get", "no-such-id", "--index", folder]) == 1

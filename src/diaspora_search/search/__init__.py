@@ -1,6 +1,6 @@
 """Searching one snapshot: the block scorer (:mod:`.scorer`), the run of a plan (:mod:`.run`),
-the head's reranking, hit languages and snippets (:mod:`.rerank`), filters, facets and sorting by year
-(:mod:`.facets`), and spelling help (:mod:`.spelling`)."""
+the head's reranking, hit languages and snippets (:mod:`.rerank`), filters, facets and sorting
+by year (:mod:`.facets`), and spelling help (:mod:`.spelling`)."""
 
 from __future__ import annotations
 

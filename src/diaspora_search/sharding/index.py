@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import IndexExistsError, IndexLockedError, QueryError
-from .._fields import KEYS
 from .._hits import Results
 from .._index import MAX_LIMIT
 from .._language import Language
@@ -254,11 +253,15 @@ class ShardedIndex:
         return sum(self._runner().search(tasks.shard_live_count, [(p,) for p in self._paths()]))
 
     def get(self, record_id: str) -> Record | None:
-        """The stored record ``record_id``, or ``None``."""
+        """The stored record ``record_id`` (every key it was given), or ``None``.
+
+        Raises:
+            QueryError: ``record_id`` is not a string.
+        """
+        if not isinstance(record_id, str):
+            raise QueryError(f"id must be a string, got {type(record_id).__name__}")
         stored = self._get_stored(record_id)
-        if stored is None:
-            return None
-        return Record.from_dict({key: stored[key] for key in KEYS if key in stored})
+        return None if stored is None else Record.from_stored(stored)
 
     def _get_stored(self, record_id: str) -> dict[str, Any] | None:
         paths = self._paths()
