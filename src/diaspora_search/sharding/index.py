@@ -57,7 +57,9 @@ class ShardedIndex:
 
     A batch is all or nothing across shards (a two-phase commit recorded in the manifest:
     ``sharding/manifest.py``). Translation uses the bundled lexicon (a learned table and a
-    glossary are per index and not yet kept for a sharded one).
+    glossary are per index and not yet kept for a sharded one). A search pages, filters and
+    counts facets as one index does for pages inside the reranked head; sorting by year and
+    pages past the head are refused (see :meth:`search`).
     """
 
     def __init__(
