@@ -270,7 +270,7 @@ class Searcher:
         end = page.offset + page.limit
         if page.sort != "relevance" or end > len(order):
             deadline.check()
-            order += self._tail(plan, matches, kept, {d for _, d in order})
+            order += self.tail(plan, matches, kept, {d for _, d in order})
         if page.sort != "relevance":
             order = self._by_year(order, newest_first=page.sort == "-year")
         shown = order[page.offset : end]
@@ -312,7 +312,7 @@ class Searcher:
             ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
         return ranked
 
-    def _tail(
+    def tail(
         self, plan: QueryPlan, matches: Matches, kept: dict[int, float], head: set[int]
     ) -> list[tuple[float, int]]:
         """The ``kept`` matches after the head, by BM25 times coordination (ties by record id):

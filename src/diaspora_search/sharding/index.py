@@ -58,8 +58,7 @@ class ShardedIndex:
     A batch is all or nothing across shards (a two-phase commit recorded in the manifest:
     ``sharding/manifest.py``). Translation uses the bundled lexicon (a learned table and a
     glossary are per index and not yet kept for a sharded one). A search pages, filters and
-    counts facets as one index does for pages inside the reranked head; sorting by year and
-    pages past the head are refused (see :meth:`search`).
+    counts facets as one index does; sorting by year is refused (see :meth:`search`).
     """
 
     def __init__(
@@ -284,15 +283,12 @@ class ShardedIndex:
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
         """As :meth:`diaspora_search.SearchIndex.search`, over every shard: the same hits,
-        ``total`` and ``facets``, for pages in relevance order that lie within the reranked
-        head (every page with ``offset + limit`` up to 50, and any page of a query with no
-        more matches than the head holds).
+        ``total`` and ``facets`` for every page in relevance order, filtered or not.
 
         Raises:
             QueryError, QueryTimeoutError, UnsupportedLanguageError: as
                 ``SearchIndex.search``; also QueryError for what a sharded index does not
-                support yet: ``sort`` other than "relevance", and a page past the head (say
-                ``offset=100`` on a query with thousands of matches).
+                support yet: ``sort`` other than "relevance".
             ShardUnavailableError: a shard cannot be reached or read (never partial results).
         """
         if not isinstance(query, str):

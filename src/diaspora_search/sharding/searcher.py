@@ -8,11 +8,10 @@ and cut to the collection's best, exactly the head one index would find, and onl
 rescored (coordination, and the exact-form tiers, which compare the forms seen among *all* the
 candidates) by the same :class:`~diaspora_search.search.rerank.Reranker` one index uses. Equal
 scores are ordered by record id, the rule that makes the order independent of how records are
-spread over shards. Filters take records out of that order, as in one index.
-
-A page must lie within that head (always so for ``offset + limit`` up to ``RERANK_DEPTH``):
-the order past it (BM25 times coordination over every other match) and sorting by year are
-not computed over shards yet, and are refused.
+spread over shards. Filters take records out of that order, as in one index. A page past
+the head asks each shard for its best matches after the collection's head (one index's order
+there: BM25 times coordination, ties by record id) and merges them. Sorting by year is not
+done over shards yet (``ShardedIndex.search`` refuses it).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import QueryError
 from .._hits import Results
 from .._language import Language
 from ..query import QueryPlan, Vocabulary, compile_query
@@ -33,7 +31,7 @@ from ..search.run import ACCENT_POOL, RERANK_DEPTH, Found, Page, search_with_cor
 from ..search.spelling import correct
 from . import shard as tasks
 from .runner import Runner
-from .statistics import GlobalStatistics
+from .statistics import GlobalStatistics, QueryStatistics
 
 Doc = tuple[int, int]
 """A document of a sharded index: its shard and its number there."""
@@ -60,11 +58,7 @@ class ShardedSearcher:
         deadline: Deadline = NO_DEADLINE,
     ) -> Results:
         """As :meth:`diaspora_search.search.Searcher.search`, over every shard, for a page of
-        relevance order (``page.sort`` is not read).
-
-        Raises:
-            QueryError: the page lies past the reranked head.
-        """
+        relevance order (``page.sort`` is not read)."""
         self._stored = {}
         return search_with_correction(
             text,
@@ -102,12 +96,44 @@ class ShardedSearcher:
             order = [item for item in order if self._allowed[item[1]]]
         end = page.offset + page.limit
         if end > len(order) and len(order) < total:
-            raise QueryError(
-                f"a page past the first {len(order)} hits (offset + limit = {end}, of "
-                f"{total:,} matches) is not supported on a sharded index yet"
-            )
-        hits = self.reranker.hits(plan, order[page.offset : end], matched, self.stored, self._fetch)
+            order += self._tail(plan, page, chosen, end - len(order), statistics, deadline)
+        hits = self.reranker.hits(
+            plan, order[page.offset : end], self._matched, self.stored, self._fetch
+        )
         return Found(hits, total, _summed([head.facets for head in heads], page.facets))
+
+    def _tail(
+        self,
+        plan: QueryPlan,
+        page: Page,
+        head: list[tuple[float, str, bool, Doc]],
+        count: int,
+        statistics: QueryStatistics,
+        deadline: Deadline,
+    ) -> list[tuple[float, Doc]]:
+        """The ``count`` best matches after the ``head`` (that pass the filters), in one
+        index's order past its head: each shard's best, merged by score, then record id."""
+        deadline.check()
+        mine: list[list[int]] = [[] for _ in self.paths]
+        for _, _, _, (shard, docnum) in head:
+            mine[shard].append(docnum)
+        seconds = deadline.remaining()
+        found = self.runner.search(
+            tasks.shard_tail,
+            [
+                (path, plan, page.filters, mine[shard], count, statistics, self.key, seconds)
+                for shard, path in enumerate(self.paths)
+            ],
+        )
+        deadline.check()
+        merged = []
+        for shard, candidates in enumerate(found):
+            for c in candidates:
+                doc = (shard, c.docnum)
+                self._matched[doc] = set(c.matched)
+                merged.append((c.score, c.id, False, doc))
+        merged.sort(key=_order)
+        return [(score, doc) for score, _, _, doc in merged[:count]]
 
     def _collect(self, found: list[list[tasks.Candidate]]) -> list[tuple[float, str, bool, Doc]]:
         """Every shard's candidates, best first, equal scores by record id; their stored

@@ -151,6 +151,31 @@ def shard_head(
     return Head(candidates, len(kept), counts)
 
 
+def shard_tail(
+    path: str,
+    plan: QueryPlan,
+    filters: Filters,
+    head: list[int],
+    count: int,
+    statistics: QueryStatistics,
+    key: object,
+    seconds: float | None,
+) -> list[Candidate]:
+    """The shard's ``count`` best matches after the collection's head (its documents
+    ``head``) that pass the ``filters``, in one index's order past the head (BM25 times
+    coordination, ties by record id: ``Searcher.tail``); within ``seconds``."""
+    searcher = _searcher(path, statistics, key)
+    matches = searcher.matches(plan, Deadline(seconds))
+    kept = matches.scores
+    if filters:
+        allowed = searcher.values.allowed(filters)
+        kept = {d: s for d, s in kept.items() if d in allowed}
+    ranked = searcher.tail(plan, matches, kept, set(head))[:count]
+    matched = matches.matched([d for _, d in ranked])
+    found = searcher.snapshot
+    return [Candidate(score, d, found.record_id(d), frozenset(matched[d])) for score, d in ranked]
+
+
 def shard_top(
     path: str, plan: QueryPlan, depth: int, statistics: QueryStatistics, key: object
 ) -> list[Candidate]:
