@@ -44,19 +44,19 @@ def test_the_shard_count_is_fixed_and_rebuild_refused(
 def test_page_options_on_a_sharded_index(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--offset, --filter and --facets as for one index; --sort year refused in one line."""
+    """--offset, --filter, --facets and --sort as for one index."""
     one, folder = str(tmp_path / "one"), str(tmp_path / "ix")
     assert main(["index", CORPUS, "--index", one]) == 0
     assert main(["index", CORPUS, "--index", folder, "--shards", "3"]) == 0
     capsys.readouterr()
-    options = ["--offset", "1", "--filter", "lang=es", "--facets", "year,lang", "--json"]
-    assert main(["search", "migrantes", "--index", one, *options]) == 0
-    expected = capsys.readouterr().out
-    assert main(["search", "migrantes", "--index", folder, *options]) == 0
-    assert capsys.readouterr().out == expected
-    assert main(["search", "migrantes", "--index", folder, "--sort", "year"]) == 1
-    err = capsys.readouterr().err
-    assert err == ("diaspora-search: error: sort='year' is not supported on a sharded index yet\n")
+    for options in (
+        ["--offset", "1", "--filter", "lang=es", "--facets", "year,lang", "--json"],
+        ["--sort", "-year", "--offset", "2", "--limit", "3", "--json"],
+    ):
+        assert main(["search", "migrantes", "--index", one, *options]) == 0
+        expected = capsys.readouterr().out
+        assert main(["search", "migrantes", "--index", folder, *options]) == 0
+        assert capsys.readouterr().out == expected
 
 
 def test_get_on_a_sharded_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

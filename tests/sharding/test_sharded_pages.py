@@ -1,5 +1,5 @@
 """A sharded index's results pages: the same totals, facets, filtered hits and pages (within
-and past the reranked head) as one index; sorting by year refused as a QueryError."""
+and past the reranked head, sorted by year or not) as one index."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from tests.sharding._compare import differences
 RECORDS = synthetic_records(360)
 QUERIES = synthetic_queries(120)
 FACETS = ("year", "source", "authors", "tags", "lang")
-SUPPORTED = "is not supported on a sharded index yet"
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +93,25 @@ def test_time_limit_is_passed_on(pair: tuple[ds.SearchIndex, ds.ShardedIndex]) -
         sharded.search("migrantes", time_limit=0)
 
 
-@pytest.mark.parametrize("sort", ["year", "-year"])
-def test_sorting_by_year_is_refused(
-    pair: tuple[ds.SearchIndex, ds.ShardedIndex], sort: str
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"sort": "year"},
+        {"sort": "-year", "offset": 20},
+        {"sort": "year", "offset": 70, "limit": 30},
+        {"sort": "-year", "filters": {"lang": "es"}, "facets": ("year",)},
+        {"sort": "year", "filters": {"year": (2000, None)}, "offset": 55},
+    ],
+    ids=["year", "-year-offset", "year-past-head", "-year-filtered", "year-ranged"],
+)
+def test_sorted_by_year_as_one_index(
+    pair: tuple[ds.SearchIndex, ds.ShardedIndex], options: dict[str, Any]
 ) -> None:
-    _, sharded = pair
-    with pytest.raises(ds.QueryError, match=f"sort='{sort}' {SUPPORTED}"):
-        sharded.search("the", sort=sort)
+    one, sharded = pair
+    options = dict(options)
+    limit = options.pop("limit", 10)
+    queries = ["Mexicans", "mexicanos community", "Mexicans OR migrantes", "comunidad -the"]
+    assert differences(one, sharded, queries + QUERIES[:40], limit, **options) == []
 
 
 def test_a_page_past_the_head_of_few_matches_is_answered(

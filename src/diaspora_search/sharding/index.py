@@ -58,7 +58,7 @@ class ShardedIndex:
     A batch is all or nothing across shards (a two-phase commit recorded in the manifest:
     ``sharding/manifest.py``). Translation uses the bundled lexicon (a learned table and a
     glossary are per index and not yet kept for a sharded one). A search pages, filters and
-    counts facets as one index does; sorting by year is refused (see :meth:`search`).
+    counts facets, and sorts by year, as one index does (see :meth:`search`).
     """
 
     def __init__(
@@ -283,12 +283,11 @@ class ShardedIndex:
         time_limit: float | None = DEFAULT_TIME_LIMIT,
     ) -> Results:
         """As :meth:`diaspora_search.SearchIndex.search`, over every shard: the same hits,
-        ``total`` and ``facets`` for every page in relevance order, filtered or not.
+        ``total`` and ``facets`` for every page, filtered or not, by relevance or by year.
 
         Raises:
             QueryError, QueryTimeoutError, UnsupportedLanguageError: as
-                ``SearchIndex.search``; also QueryError for what a sharded index does not
-                support yet: ``sort`` other than "relevance".
+                ``SearchIndex.search``.
             ShardUnavailableError: a shard cannot be reached or read (never partial results).
         """
         if not isinstance(query, str):
@@ -305,8 +304,6 @@ class ShardedIndex:
             raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         language = Language.parse(lang) if lang is not None else None
         page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
-        if page.sort != "relevance":
-            raise QueryError(f"sort={page.sort!r} is not supported on a sharded index yet")
         with self._lock:
             searcher = self._current()
             if self._table is None:

@@ -10,8 +10,9 @@ candidates) by the same :class:`~diaspora_search.search.rerank.Reranker` one ind
 scores are ordered by record id, the rule that makes the order independent of how records are
 spread over shards. Filters take records out of that order, as in one index. A page past
 the head asks each shard for its best matches after the collection's head (one index's order
-there: BM25 times coordination, ties by record id) and merges them. Sorting by year is not
-done over shards yet (``ShardedIndex.search`` refuses it).
+there: BM25 times coordination, ties by record id) and merges them; a page sorted by year
+asks each shard for its first matches by (year, relevance position) and merges them by that
+key.
 """
 
 from __future__ import annotations
@@ -57,8 +58,7 @@ class ShardedSearcher:
         expanders: Sequence[Expander],
         deadline: Deadline = NO_DEADLINE,
     ) -> Results:
-        """As :meth:`diaspora_search.search.Searcher.search`, over every shard, for a page of
-        relevance order (``page.sort`` is not read)."""
+        """As :meth:`diaspora_search.search.Searcher.search`, over every shard."""
         self._stored = {}
         return search_with_correction(
             text,
@@ -95,7 +95,9 @@ class ShardedSearcher:
         if page.filters:
             order = [item for item in order if self._allowed[item[1]]]
         end = page.offset + page.limit
-        if end > len(order) and len(order) < total:
+        if page.sort != "relevance":
+            order = self._by_year(plan, page, order, chosen, end, statistics, deadline)
+        elif end > len(order) and len(order) < total:
             order += self._tail(plan, page, chosen, end - len(order), statistics, deadline)
         hits = self.reranker.hits(
             plan, order[page.offset : end], self._matched, self.stored, self._fetch
@@ -134,6 +136,39 @@ class ShardedSearcher:
                 merged.append((c.score, c.id, False, doc))
         merged.sort(key=_order)
         return [(score, doc) for score, _, _, doc in merged[:count]]
+
+    def _by_year(
+        self,
+        plan: QueryPlan,
+        page: Page,
+        order: list[tuple[float, Doc]],
+        head: list[tuple[float, str, bool, Doc]],
+        count: int,
+        statistics: QueryStatistics,
+        deadline: Deadline,
+    ) -> list[tuple[float, Doc]]:
+        """The first ``count`` matches (that pass the filters) sorted by year as one index
+        sorts them: each shard's first, merged by their sort keys."""
+        deadline.check()
+        position = {doc: i for i, (_, doc) in enumerate(order)}
+        score = dict((doc, s) for s, doc in order)
+        mine: list[dict[int, int]] = [{} for _ in self.paths]
+        for _, _, _, (shard, docnum) in head:
+            mine[shard][docnum] = position.get((shard, docnum), len(position))
+        rest = (count, page.sort == "-year", statistics, self.key, deadline.remaining())
+        found = self.runner.search(
+            tasks.shard_by_year,
+            [(path, plan, page.filters, mine[s], *rest) for s, path in enumerate(self.paths)],
+        )
+        deadline.check()
+        merged = []
+        for shard, keyed in enumerate(found):
+            for sort_key, c in keyed:
+                doc = (shard, c.docnum)
+                self._matched.setdefault(doc, set(c.matched))
+                merged.append((sort_key, score.get(doc, c.score), doc))
+        merged.sort(key=lambda item: item[0])
+        return [(s, doc) for _, s, doc in merged[:count]]
 
     def _collect(self, found: list[list[tasks.Candidate]]) -> list[tuple[float, str, bool, Doc]]:
         """Every shard's candidates, best first, equal scores by record id; their stored

@@ -176,6 +176,45 @@ def shard_tail(
     return [Candidate(score, d, found.record_id(d), frozenset(matched[d])) for score, d in ranked]
 
 
+def shard_by_year(
+    path: str,
+    plan: QueryPlan,
+    filters: Filters,
+    head: dict[int, int],
+    count: int,
+    newest_first: bool,
+    statistics: QueryStatistics,
+    key: object,
+    seconds: float | None,
+) -> list[tuple[tuple[Any, ...], Candidate]]:
+    """The shard's first ``count`` matches passing the ``filters`` sorted by year as one index
+    sorts them (records without a year last, ties in relevance order: the collection's head
+    first, by its position ``head``, then one index's order past the head), each with its
+    sort key, to be merged by it."""
+    searcher = _searcher(path, statistics, key)
+    matches = searcher.matches(plan, Deadline(seconds))
+    kept = matches.scores
+    if filters:
+        allowed = searcher.values.allowed(filters)
+        kept = {d: s for d, s in kept.items() if d in allowed}
+    found = searcher.snapshot
+    years = searcher.values.year_keys(newest_first)
+    keyed: list[tuple[tuple[Any, ...], float, int]] = [
+        ((years[d], 0, position), 0.0, d) for d, position in head.items() if d in kept
+    ]
+    keyed += [
+        ((years[d], 1, -score, found.record_id(d)), score, d)
+        for score, d in searcher.tail(plan, matches, kept, set(head))
+    ]
+    keyed.sort(key=lambda item: item[0])
+    keyed = keyed[:count]
+    matched = matches.matched([d for _, _, d in keyed])
+    return [
+        (sort_key, Candidate(score, d, found.record_id(d), frozenset(matched[d])))
+        for sort_key, score, d in keyed
+    ]
+
+
 def shard_top(
     path: str, plan: QueryPlan, depth: int, statistics: QueryStatistics, key: object
 ) -> list[Candidate]:
