@@ -12,8 +12,8 @@ import argparse
 import os
 
 from ._errors import UnsupportedLanguageError
-from ._index import MAX_LIMIT
 from ._language import Language
+from .search.request import MAX_LIMIT
 
 INDEX_ENV = "DIASPORA_SEARCH_INDEX"
 """The environment variable that gives ``--index`` when it is not given."""

@@ -20,7 +20,6 @@ from ._errors import IndexCorruptError, IndexExistsError, QueryError
 from ._fields import ID
 from ._hits import Results
 from ._info import IndexInfo, index_info
-from ._language import Language
 from ._progress import COMMITTING, INDEXING, READING, Progress, Reporter, reporter
 from ._records import Record, ValidatedRecords, validate_batch, validate_stream
 from ._translations import IndexTranslations
@@ -29,8 +28,7 @@ from .query import AccentVariants
 from .query.translate import Translations
 from .search import Searcher
 from .search.deadline import DEFAULT_TIME_LIMIT, Deadline
-from .search.facets import Filters, check_sort, facet_names
-from .search.run import Page
+from .search.request import search_request
 from .storage import (
     DEFAULT_LOCK_TIMEOUT,
     IndexStore,
@@ -43,8 +41,6 @@ from .storage import (
 REBUILD_FROM_CORPUS = (
     "rebuild it from the corpus: diaspora-search index --rebuild CORPUS.jsonl --index {path}"
 )
-
-MAX_LIMIT = 10_000
 
 
 class SearchIndex:
@@ -278,20 +274,16 @@ class SearchIndex:
             QueryTimeoutError: the search took longer than ``time_limit``.
             UnsupportedLanguageError: ``lang`` is not en or es.
         """
-        if not isinstance(query, str):
-            raise QueryError(f"query must be a string, got {type(query).__name__}")
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise QueryError(f"offset must be an integer from 0, got {offset!r}")
-        if time_limit is not None and (
-            isinstance(time_limit, bool)
-            or not isinstance(time_limit, int | float)
-            or not time_limit > 0
-        ):
-            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-        language = Language.parse(lang) if lang is not None else None
-        page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
+        language, page = search_request(
+            query,
+            limit=limit,
+            lang=lang,
+            offset=offset,
+            filters=filters,
+            sort=sort,
+            facets=facets,
+            time_limit=time_limit,
+        )
         searcher = self._thread_searcher()
         expanders = (
             (AccentVariants(), Translations(self._translations.table()))

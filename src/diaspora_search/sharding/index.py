@@ -21,14 +21,11 @@ from typing import Any
 
 from .._errors import IndexExistsError, IndexLockedError, QueryError
 from .._hits import Results
-from .._index import MAX_LIMIT
-from .._language import Language
 from .._records import Record, validate_batch
 from ..query import AccentVariants
 from ..query.translate import Translations
 from ..search.deadline import DEFAULT_TIME_LIMIT, Deadline
-from ..search.facets import Filters, check_sort, facet_names
-from ..search.run import Page
+from ..search.request import search_request
 from ..storage import DEFAULT_LOCK_TIMEOUT, IndexStore, is_empty_folder
 from ..translation import TableMixture, bundled_table
 from . import shard as tasks
@@ -290,20 +287,16 @@ class ShardedIndex:
                 ``SearchIndex.search``.
             ShardUnavailableError: a shard cannot be reached or read (never partial results).
         """
-        if not isinstance(query, str):
-            raise QueryError(f"query must be a string, got {type(query).__name__}")
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT:,}, got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise QueryError(f"offset must be an integer from 0, got {offset!r}")
-        if time_limit is not None and (
-            isinstance(time_limit, bool)
-            or not isinstance(time_limit, int | float)
-            or not time_limit > 0
-        ):
-            raise QueryError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-        language = Language.parse(lang) if lang is not None else None
-        page = Page(limit, offset, Filters.parse(filters), check_sort(sort), facet_names(facets))
+        language, page = search_request(
+            query,
+            limit=limit,
+            lang=lang,
+            offset=offset,
+            filters=filters,
+            sort=sort,
+            facets=facets,
+            time_limit=time_limit,
+        )
         with self._lock:
             searcher = self._current()
             if self._table is None:
