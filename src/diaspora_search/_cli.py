@@ -15,15 +15,11 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import json
 import os
-import re
-import shlex
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import _cli_sharded as sharded
 from ._cli_args import (
@@ -34,27 +30,15 @@ from ._cli_args import (
     parse_arguments,
     seconds,
 )
+from ._cli_demo import demo as run_demo
+from ._cli_output import as_json, print_indexed, print_json, print_refused, print_results
 from ._cli_page import add_page_options, page_arguments, print_page
-from ._corpus import bundled_corpus
-from ._display import json_printable, printable
+from ._display import printable
 from ._errors import DiasporaSearchError, IndexCorruptError
-from ._hits import MARK_CLOSE, MARK_OPEN, Results
 from ._index import SearchIndex
-from ._records import iter_corpus, read_corpus
+from ._records import iter_corpus
 from ._version import __version__
 from .storage import DEFAULT_LOCK_TIMEOUT, damaged_in
-
-SHOW_REFUSED = 5
-DEMO_QUERIES = (
-    ("educacion", None),
-    ("integración de los migrantes", None),
-    ("immigrant integration policies", None),
-    ('"Estados Unidos" -consejo', None),
-    ("Gonzalez Gutierrez", None),
-    ("diaspora", "es"),
-    ("remitances", None),
-    ("remesas", None),  # Spanish, finding an English-only record through translation
-)
 
 
 def _command(
@@ -252,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Index the bundled corpus in a temporary folder and run example queries.",
         "  diaspora-search demo",
     )
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=run_demo)
     return parser
 
 
@@ -311,19 +295,10 @@ def _index(args: argparse.Namespace) -> int:
         else:
             index = SearchIndex.open(args.index, create=True, lock_timeout=timeout)
             count = index.add(records, progress=progress)
-    if batches.refused:
-        print(f"refused {len(batches.refused):,} invalid line(s):", file=sys.stderr)
-        for error in batches.refused[:SHOW_REFUSED]:
-            print(f"  {printable(str(error))}", file=sys.stderr)
-        if len(batches.refused) > SHOW_REFUSED:
-            print(f"  ... and {len(batches.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
+    print_refused(batches.refused)
     with index:
         total = len(index)
-    files = printable(", ".join(args.corpus))
-    if count == 0:
-        print(f"{files}: 0 records; the index holds {total:,}")
-    else:
-        print(f"indexed {count:,} records from {files}; the index holds {total:,}")
+    print_indexed(args.corpus, count, total)
     return 0
 
 
@@ -342,9 +317,9 @@ def _search(args: argparse.Namespace) -> int:
                 query, limit=args.limit, lang=args.lang, translate=args.translate, **page
             )
     if args.json:
-        _print_json(_as_json(typed, results, page["offset"]))
+        print_json(as_json(typed, results, page["offset"]))
     else:
-        _print_results(results, sys.stdout)
+        print_results(results, sys.stdout)
         print_page(results, page["offset"], args.offset is not None)
     return 0
 
@@ -362,7 +337,7 @@ def _info(args: argparse.Namespace) -> int:
     with SearchIndex.open(args.index) as index:
         info = index.info()
     if args.json:
-        _print_json(info.to_dict())
+        print_json(info.to_dict())
         return 0
     for line in info.describe():
         print(printable(line))
@@ -412,66 +387,6 @@ def _glossary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_json(query: str, results: Results, offset: int = 0) -> dict[str, object]:
-    """The ``--json`` object of a search (docs/api.md)."""
-    return {
-        "query": query,
-        "corrected_query": results.corrected_query,
-        "suggestion": results.suggestion,
-        "total": results.total,
-        "offset": offset,
-        "facets": results.facets,
-        "hits": [hit.to_dict() for hit in results],
-    }
-
-
-def _print_json(data: dict[str, object]) -> None:
-    # Exact values, and still safe on a terminal: control characters are JSON escapes.
-    print(json_printable(json.dumps(data, ensure_ascii=False)))
-
-
-_MARKED = re.compile(re.escape(MARK_OPEN) + "(.+?)" + re.escape(MARK_CLOSE))
-
-
-def _print_results(results: Results, out: TextIO) -> None:
-    color = out.isatty() and "NO_COLOR" not in os.environ
-    bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
-    if results.corrected_query is not None:
-        shown = printable(results.corrected_query)
-        print(f"no results as typed; showing results for: {shown}", file=out)
-    if not results:
-        print("no results", file=out)
-        return
-    if results.suggestion is not None:
-        print(f"did you mean: {printable(results.suggestion)}?", file=out)
-    for rank, hit in enumerate(results, 1):
-        title, hit_id = printable(hit.title or hit.id), printable(hit.id)
-        print(
-            f"{rank:>2}. {bold}{title}{reset}  {dim}[{hit.lang}] {hit.score:.2f}  {hit_id}{reset}",
-            file=out,
-        )
-        for text in (hit.snippet, hit.names):
-            if text:
-                shown = printable(text)
-                shown = _MARKED.sub(rf"{bold}\1{reset}", shown) if color else shown
-                print(f"    {shown}", file=out)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    corpus = read_corpus(bundled_corpus())
-    with (
-        tempfile.TemporaryDirectory(prefix="diaspora-demo-") as tmp,
-        SearchIndex.create(Path(tmp) / "index") as index,
-    ):
-        index.add(corpus.records)
-        print(f"indexed {len(index)} records of the bundled IME corpus ({bundled_corpus().name})")
-        for query, lang in DEMO_QUERIES:
-            shown = shlex.quote(query) + (f" --lang {lang}" if lang else "")
-            print(f"\n$ diaspora-search search {shown} --index DIR")
-            _print_results(index.search(query, limit=3, lang=lang), sys.stdout)
-    return 0
-
-
 # get ---------------------------------------------------------------------------------------
 
 
@@ -501,7 +416,7 @@ def _get(args: argparse.Namespace) -> int:
         raise DiasporaSearchError(f"{args.index}: no record with id {printable(args.id)!r}")
     data = record.to_dict()
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     for key, value in data.items():
         shown = "; ".join(value) if isinstance(value, list) else str(value)

@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from ._display import printable
+from ._cli_output import print_indexed, print_refused
 from ._errors import IndexExistsError, QueryError
 from ._hits import Results
 from ._records import Record, read_corpus
 from .sharding import ShardedIndex, connect, is_sharded_index
-
-SHOW_REFUSED = 5
 
 
 def add_arguments(index: argparse.ArgumentParser, search: argparse.ArgumentParser) -> None:
@@ -43,12 +40,7 @@ def index(args: argparse.Namespace) -> int:
     if args.rebuild:
         raise QueryError("--rebuild is not supported for a sharded index; index into a new folder")
     corpus = read_corpus(args.corpus, skip_invalid=args.skip_invalid)
-    if corpus.refused:
-        print(f"refused {len(corpus.refused):,} invalid line(s):", file=sys.stderr)
-        for error in corpus.refused[:SHOW_REFUSED]:
-            print(f"  {printable(str(error))}", file=sys.stderr)
-        if len(corpus.refused) > SHOW_REFUSED:
-            print(f"  ... and {len(corpus.refused) - SHOW_REFUSED:,} more", file=sys.stderr)
+    print_refused(corpus.refused)
     with connect(args.scheduler) as client:
         folder = Path(args.index)
         if is_sharded_index(folder):
@@ -64,11 +56,7 @@ def index(args: argparse.Namespace) -> int:
             )
         count = sharded.add(corpus.records)
         total = len(sharded)
-    files = printable(", ".join(args.corpus))
-    if count == 0:
-        print(f"{files}: 0 records; the index holds {total:,}")
-    else:
-        print(f"indexed {count:,} records from {files}; the index holds {total:,}")
+    print_indexed(args.corpus, count, total)
     return 0
 
 
