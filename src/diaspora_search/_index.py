@@ -54,7 +54,6 @@ class SearchIndex:
         self._store = store
         self.path = store.path
         self.lock_timeout = lock_timeout
-        self._searcher: Searcher | None = None
         self._translations = IndexTranslations(store)
         self._lock = threading.RLock()
         self._local = threading.local()
@@ -219,7 +218,7 @@ class SearchIndex:
         """
         if not isinstance(id, str):
             raise QueryError(f"id must be a string, got {type(id).__name__}")
-        snapshot = self._thread_searcher().snapshot
+        snapshot = self._current_searcher().snapshot
         docnum = snapshot.document_number(ID, id)
         return None if docnum is None else Record.from_stored(snapshot.stored(docnum))
 
@@ -284,7 +283,7 @@ class SearchIndex:
             facets=facets,
             time_limit=time_limit,
         )
-        searcher = self._thread_searcher()
+        searcher = self._current_searcher()
         expanders = (
             (AccentVariants(), Translations(self._translations.table()))
             if translate
@@ -318,18 +317,10 @@ class SearchIndex:
             return self._translations.set_glossary(path)
 
     def _current_searcher(self) -> Searcher:
-        """The searcher of the last commit: its vocabulary and length norms are kept until the
-        next commit."""
-        with self._lock:
-            snapshot = self._store.snapshot()
-            if self._searcher is None or self._searcher.snapshot is not snapshot:
-                self._searcher = Searcher(snapshot)
-            return self._searcher
-
-    def _thread_searcher(self) -> Searcher:
-        """This thread's searcher of the last commit: each thread reads through a snapshot of
-        its own (Whoosh's readers are not shared between threads), taken without the write
-        lock, so that searches neither wait for each other nor for an ``add``."""
+        """This thread's searcher of the last commit (its vocabulary, length norms and record
+        values kept until the next commit): each thread reads through a snapshot of its own
+        (Whoosh's readers are not shared between threads), taken without the write lock, so
+        that searches neither wait for each other nor for an ``add``."""
         generation = self._store.latest_generation()
         found: Searcher | None = getattr(self._local, "searcher", None)
         if found is None or found.snapshot.generation != generation:
@@ -339,7 +330,6 @@ class SearchIndex:
     def close(self) -> None:
         """Release open files (also done when the object is garbage-collected)."""
         with self._lock:
-            self._searcher = None
             self._local = threading.local()
             self._store.close()
 

@@ -252,6 +252,13 @@ class Searcher:
         )
         return Matches({d: score for score, d in ranked}, None, self.snapshot, plan)
 
+    def kept(self, matches: Matches, filters: Filters) -> dict[int, float]:
+        """The ``matches`` (document -> BM25 score) that pass the ``filters``."""
+        if not filters:
+            return matches.scores
+        allowed = self.values.allowed(filters)
+        return {d: s for d, s in matches.scores.items() if d in allowed}
+
     def _run(self, plan: QueryPlan, page: Page, deadline: Deadline) -> Found:
         if plan.is_empty:
             return Found([], 0, {name: {} for name in page.facets})
@@ -261,11 +268,9 @@ class Searcher:
         # among all matches, and the tail's order is each record's own).
         stored: dict[int, dict[str, Any]] = {}
         order = self._head(plan, matches, stored)
-        kept = matches.scores
+        kept = self.kept(matches, page.filters)
         if page.filters:
-            allowed = self.values.allowed(page.filters)
-            kept = {d: s for d, s in matches.scores.items() if d in allowed}
-            order = [item for item in order if item[1] in allowed]
+            order = [item for item in order if item[1] in kept]
         facets = self.values.count(page.facets, kept) if page.facets else {}
         end = page.offset + page.limit
         if page.sort != "relevance" or end > len(order):

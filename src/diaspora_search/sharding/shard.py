@@ -132,8 +132,7 @@ def shard_head(
     holders = searcher.accent_holders(plan)
     ranked = searcher.head_candidates(plan, matches, holders)
     matched = matches.matched([d for _, d in ranked])
-    allowed = searcher.values.allowed(filters) if filters else None
-    kept = list(matches.scores) if allowed is None else [d for d in matches.scores if d in allowed]
+    kept = searcher.kept(matches, filters)
     counts = searcher.values.count(facets, kept) if facets else {}
     found = searcher.snapshot
     candidates = [
@@ -144,7 +143,7 @@ def shard_head(
             frozenset(matched[d]),
             d in holders,
             found.stored(d) if plan.exact_forms else None,
-            allowed is None or d in allowed,
+            d in kept,
         )
         for score, d in ranked
     ]
@@ -166,10 +165,7 @@ def shard_tail(
     coordination, ties by record id: ``Searcher.tail``); within ``seconds``."""
     searcher = _searcher(path, statistics, key)
     matches = searcher.matches(plan, Deadline(seconds))
-    kept = matches.scores
-    if filters:
-        allowed = searcher.values.allowed(filters)
-        kept = {d: s for d, s in kept.items() if d in allowed}
+    kept = searcher.kept(matches, filters)
     ranked = searcher.tail(plan, matches, kept, set(head))[:count]
     matched = matches.matched([d for _, d in ranked])
     found = searcher.snapshot
@@ -193,10 +189,7 @@ def shard_by_year(
     sort key, to be merged by it."""
     searcher = _searcher(path, statistics, key)
     matches = searcher.matches(plan, Deadline(seconds))
-    kept = matches.scores
-    if filters:
-        allowed = searcher.values.allowed(filters)
-        kept = {d: s for d, s in kept.items() if d in allowed}
+    kept = searcher.kept(matches, filters)
     found = searcher.snapshot
     years = searcher.values.year_keys(newest_first)
     keyed: list[tuple[tuple[Any, ...], float, int]] = [
