@@ -4,6 +4,7 @@ nothing imports, so that running it never imports ``builder.py`` twice."""
 
 import sys
 
-from diaspora_search.storage.builder import serve
+if __name__ == "__main__":  # (collecting the package's doctests imports it too)
+    from diaspora_search.storage.builder import serve
 
-sys.exit(serve(sys.stdin.buffer, sys.stdout.buffer))
+    sys.exit(serve(sys.stdin.buffer, sys.stdout.buffer))
