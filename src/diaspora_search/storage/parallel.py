@@ -26,6 +26,7 @@ import os
 import pickle
 import select
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -54,8 +55,8 @@ _CHECK = 0.25  # seconds between checks of the builders while waiting for them
 
 def default_processes() -> int:
     """Processes for large batches: the CPUs this process may use, at most 4; 1 where
-    builder processes cannot be started (no ``posix_spawn``)."""
-    if not hasattr(os, "posix_spawn"):
+    builder processes cannot be started (no ``posix_spawn``, or no interpreter to start)."""
+    if not hasattr(os, "posix_spawn") or not sys.executable:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
