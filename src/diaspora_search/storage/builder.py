@@ -246,7 +246,7 @@ def _read_message(source: BinaryIO) -> tuple[bytes, bytes]:
 def serve(source: BinaryIO, answer: BinaryIO) -> int:
     """Build what the parent sends until its end message, answer, and return the exit
     status. The cyclic garbage collector stays off (as in :func:`.parallel.build`)."""
-    from .parallel import Segments  # (the parent's side never needs it here)
+    from .parallel import Segments  # (here: parallel.py imports this module)
 
     gc.disable()
     index, backward, postings_per_segment = pickle.loads(_read_message(source)[1])
