@@ -8,7 +8,12 @@ memory, reported apart as ``rss_loaded_mb``) is per engine; ``peak_helper_rss_mb
 peak of the engine's own helper processes (ours forks one per extra CPU for large batches), and
 "main+helpers" their sum (an upper bound: a forked helper's RSS counts the pages it shares with
 the main process). ``--memory-limit MB`` runs every engine's process under that address-space
-limit (``RLIMIT_AS``, as ``ulimit -v``; inherited by forked helpers).
+limit (``RLIMIT_AS``, as ``ulimit -v``; inherited by forked helpers). Sampled from outside
+every 20 ms over the engine process's life (``sampled_memory.py``): "sampled PSS", the peak of
+the summed proportional set sizes of the process and its helpers (shared pages counted once in
+all), and "sampled RSS+USS", the main process's RSS plus the helpers' private pages. The
+issue's goal is stated on "main+helpers" (the ``ru_maxrss`` sum); the sampled columns say how
+much of it is pages counted twice.
 Reports records/s, MB/s of text (UTF-8 bytes of the title and summary fields), peak RSS, index
 size on disk and indexing wall time (``add`` through commit), with the ratio of our records/s to
 each peer's.
@@ -49,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sampled_memory
 from baselines import TEXT_FIELDS, available, make_engine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,13 +215,17 @@ def spawn(engine_name: str, args: argparse.Namespace) -> dict[str, Any] | None:
         if limit_bytes is not None:
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
-    proc = subprocess.run(
-        cmd, stdout=subprocess.PIPE, text=True, check=False, preexec_fn=limit_memory
-    )
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=limit_memory)
+    sampler = sampled_memory.Sampler(proc.pid).start() if sampled_memory.available() else None
+    out, _ = proc.communicate()
+    peaks = sampler.stop() if sampler is not None else None
     if proc.returncode != 0:
         print(f"{engine_name}: child failed with exit status {proc.returncode}", file=sys.stderr)
         return None
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(out.strip().splitlines()[-1]))
+    if peaks is not None:
+        result.update(peaks.as_mb())
+    return result
 
 
 def median_run(found: list[dict[str, Any]]) -> dict[str, Any]:
@@ -257,6 +267,8 @@ def table(results: list[dict[str, Any]]) -> str:
         "peak RSS MB",
         "helper RSS MB",
         "main+helpers MB",
+        "sampled PSS MB",
+        "sampled RSS+USS MB",
         "index MB",
         "p50 ms",
         "p95 ms",
@@ -276,6 +288,8 @@ def table(results: list[dict[str, Any]]) -> str:
             fmt(r["peak_rss_mb"], 0),
             fmt(r.get("peak_helper_rss_mb"), 0),
             fmt(r["peak_rss_mb"] + (r.get("peak_helper_rss_mb") or 0.0), 0),
+            fmt(r.get("sampled_pss_mb"), 0),
+            fmt(r.get("sampled_rss_uss_mb"), 0),
             fmt(r["index_mb"]),
             fmt(r.get("p50_ms"), 2),
             fmt(r.get("p95_ms"), 2),
@@ -285,6 +299,17 @@ def table(results: list[dict[str, Any]]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def memory_breakdown(results: list[dict[str, Any]]) -> list[str]:
+    """Per engine, each process's RSS, PSS and private MB at the sampled PSS peak."""
+    lines = []
+    for r in results:
+        found = r.get("at_pss_peak_mb")
+        if found:
+            parts = [f"{u['rss']:.0f}/{u['pss']:.0f}/{u['private']:.0f}" for u in found]
+            lines.append(f"{r['engine']} at its PSS peak, RSS/PSS/private MB: " + ", ".join(parts))
+    return lines
 
 
 def latency_ratios(results: list[dict[str, Any]]) -> list[str]:
@@ -387,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results:
         return 1
     print(table(results))
-    for line in latency_ratios(results):
+    for line in memory_breakdown(results) + latency_ratios(results):
         print(line)
     for line in round_ratios(runs):
         print(line)

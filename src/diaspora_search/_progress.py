@@ -85,8 +85,8 @@ class _Callback(Reporter):
 @functools.cache
 def bar_class() -> Any:
     """tqdm's bar, imported on first use (a search never pays for it), without its monitor
-    thread: while other threads run, the indexer builds in one process only (forking a
-    threaded process could deadlock), so a thread of tqdm's own would cost speed."""
+    thread: while other threads run, the indexer builds in one process only (see
+    ``storage/parallel.py``), so a thread of tqdm's own would cost speed."""
     from tqdm import tqdm
 
     class Bar(tqdm):  # type: ignore[misc]
@@ -100,7 +100,7 @@ class TerminalProgress(Reporter):
 
     While committing there are no steps to count, so a thread redraws the elapsed time twice
     a second: a long commit shows that it is alive rather than a bar stuck at 100 %. (Only
-    then: indexing forks builder processes, which a running thread would prevent.)
+    then: indexing starts builder processes, which a running thread would prevent.)
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:

@@ -1,4 +1,4 @@
-"""A forked indexing process that is killed (SIGKILL, as the out-of-memory killer does) or
+"""A builder process that is killed (SIGKILL, as the out-of-memory killer does) or
 stopped (SIGSTOP) fails its batch with ``IndexWriteError`` within the lock timeout, and the
 index stays as it was: never a hang, never a raw exception. Real processes, real signals."""
 
@@ -39,17 +39,17 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ds.Search
 
 
 def signalled_builders(monkeypatch: pytest.MonkeyPatch, signum: int) -> list[int]:
-    """Send ``signum`` to every builder process as soon as it is forked; their pids."""
+    """Send ``signum`` to every builder process as soon as it is started; their pids."""
     pids: list[int] = []
-    fork = _parallel.fork_builder
+    start = _parallel.start_builder
 
-    def fork_and_signal(*args: Any, **kwargs: Any) -> Any:
-        child = fork(*args, **kwargs)
+    def start_and_signal(*args: Any, **kwargs: Any) -> Any:
+        child = start(*args, **kwargs)
         pids.append(child.pid)
         os.kill(child.pid, signum)
         return child
 
-    monkeypatch.setattr(_parallel, "fork_builder", fork_and_signal)
+    monkeypatch.setattr(_parallel, "start_builder", start_and_signal)
     return pids
 
 
@@ -99,16 +99,16 @@ def test_a_builder_stopped_in_a_stream_fails_the_whole_stream(
     monkeypatch.setattr(_writer, "STREAM_BATCH", 100)
     before = files(index.path)
     pids: list[int] = []
-    fork = _parallel.fork_builder
+    start = _parallel.start_builder
 
     def stop_the_third(*args: Any, **kwargs: Any) -> Any:
-        child = fork(*args, **kwargs)
+        child = start(*args, **kwargs)
         pids.append(child.pid)
         if len(pids) == 3:  # the third batch's builder: two batches are on disk already
             os.kill(child.pid, signal.SIGSTOP)
         return child
 
-    monkeypatch.setattr(_parallel, "fork_builder", stop_the_third)
+    monkeypatch.setattr(_parallel, "start_builder", stop_the_third)
     with pytest.raises(ds.IndexWriteError, match="was stopped"):
         index.add(r for r in records(450))
     assert len(pids) == 3 and all(gone(pid) for pid in pids)
@@ -131,8 +131,8 @@ def test_a_builder_stopped_briefly_is_waited_for(
         timers.append(timer)
         return child
 
-    stopping = _parallel.fork_builder
-    monkeypatch.setattr(_parallel, "fork_builder", resume_soon)
+    stopping = _parallel.start_builder
+    monkeypatch.setattr(_parallel, "start_builder", resume_soon)
     assert index.add(records(400)) == 400
     for timer in timers:
         timer.join()
@@ -140,49 +140,42 @@ def test_a_builder_stopped_briefly_is_waited_for(
     assert len(index) == 409
 
 
-@pytest.mark.parametrize(("available_kb", "forks"), [(1024, 0), (64 * 1024 * 1024, 1)])
-def test_no_builder_is_forked_when_memory_is_short(
+@pytest.mark.parametrize(("available_kb", "builders"), [(1024, 0), (64 * 1024 * 1024, 1)])
+def test_no_builder_is_started_when_memory_is_short(
     index: ds.SearchIndex,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     available_kb: int,
-    forks: int,
+    builders: int,
 ) -> None:
     # /proc/meminfo as a machine short of memory shows it: the batch is built in one process.
     meminfo = tmp_path / "meminfo"
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {available_kb} kB\n")
     monkeypatch.setattr(_memory, "MEMINFO", str(meminfo))
     pids: list[int] = []
-    fork = _parallel.fork_builder
+    start = _parallel.start_builder
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        child = fork(*args, **kwargs)
+        child = start(*args, **kwargs)
         pids.append(child.pid)
         return child
 
-    monkeypatch.setattr(_parallel, "fork_builder", counted)
+    monkeypatch.setattr(_parallel, "start_builder", counted)
     assert index.add(records(400)) == 400
-    assert len(pids) == forks
+    assert len(pids) == builders
     assert len(index) == 409
 
 
-def test_a_builder_stopped_holding_the_claims_lock_blocks_nobody(
+def test_a_stopped_builder_with_a_full_pipe_blocks_nobody(
     index: ds.SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The forked builder stops itself (a real SIGSTOP) right after taking the lock its partner,
-    # this process, needs for its next claim: the partner gives up after the lock timeout.
+    # Documents large enough that the chunks sent ahead fill the stopped builder's pipe: this
+    # process never waits on the pipe, builds the rest of the range itself, and gives up on
+    # the builder after the stall timeout.
     before = files(index.path)
-    parent = os.getpid()
-    take = _parallel.Claims.take
-
-    def take_then_stop(self: _parallel.Claims, size: int, **kwargs: Any) -> range:
-        if os.getpid() != parent and self._lock is not None:
-            self._lock.acquire()
-            os.kill(os.getpid(), signal.SIGSTOP)  # (killed by the parent, never resumed)
-        return take(self, size, **kwargs)
-
-    monkeypatch.setattr(_parallel.Claims, "take", take_then_stop)
+    signalled_builders(monkeypatch, signal.SIGSTOP)
+    big = [r | {"summary_es": "informe consular " * 400} for r in records(600)]
     with pytest.raises(ds.IndexWriteError, match=r"was stopped for \d"):
-        index.add(records(2000))
+        index.add(big)
     assert files(index.path) == before
     assert len(index) == 9

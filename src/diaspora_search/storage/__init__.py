@@ -3,9 +3,10 @@
 - ``schema.py``: the Whoosh schema, from the field table (``_fields.py``);
 - ``analyzers.py``: the Whoosh adapters of the (pure) analysis;
 - ``codec.py``: Whoosh's W3 postings and terms tables, written and read side by side;
-- ``segment.py``, ``parallel.py``: the fast segment builder (also continued across the batches
-  of a stream), and batches shared among forked processes, watched while they run;
-- ``memory.py``: whether the memory available allows forking a builder;
+- ``segment.py``, ``parallel.py``, ``builder.py``: the fast segment builder (also continued
+  across the batches of a stream), and batches shared with builder processes (fresh
+  interpreters fed documents through a pipe), watched while they run;
+- ``memory.py``: whether the memory available allows starting a builder;
 - ``writer.py``: write transactions and the write lock;
 - ``weighting.py``, ``lowering.py``: BM25 for Whoosh, and query plans lowered to Whoosh queries,
   for the phrases and exclusions Whoosh runs;

@@ -1,29 +1,38 @@
-"""How much memory the machine can still give: whether forking a builder is wise."""
+"""How much memory the machine can still give: whether starting a builder process is wise."""
 
 from __future__ import annotations
 
-import os
+from . import segment as _segment
 
 MEMINFO = "/proc/meminfo"
 CGROUP_MEMORY = "/sys/fs/cgroup/"
 
+BUILDER_BASE = 60 * 1024 * 1024
+"""A builder process's memory before any document: the interpreter, Whoosh and the analysis
+(about 45 MB measured), with room."""
 
-def memory_for_fork() -> bool:
+BYTES_PER_POSTING = 100
+"""A segment's buffers per posting, with room for writing it out (about 63 measured)."""
+
+
+def builder_bytes() -> int:
+    """The most memory a builder process holds: its base and one segment's buffers."""
+    return BUILDER_BASE + _segment.POSTINGS_PER_SEGMENT * BYTES_PER_POSTING
+
+
+def memory_for_builder() -> bool:
     """Whether the memory available (``MemAvailable``, and the cgroup's limit where one is
-    set) holds twice this process's resident size: a forked builder counts every page it
-    shares with this one, copies those it writes to (reference counts), and adds its own
-    buffers. On a machine short of memory a second process only makes both page out (a run
-    took 5x as long as Whoosh's); unknown (not Linux) counts as enough."""
+    set) holds another builder (:func:`builder_bytes`). On a machine short of memory a
+    second process only makes both page out (a run took 5x as long as Whoosh's); unknown
+    (not Linux) counts as enough."""
     try:
-        with open("/proc/self/statm") as statm:
-            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         available = _meminfo_available()
     except (OSError, ValueError, IndexError):
         return True
     limit = _cgroup_room()
     if limit is not None:
         available = min(available, limit)
-    return available >= 2 * resident
+    return available >= builder_bytes()
 
 
 def _meminfo_available() -> int:

@@ -2,12 +2,19 @@
 
 Large batches are split into contiguous ranges, and each range is built by two processes from
 its two ends: one takes documents from the front going forward, the other from the back going
-backward (:class:`SegmentBuilder` with ``backward``), each claiming a few dozen documents at a
-time under a shared lock, until they meet. Neither waits for the other, whatever the documents
-cost, and every segment holds a contiguous run of the batch: the index holds the documents, in
-the order, that one process would write (only where segments begin differs). The processes are
-forked; only the main process holds the index lock and writes the table of contents, so the
-batch appears in one commit or not at all. A child that fails fails the batch, with its error.
+backward (:class:`SegmentBuilder` with ``backward``), a few dozen documents at a time, until
+they meet. Neither waits for the other, whatever the documents cost, and every segment holds a
+contiguous run of the batch: the index holds the documents, in the order, that one process
+would write (only where segments begin differs).
+
+This process builds one end of one range itself; the other ends are built by builder
+processes (``builder.py``): fresh interpreters, not forks, so that none maps this process's
+pages (the caller's records, the batch). This process makes every document and hands each
+builder its documents a chunk at a time, a few chunks ahead of what it has built (so the
+claiming of documents from the two ends is this process's alone, under no lock). Only this
+process holds the index lock and writes the table of contents, so the batch appears in one
+commit or not at all. A builder that fails fails the batch, with its error; one that dies or
+stays stopped fails it too, and never makes this process wait without end.
 """
 
 from __future__ import annotations
@@ -18,10 +25,9 @@ import multiprocessing
 import os
 import pickle
 import select
-import signal
 import struct
+import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,22 +35,28 @@ from whoosh.writing import SegmentWriter
 
 from .._errors import IndexWriteError
 from . import segment as _segment
-from .memory import memory_for_fork
+from .builder import DOCUMENTS, END, BuilderProcess, start_builder
+from .memory import memory_for_builder
 
 PARALLEL_MIN_DOCS = 4000
 """Batches smaller than this are not worth a second process."""
 
 CLAIM = 48
-"""Documents a builder claims at a time."""
+"""Documents claimed at a time (by this process for itself, or as one builder's chunk)."""
+
+AHEAD = 4
+"""Chunks a builder is sent ahead of those it has built: enough that it never waits for this
+process (which hands out chunks between its own), few enough that a builder that stops holds
+back little of the batch (this process builds the rest of a shared range)."""
 
 _PAIR = struct.Struct("qq")
-_LOCK_CHECK = 1.0  # seconds between checks that the partner holding the claims lock lives
+_CHECK = 0.25  # seconds between checks of the builders while waiting for them
 
 
 def default_processes() -> int:
     """Processes for large batches: the CPUs this process may use, at most 4; 1 where
-    ``fork`` is unavailable."""
-    if not hasattr(os, "fork") or multiprocessing.get_start_method(allow_none=True) == "spawn":
+    builder processes cannot be started (no ``posix_spawn``, or no interpreter to start)."""
+    if not hasattr(os, "posix_spawn") or not sys.executable:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -54,30 +66,22 @@ def default_processes() -> int:
 
 
 class Claims:
-    """Which documents of a range are still unclaimed: ``[front, back)``. Shared between
-    processes (forked after it is made) when ``shared``."""
+    """Which documents of a range are still unclaimed: ``[front, back)``. With ``shared``,
+    the state is in shared memory under a process lock, usable from processes forked after it
+    is made (the builders no longer are: this process claims for them)."""
 
-    def __init__(self, total: int, *, shared: bool) -> None:
+    def __init__(self, total: int, *, shared: bool = False) -> None:
         self.total = total
         self._lock: Any = multiprocessing.get_context("fork").Lock() if shared else None
         self._state: Any = mmap.mmap(-1, _PAIR.size) if shared else bytearray(_PAIR.size)
         _PAIR.pack_into(self._state, 0, 0, total)
 
-    def take(
-        self, size: int, *, backward: bool, partner_alive: Callable[[], bool] | None = None
-    ) -> range:
+    def take(self, size: int, *, backward: bool) -> range:
         """Claim up to ``size`` documents from the front, or from the back; the indexes of the
-        documents in the order they are to be added (empty when none are left).
-
-        ``partner_alive`` tells whether the process sharing the claims still runs (it may
-        raise :class:`IndexWriteError` itself, saying why not): a process killed or stopped
-        while holding the lock would otherwise block its partner for ever.
-        """
+        documents in the order they are to be added (empty when none are left)."""
         lock = self._lock
         if lock is not None:
-            while not lock.acquire(timeout=_LOCK_CHECK):
-                if partner_alive is not None and not partner_alive():
-                    raise IndexWriteError("an indexing process died while claiming documents")
+            lock.acquire()
         try:
             front, back = _PAIR.unpack_from(self._state)
             if backward:
@@ -96,6 +100,44 @@ class Claims:
         return int(front + self.total - back)
 
 
+class Segments:
+    """Documents added one at a time into as many new segments as ``postings_per_segment``
+    (by default :data:`POSTINGS_PER_SEGMENT`) needs, each segment's buffers freed when it is
+    written; with ``backward``, documents come last first. What a builder of a batch keeps."""
+
+    def __init__(
+        self, index: Any, *, backward: bool = False, postings_per_segment: int | None = None
+    ) -> None:
+        self._index = index
+        self._backward = backward
+        self.postings_per_segment = postings_per_segment or _segment.POSTINGS_PER_SEGMENT
+        self._builder: _segment.SegmentBuilder | None = None
+        self._done: list[Any] = []
+
+    def add(self, document: dict[str, Any]) -> None:
+        builder = self._builder
+        if builder is None or builder.count >= self.postings_per_segment:
+            if builder is not None:
+                self._builder = None  # (its buffers go as soon as it is written)
+                self._done.append(builder.finish())
+            writer = SegmentWriter(self._index, _lk=False)
+            builder = self._builder = _segment.SegmentBuilder(writer, backward=self._backward)
+        builder.add_document(document)
+
+    def finish(self) -> list[Any]:
+        """The finished (uncommitted) segments, in document order."""
+        if self._builder is not None:
+            builder, self._builder = self._builder, None
+            self._done.append(builder.finish())
+        return self._done[::-1] if self._backward else self._done
+
+    def close(self) -> None:
+        """Close the unfinished segment's files (after an error)."""
+        if self._builder is not None:
+            self._builder.close()
+            self._builder = None
+
+
 def build(
     index: Any,
     items: list[Any],
@@ -103,56 +145,47 @@ def build(
     claims: Claims,
     *,
     backward: bool = False,
-    progress: Callable[[], None] | None = None,
-    partner_alive: Callable[[], bool] | None = None,
+    between: Callable[[], None] | None = None,
 ) -> list[Any]:
-    """Claim and write documents of ``items`` until none are left, into as many new segments as
-    :data:`POSTINGS_PER_SEGMENT` needs; the finished (uncommitted) segments, in document order.
+    """Claim and write documents of ``items`` until none are left (``between`` is called
+    after each claim); the finished (uncommitted) segments, in document order.
 
     The cyclic garbage collector is off meanwhile (for the whole process: the buffers are
     millions of small lists without cycles, which it would only walk over and over).
     """
-    segments: list[Any] = []
-    builder: _segment.SegmentBuilder | None = None
+    segments = Segments(index, backward=backward)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        while order := claims.take(CLAIM, backward=backward, partner_alive=partner_alive):
+        while order := claims.take(CLAIM, backward=backward):
             for i in order:
-                if builder is None or builder.count >= _segment.POSTINGS_PER_SEGMENT:
-                    if builder is not None:
-                        segments.append(builder.finish())
-                    builder = _segment.SegmentBuilder(
-                        SegmentWriter(index, _lk=False), backward=backward
-                    )
-                builder.add_document(to_document(items[i]))
-            if progress is not None:
-                progress()
-        if builder is not None:
-            segments.append(builder.finish())
-            builder = None
+                segments.add(to_document(items[i]))
+            if between is not None:
+                between()
+        return segments.finish()
     finally:
-        if builder is not None:  # an error: close the unfinished segment's files
-            builder.close()
+        segments.close()  # (an error: the unfinished segment's files)
         if collecting:
             gc.enable()
-    return segments[::-1] if backward else segments
 
 
 def workers_for(documents: int, processes: int) -> int:
     """How many processes build a batch of ``documents``: one for a small batch (not worth a
-    fork), while other threads run (forking them could deadlock), or when the memory
-    available could not hold another process of this one's size (see
-    :func:`memory_for_fork`)."""
+    builder), while other threads run (the caller, a Dask worker for one, runs its own
+    parallelism), or when the memory available could not hold a builder (see
+    :func:`memory_for_builder`)."""
     if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1 or processes <= 1:
         return 1
-    if not memory_for_fork():
+    if not memory_for_builder():
         return 1
     return processes
 
 
+Key = tuple[int, bool]
+"""Who builds what: a range of the batch, and from which end (``True``: from the back)."""
+
+
 def build_batch(
-    main: SegmentWriter,
     index: Any,
     items: list[Any],
     to_document: Callable[[Any], dict[str, Any]],
@@ -162,223 +195,107 @@ def build_batch(
     stall_timeout: float = 10.0,
 ) -> list[Any]:
     """Write the documents ``to_document`` makes of ``items`` into new segments, not yet
-    committed; the finished segments, in document order. Documents are made where they are
-    written, in parallel; in this process alone while other threads run (forking them could
-    deadlock). ``main`` is the locking writer: children never hold its lock.
+    committed; the finished segments, in document order. Shared among ``processes``
+    processes (this one, and builders it starts) when :func:`workers_for` allows.
 
-    A child that dies (killed, as by the OOM killer) fails the batch as soon as it is seen;
+    A builder that dies (killed, as by the OOM killer) fails the batch as soon as it is seen;
     one stopped (``SIGSTOP``) for ``stall_timeout`` seconds is killed and fails it too: both
     with :class:`IndexWriteError`, never a wait without end."""
     workers = workers_for(len(items), processes)
     ranges = _split(items, -(-workers // 2))
-    # (range, backward) per process; the last is this process's own.
-    plan = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
-    plan = plan[: max(1, workers)]
-    shared = {r for r, backward in plan if backward}
-    claims = [Claims(len(part), shared=r in shared) for r, part in enumerate(ranges)]
-    children: dict[tuple[int, bool], _Child] = {}
+    plan: list[Key] = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
+    plan = plan[: max(1, workers)]  # the last is this process's own
+    claims = [Claims(len(part)) for part in ranges]
+    builders: dict[Key, BuilderProcess] = {}
     try:
-        for r, backward in plan[:-1]:
-            children[(r, backward)] = fork_builder(
-                main, index, ranges[r], to_document, claims[r], backward, stall_timeout
+        for key in plan[:-1]:
+            builders[key] = start_builder(
+                index, key[1], _segment.POSTINGS_PER_SEGMENT, stall_timeout
             )
-        report = None
-        if progress is not None:
-            report = lambda: progress(sum(c.claimed() for c in claims))  # noqa: E731
+        feeder = _Feeder(builders, ranges, claims, to_document)
+
+        def between() -> None:
+            feeder.pump()
+            if progress is not None:
+                progress(sum(c.claimed() for c in claims))
+
         r, backward = plan[-1]
-        partner = children.get((r, not backward))
-        built: dict[tuple[int, bool], list[Any]] = {
+        built = {
             plan[-1]: build(
-                index,
-                ranges[r],
-                to_document,
-                claims[r],
-                backward=backward,
-                progress=report,
-                partner_alive=partner.alive if partner is not None else None,
+                index, ranges[r], to_document, claims[r], backward=backward, between=between
             )
         }
-        built.update(_results(children))
+        built.update(feeder.finish())
     except BaseException:
-        for child in children.values():
-            child.kill()
+        for builder in builders.values():
+            builder.kill()
         raise
     # Range by range, the front's segments before the back's.
     return [segment for key in sorted(built) for segment in built[key]]
 
 
-def _results(children: dict[tuple[int, bool], _Child]) -> dict[tuple[int, bool], list[Any]]:
-    """Every child's segments, read from their pipes as they come; every child still running
-    is checked meanwhile (a stopped one may hold the claims lock another waits for)."""
-    pending = dict(children)
-    out: dict[tuple[int, bool], list[Any]] = {}
-    while pending:
-        readers = {fd: key for key, child in pending.items() if (fd := child.reader) is not None}
-        ready, _, _ = select.select(list(readers), [], [], _LOCK_CHECK / 4)
-        for fd in ready:
-            key = readers[fd]
-            if not pending[key].read_some():
-                out[key] = pending.pop(key).result()
-        for child in pending.values():
-            child.alive()
-    return out
+class _Feeder:
+    """Hands each builder its documents, :data:`CLAIM` at a time from its end of its range,
+    at most :data:`AHEAD` chunks ahead of what it has built; collects its segments."""
+
+    def __init__(
+        self,
+        builders: dict[Key, BuilderProcess],
+        ranges: list[list[Any]],
+        claims: list[Claims],
+        to_document: Callable[[Any], dict[str, Any]],
+    ) -> None:
+        self._running = dict(builders)
+        self._ranges = ranges
+        self._claims = claims
+        self._to_document = to_document
+        self._sent_all: set[Key] = set()
+        self._built: dict[Key, list[Any]] = {}
+
+    def pump(self) -> None:
+        """Read every builder's answers, check it lives, and send what it may take now;
+        raises :class:`IndexWriteError` when one failed, died or stalled."""
+        for key, builder in list(self._running.items()):
+            if not builder.receive():  # its output ended: finished, failed or died
+                self._built[key] = self._running.pop(key).result()
+                continue
+            builder.alive()
+            if key not in self._sent_all:
+                self._feed(key, builder)
+            builder.flush()
+
+    def _feed(self, key: Key, builder: BuilderProcess) -> None:
+        r, backward = key
+        while builder.in_flight < AHEAD:
+            order = self._claims[r].take(CLAIM, backward=backward)
+            if not order:
+                builder.send(END)
+                self._sent_all.add(key)
+                return
+            builder.send(DOCUMENTS, self._chunk(self._ranges[r], order))
+
+    def _chunk(self, items: list[Any], order: range) -> bytes:
+        try:
+            documents = [self._to_document(items[i]) for i in order]
+        except Exception as error:  # (the builder's documents, made here: its failure)
+            raise IndexWriteError(
+                f"an indexing process failed: {type(error).__name__}: {error}"
+            ) from error
+        return pickle.dumps(documents, pickle.HIGHEST_PROTOCOL)
+
+    def finish(self) -> dict[Key, list[Any]]:
+        """Every builder's segments, once it has built all of its range that is left."""
+        while True:
+            self.pump()
+            if not self._running:
+                return self._built
+            builders = self._running.values()
+            readers = [b.reader for b in builders if b.reader is not None]
+            writers = [b.writer for b in builders if b.waiting_output and b.writer is not None]
+            select.select(readers, writers, [], _CHECK)
 
 
 def _split(items: list[Any], parts: int) -> list[list[Any]]:
     size = -(-len(items) // parts) if items else 0
     shares = [items[i : i + size] for i in range(0, len(items), size)] if size else []
     return shares or [[]]
-
-
-class _Child:
-    """A forked process building segments of a batch, watched while the parent waits for it:
-    its death or a stop longer than ``stall_timeout`` raises :class:`IndexWriteError`."""
-
-    def __init__(self, pid: int, reader: int, stall_timeout: float) -> None:
-        self.pid = pid
-        self.reader: int | None = reader
-        self.status: int | None = None  # once it has ended
-        self.stall_timeout = stall_timeout
-        self._stopped_at: float | None = None  # since when it is stopped, while it is
-        self._chunks: list[bytes] = []  # what it wrote to its pipe so far
-
-    def _poll(self) -> None:
-        """Take the child's news: ended, stopped or continued."""
-        if self.status is not None:
-            return
-        flags = os.WNOHANG | os.WUNTRACED | os.WCONTINUED
-        while True:
-            pid, status = os.waitpid(self.pid, flags)
-            if not pid:
-                return
-            if os.WIFSTOPPED(status):
-                if self._stopped_at is None:
-                    self._stopped_at = time.monotonic()
-            elif os.WIFCONTINUED(status):
-                self._stopped_at = None
-            else:
-                self.status = status
-                return
-
-    def running(self) -> bool:
-        """Whether the child has not ended (stopped counts as running)."""
-        self._poll()
-        return self.status is None
-
-    def alive(self) -> bool:
-        """Whether the child runs; raises :class:`IndexWriteError` (after killing it) when it
-        has been stopped for longer than the stall timeout."""
-        self._poll()
-        if self._stopped_at is not None:
-            stopped = time.monotonic() - self._stopped_at
-            if stopped >= self.stall_timeout:
-                self.kill()
-                raise IndexWriteError(
-                    f"an indexing process (pid {self.pid}) was stopped for {stopped:.1f} s "
-                    f"(more than {self.stall_timeout:g} s); the batch is not written"
-                )
-        return self.status is None
-
-    def read_some(self) -> bool:
-        """Read what the child has written to its pipe (call when it is readable); ``False``
-        at the end (the child closed it: finished, failed or died)."""
-        assert self.reader is not None
-        data = os.read(self.reader, 1 << 20)
-        if data:
-            self._chunks.append(data)
-        return bool(data)
-
-    def result(self) -> list[Any]:
-        """The child's segments, once its pipe has ended; raises with the child's error when it
-        failed, or how it died."""
-        if self.reader is not None:
-            os.close(self.reader)
-            self.reader = None
-        if self.status is None:
-            self.status = os.waitpid(self.pid, 0)[1]
-        payload: Any = None
-        try:
-            kind, payload = pickle.loads(b"".join(self._chunks))
-        except Exception:  # nothing, or a part, written: the child died
-            kind = None
-        self._chunks = []
-        if kind == "error":
-            raise IndexWriteError(f"an indexing process failed: {payload}")
-        if kind == "ok" and self.status == 0:
-            return list(payload)
-        raise IndexWriteError(f"an indexing process {_describe(self.status)}")
-
-    def kill(self) -> None:
-        """Stop the child if it still runs, and release what it holds."""
-        if self.status is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                self.status = os.waitpid(self.pid, 0)[1]
-            except OSError:
-                pass
-        if self.reader is not None:
-            os.close(self.reader)
-            self.reader = None
-
-
-def _describe(status: int) -> str:
-    """How a child ended, from its wait status, for an error message."""
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        hint = " (as the out-of-memory killer does)" if number == signal.SIGKILL else ""
-        return f"was killed by {name}{hint}; the batch is not written"
-    return f"failed (exit status {os.waitstatus_to_exitcode(status)}); the batch is not written"
-
-
-def fork_builder(
-    main: SegmentWriter,
-    index: Any,
-    items: list[Any],
-    to_document: Callable[[Any], dict[str, Any]],
-    claims: Claims,
-    backward: bool,
-    stall_timeout: float = 10.0,
-) -> _Child:
-    """Fork a process that builds segments of ``items`` as :func:`build` does, sharing
-    ``claims`` with this one; the child's handle."""
-    reader, writer = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid:
-        os.close(writer)
-        return _Child(pid, reader, stall_timeout)
-    # In the child: never hold the index lock (the parent's death must release it), never
-    # return into the caller's code, and stop when the parent is gone.
-    code = 1
-    try:
-        os.close(reader)
-        lock = getattr(main.writelock, "fd", None)
-        if lock is not None:
-            os.close(lock)
-        segments = build(
-            index,
-            items,
-            to_document,
-            claims,
-            backward=backward,
-            progress=lambda: _exit_if_orphaned(parent),
-            partner_alive=lambda: os.getppid() == parent,
-        )
-        payload = pickle.dumps(("ok", segments))
-        code = 0
-    except BaseException as error:  # report, then exit: the parent raises
-        payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
-    try:
-        with os.fdopen(writer, "wb") as pipe:
-            pipe.write(payload)
-    finally:
-        os._exit(code)
-
-
-def _exit_if_orphaned(parent: int) -> None:
-    if os.getppid() != parent:
-        os._exit(1)

@@ -139,7 +139,6 @@ class Writer:
         elif self._fast:
             self._flush_serial()  # (its documents come before this batch's)
             self._segments += build_batch(
-                writer,
                 self._index,
                 batch,
                 document,
