@@ -129,14 +129,9 @@ class Analyzer:
     def positions(self, text: str, words: list[str] | None = None) -> dict[str, list[int]]:
         """Each term of ``text`` with its word positions (what a field with positions indexes).
         ``words``, when given, must be ``word_texts(text)``, already computed."""
-        chain = self.chain
-        if self.accented_only and text.isascii():
-            return {}
-        if words is None:
-            words = word_texts(text)
         out: dict[str, list[int]] = {}
         get = out.get
-        for pos, term in enumerate(chain.word_terms(words)):
+        for pos, term in enumerate(self.word_terms(text, words)):
             if term:
                 found = get(term)
                 if found is None:
@@ -144,6 +139,19 @@ class Analyzer:
                 else:
                     found.append(pos)
         return out
+
+    def word_terms(self, text: str, words: list[str] | None = None) -> list[str]:
+        """The index term of each word of ``text`` in order, ``""`` for a stopword (the
+        positions of :meth:`positions`, ungrouped); ``words`` as in :meth:`positions`.
+
+        >>> analyzer("es").word_terms("La educación y la educación")
+        ['', 'educ', '', '', 'educ']
+        """
+        if self.accented_only and text.isascii():
+            return []
+        if words is None:
+            words = word_texts(text)
+        return self.chain.word_terms(words)
 
     def term_set(self, text: str, words: list[str] | None = None) -> set[str]:
         """The distinct terms of ``text`` (for a field without positions); ``words`` as in
