@@ -95,6 +95,27 @@ def test_the_core_counts_what_python_counts(docs: list[tuple[int, list[str]]]) -
     for docnum, (_, words) in enumerate(docs):
         assert compiled.add_positions(words, docnum) == python.add_positions(words, docnum)
         assert compiled.add_terms(set(words), docnum) == python.add_terms(set(words), docnum)
+    assert compiled.sorted_terms() == python.sorted_terms()
+
+
+@needs_core
+@given(docs=documents, unknown=st.sampled_from(TERMS[:-1]))
+@settings(max_examples=50, deadline=None)
+def test_the_core_looks_words_up_as_python_does(
+    docs: list[tuple[int, list[str]]], unknown: str
+) -> None:
+    # Each word's term: the word upper-cased ("" for "", a stopword); one word not known.
+    known = {word.upper(): word for word in TERMS if word != unknown}
+    python, compiled = PythonPostings(True), _postings.CompiledPostings(True)
+    for docnum, (_, terms) in enumerate(docs):
+        words = [term.upper() for term in terms]
+        expected = python.add_words(known, words, docnum)
+        assert compiled.add_words(known, words, docnum) == expected
+        assert (expected is None) == (unknown in terms)
+    assert compiled.sorted_terms() == python.sorted_terms()
+    for term in python.sorted_terms():
+        options = {"reverse_from": None, "lengths": None, "blocklimit": 128, "compression": 0}
+        assert compiled.encode(term, **options) == python.encode(term, **options)
 
 
 @needs_core

@@ -153,6 +153,13 @@ class Analyzer:
             words = word_texts(text)
         return self.chain.word_terms(words)
 
+    def known_terms(self) -> dict[str, str] | None:
+        """The term of every word analyzed so far (``""`` for a stopword), which
+        :meth:`word_terms` gives for words all in it, as a dict to look words up in (never to
+        change); ``None`` for an analyzer whose terms are not the words' alone (a forms
+        analyzer skips ASCII text)."""
+        return None if self.accented_only else self.chain._cache
+
     def term_set(self, text: str, words: list[str] | None = None) -> set[str]:
         """The distinct terms of ``text`` (for a field without positions); ``words`` as in
         :meth:`positions`."""

@@ -197,7 +197,86 @@ static PyObject *term_buffer(PyObject *postings, PyObject *term) {
     return failed ? NULL : buffer;
 }
 
-/* add_positions ------------------------------------------------------------------------------ */
+/* add_positions and add_words ------------------------------------------------------------------ */
+
+/* One distinct term of a document: its positions chained through next[] from first to tail. */
+typedef struct {
+    PyObject *term; /* borrowed */
+    Py_hash_t hash;
+    Py_ssize_t first, tail, count;
+} Group;
+
+/* Group a document's word terms (borrowed str objects, "" for a stopword) by term, in order of
+ * first occurrence, and append each term's posting to its buffer in postings. Equal terms are
+ * found through an open-addressing table of the groups (most are the very same object, the
+ * chain's cached term, so identity is tried before comparing text). */
+static PyObject *add_grouped(PyObject *postings, PyObject **terms, Py_ssize_t n,
+                             unsigned long long docnum) {
+    Py_ssize_t slots = 8;
+    while (slots < 2 * n) slots *= 2;
+    Py_ssize_t *table = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)slots);
+    Py_ssize_t *next = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
+    Group *groups = PyMem_Malloc(sizeof(Group) * (size_t)(n + 1));
+    unsigned char *out = PyMem_Malloc((size_t)(10 * (n + 2)));
+    PyObject *result = NULL;
+    if (table == NULL || next == NULL || groups == NULL || out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(table, 0xff, sizeof(Py_ssize_t) * (size_t)slots); /* every slot -1: empty */
+    Py_ssize_t distinct = 0, length = 0;
+    for (Py_ssize_t pos = 0; pos < n; pos++) {
+        PyObject *term = terms[pos];
+        next[pos] = -1;
+        if (!PyUnicode_Check(term)) {
+            PyErr_SetString(PyExc_TypeError, "word terms must be str");
+            goto done;
+        }
+        if (PyUnicode_GET_LENGTH(term) == 0) continue; /* a stopword */
+        length++;
+        Py_hash_t hash = PyObject_Hash(term);
+        if (hash == -1) goto done;
+        size_t slot = (size_t)hash & (size_t)(slots - 1);
+        Group *group = NULL;
+        while (table[slot] >= 0) {
+            Group *g = &groups[table[slot]];
+            if (g->term == term ||
+                (g->hash == hash && PyUnicode_Compare(g->term, term) == 0)) {
+                group = g;
+                break;
+            }
+            slot = (slot + 1) & (size_t)(slots - 1);
+        }
+        if (group != NULL) {
+            next[group->tail] = pos;
+            group->tail = pos;
+            group->count++;
+            continue;
+        }
+        table[slot] = distinct;
+        groups[distinct++] = (Group){term, hash, pos, pos, 1};
+    }
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        Group *g = &groups[k];
+        PyObject *buffer = term_buffer(postings, g->term);
+        if (buffer == NULL) goto done;
+        int size = put_varint(out, docnum);
+        size += put_varint(out + size, (uint64_t)g->count);
+        Py_ssize_t previous = 0;
+        for (Py_ssize_t pos = g->first; pos >= 0; pos = next[pos]) {
+            size += put_varint(out + size, (uint64_t)(pos - previous));
+            previous = pos;
+        }
+        if (bytearray_append(buffer, out, size) < 0) goto done;
+    }
+    result = Py_BuildValue("(nn)", distinct, length);
+done:
+    PyMem_Free(table);
+    PyMem_Free(next);
+    PyMem_Free(groups);
+    PyMem_Free(out);
+    return result;
+}
 
 PyDoc_STRVAR(add_positions_doc,
              "add_positions(postings, word_terms, docnum) -> (added, length)\n\n"
@@ -211,87 +290,35 @@ static PyObject *add_positions(PyObject *Py_UNUSED(self), PyObject *args) {
     unsigned long long docnum;
     if (!PyArg_ParseTuple(args, "O!O!K", &PyDict_Type, &postings, &PyList_Type, &words, &docnum))
         return NULL;
+    return add_grouped(postings, PySequence_Fast_ITEMS(words), PyList_GET_SIZE(words), docnum);
+}
+
+PyDoc_STRVAR(add_words_doc,
+             "add_words(postings, known, words, docnum) -> (added, length) or None\n\n"
+             "add_positions with the term of each word looked up in known (word -> term, '' for "
+             "a stopword): None, and nothing added, if a word is not in known.");
+
+static PyObject *add_words(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *known, *words;
+    unsigned long long docnum;
+    if (!PyArg_ParseTuple(args, "O!O!O!K", &PyDict_Type, &postings, &PyDict_Type, &known,
+                          &PyList_Type, &words, &docnum))
+        return NULL;
     Py_ssize_t n = PyList_GET_SIZE(words);
-    /* Positions of the same term chained: first[k] and next[position]. */
-    Py_ssize_t *next = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(2 * n + 1));
-    PyObject *seen = PyDict_New();
-    PyObject *order = PyList_New(0);
-    unsigned char *out = NULL;
-    Py_ssize_t length = 0;
-    if (next == NULL || seen == NULL || order == NULL) {
-        if (next == NULL) PyErr_NoMemory();
-        goto error;
-    }
-    Py_ssize_t *first = next + n;
-    Py_ssize_t *tail = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
-    Py_ssize_t *count = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
-    if (tail == NULL || count == NULL) {
-        PyMem_Free(tail);
-        PyMem_Free(count);
-        PyErr_NoMemory();
-        goto error;
-    }
-    for (Py_ssize_t pos = 0; pos < n; pos++) {
-        PyObject *term = PyList_GET_ITEM(words, pos);
-        if (!PyUnicode_Check(term)) {
-            PyErr_SetString(PyExc_TypeError, "word terms must be str");
-            goto error_arrays;
+    PyObject **terms = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n + 1));
+    if (terms == NULL) return PyErr_NoMemory();
+    /* Borrowed from known, which nothing changes while they are used. */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        terms[i] = PyDict_GetItemWithError(known, PyList_GET_ITEM(words, i));
+        if (terms[i] == NULL) {
+            PyMem_Free(terms);
+            if (PyErr_Occurred()) return NULL;
+            Py_RETURN_NONE;
         }
-        next[pos] = -1;
-        if (PyUnicode_GET_LENGTH(term) == 0) continue; /* a stopword */
-        length++;
-        PyObject *found = PyDict_GetItemWithError(seen, term);
-        if (found != NULL) {
-            Py_ssize_t k = PyLong_AsSsize_t(found);
-            next[tail[k]] = pos;
-            tail[k] = pos;
-            count[k]++;
-            continue;
-        }
-        if (PyErr_Occurred()) goto error_arrays;
-        Py_ssize_t k = PyList_GET_SIZE(order);
-        PyObject *index = PyLong_FromSsize_t(k);
-        if (index == NULL) goto error_arrays;
-        int failed = PyDict_SetItem(seen, term, index);
-        Py_DECREF(index);
-        if (failed || PyList_Append(order, term) < 0) goto error_arrays;
-        first[k] = tail[k] = pos;
-        count[k] = 1;
     }
-    out = PyMem_Malloc((size_t)(10 * (n + 2)));
-    if (out == NULL) {
-        PyErr_NoMemory();
-        goto error_arrays;
-    }
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(order); k++) {
-        PyObject *buffer = term_buffer(postings, PyList_GET_ITEM(order, k));
-        if (buffer == NULL) goto error_arrays;
-        int size = put_varint(out, docnum);
-        size += put_varint(out + size, (uint64_t)count[k]);
-        Py_ssize_t previous = 0;
-        for (Py_ssize_t pos = first[k]; pos >= 0; pos = next[pos]) {
-            size += put_varint(out + size, (uint64_t)(pos - previous));
-            previous = pos;
-        }
-        if (bytearray_append(buffer, out, size) < 0) goto error_arrays;
-    }
-    PyMem_Free(out);
-    PyMem_Free(tail);
-    PyMem_Free(count);
-    PyMem_Free(next);
-    Py_ssize_t added = PyList_GET_SIZE(order);
-    Py_DECREF(seen);
-    Py_DECREF(order);
-    return Py_BuildValue("(nn)", added, length);
-error_arrays:
-    PyMem_Free(out);
-    PyMem_Free(tail);
-    PyMem_Free(count);
-error:
-    PyMem_Free(next);
-    Py_XDECREF(seen);
-    Py_XDECREF(order);
-    return NULL;
+    PyObject *result = add_grouped(postings, terms, n, docnum);
+    PyMem_Free(terms);
+    return result;
 }
 
 /* add_terms -------------------------------------------------------------------------------- */
@@ -611,6 +638,7 @@ done_buffer:
 
 static PyMethodDef core_methods[] = {
     {"add_positions", add_positions, METH_VARARGS, add_positions_doc},
+    {"add_words", add_words, METH_VARARGS, add_words_doc},
     {"add_terms", add_terms, METH_VARARGS, add_terms_doc},
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
     {NULL, NULL, 0, NULL},

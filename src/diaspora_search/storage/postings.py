@@ -1,7 +1,8 @@
 """The fast path's postings per field, compiled or pure Python: this module picks which.
 
-A field's postings are added one document at a time (:meth:`add_positions` for a field with
-positions, from the index term of each word; :meth:`add_terms` for one without) and encoded a
+A field's postings are added one document at a time (``add_positions`` for a field with
+positions, from the index term of each word, or ``add_words`` from the words and the terms of
+the words already analyzed; ``add_terms`` for a field without positions) and encoded a
 term at a time into W3 blocks when the segment is written (:meth:`encode`). Two
 implementations write the same bytes:
 
@@ -9,6 +10,7 @@ implementations write the same bytes:
   in one bytearray of varints, about 4 bytes per posting, grouped, appended and encoded in C;
 - :class:`PythonPostings`, the fallback: each term's postings in a list, document numbers and
   encoded positions alternating (about 68 bytes per posting), encoded by ``codec._block``.
+  (``encode`` is named as in the protocol :class:`FieldPostings` both follow.)
 
 :data:`Postings` is the compiled one when ``_core`` was built (``hatch_build.py`` builds it at
 install; ``python hatch_build.py`` in place) and the environment variable
@@ -35,6 +37,9 @@ class FieldPostings(Protocol):
     def __init__(self, with_positions: bool) -> None: ...
     def __len__(self) -> int: ...
     def add_positions(self, word_terms: list[str], docnum: int) -> tuple[int, int]: ...
+    def add_words(
+        self, known: dict[str, str], words: list[str], docnum: int
+    ) -> tuple[int, int] | None: ...
     def add_terms(self, terms: Iterable[str], docnum: int) -> int: ...
     def sorted_terms(self) -> list[str]: ...
     def encode(
@@ -96,6 +101,16 @@ class PythonPostings:
             else:
                 entry += (docnum, encoded)
         return len(grouped), length
+
+    def add_words(
+        self, known: dict[str, str], words: list[str], docnum: int
+    ) -> tuple[int, int] | None:
+        """:meth:`add_positions` with the term of each word from ``known`` (word to term,
+        ``""`` for a stopword); ``None``, and nothing added, if a word is not known."""
+        found: list[str | None] = list(map(known.get, words))
+        if None in found:
+            return None
+        return self.add_positions(found, docnum)  # type: ignore[arg-type]  # (no None left)
 
     def add_terms(self, terms: Iterable[str], docnum: int) -> int:
         """Add a document from its distinct terms; their number."""
@@ -166,6 +181,12 @@ class CompiledPostings:
     def add_positions(self, word_terms: list[str], docnum: int) -> tuple[int, int]:
         added, length = _core.add_positions(self.terms, word_terms, docnum)
         return added, length
+
+    def add_words(
+        self, known: dict[str, str], words: list[str], docnum: int
+    ) -> tuple[int, int] | None:
+        found: tuple[int, int] | None = _core.add_words(self.terms, known, words, docnum)
+        return found
 
     def add_terms(self, terms: Iterable[str], docnum: int) -> int:
         return int(_core.add_terms(self.terms, terms, docnum))

@@ -56,6 +56,7 @@ class _Field:
 
     __slots__ = (
         "keeps_words",
+        "known",
         "lengths",
         "memo",
         "postings",
@@ -77,9 +78,12 @@ class _Field:
         ana = field.analyzer
         if not isinstance(ana, NamedAnalyzer):
             self.terms_of: Callable[..., Any] = _whole_value
+            self.known = None
         else:
             analysis = ana.analysis
             self.terms_of = analysis.word_terms if self.with_positions else analysis.term_set
+            # The terms of words already analyzed, looked up while adding the postings.
+            self.known = analysis.known_terms() if self.with_positions else None
         self.scorable = bool(field.scorable)
         self.postings: FieldPostings = Postings(self.with_positions)
         self.lengths: dict[int, int] = {}
@@ -89,6 +93,8 @@ class _Field:
         # their analysis is remembered by value.
         repeats = fieldname == NAMES or fieldname.startswith("title_")
         self.memo: dict[str, Any] | None = {} if repeats else None
+        if repeats:
+            self.known = None
         self.keeps_words = fieldname in _WORDS_KEPT and not repeats
 
     def analyze(self, value: str, words: list[str] | None) -> Any:
@@ -165,10 +171,18 @@ class SegmentBuilder:
             words = self._source_words(spec.sources, value, fields)
         elif spec.keeps_words:
             words = self._words[value] = word_texts(value)
-        terms = spec.analyze(value, words)
-        if not spec.with_positions:
-            return spec.postings.add_terms(terms, docnum)
-        added, length = spec.postings.add_positions(terms, docnum)
+        postings = spec.postings
+        found = None
+        if spec.known is not None:
+            if words is None:
+                words = word_texts(value)
+            found = postings.add_words(spec.known, words, docnum)
+        if found is None:  # no words kept, or a word never analyzed before
+            terms = spec.analyze(value, words)
+            if not spec.with_positions:
+                return postings.add_terms(terms, docnum)
+            found = postings.add_positions(terms, docnum)
+        added, length = found
         if spec.scorable:
             spec.lengths[docnum] = length
         return added
