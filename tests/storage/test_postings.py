@@ -174,3 +174,33 @@ def test_long_blocks_use_long_memo_references(backward: bool) -> None:
             assert compiled.encode(term, **options, blocklimit=blocklimit, compression=0) == (
                 expected
             )
+
+
+@needs_core
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=documents,
+    positions=st.booleans(),
+    backward=st.booleans(),
+    with_lengths=st.booleans(),
+    offsets=st.tuples(st.integers(0, 2**40), st.integers(0, 2**31)),
+)
+def test_the_core_writes_the_field_python_writes(
+    docs: list[tuple[int, list[str]]],
+    positions: bool,
+    backward: bool,
+    with_lengths: bool,
+    offsets: tuple[int, int],
+) -> None:
+    python, last = fill(PythonPostings, docs, positions=positions)
+    compiled, _ = fill(_postings.CompiledPostings, docs, positions=positions)
+    options = {
+        "prefix": b"\x00\x07",
+        "offset": offsets[0],
+        "table_offset": offsets[1],
+        "reverse_from": last if backward else None,
+        "lengths": bytes(n % 256 for n in range(last + 1)) if with_lengths else None,
+        "blocklimit": 5,
+        "compression": 1,
+    }
+    assert compiled.encode_field(**options) == python.encode_field(**options)

@@ -23,6 +23,7 @@
 
 #if PY_VERSION_HEX < 0x030B0000 /* public from 3.11 */
 #define PyFloat_Pack8 _PyFloat_Pack8
+#define PyFloat_Pack4 _PyFloat_Pack4
 #endif
 
 #define SHARED_SINGLE_LIMIT 4096 /* segment._SINGLE_POSITIONS covers positions below this */
@@ -566,6 +567,82 @@ static Posting *decode_postings(const unsigned char *start, Py_ssize_t size, int
     return postings;
 }
 
+/* One term's statistics, as its W3TermInfo holds them. */
+typedef struct {
+    double total, maxweight;
+    Py_ssize_t count;
+    int minlength, maxlength;
+    long long first, last;
+} TermStats;
+
+typedef struct {
+    int with_values, compression;
+    long long reverse_from;    /* -1: forward */
+    const unsigned char *lengths; /* NULL: an unscored field */
+    Py_ssize_t lengths_size, blocklimit;
+    PyObject *compress;
+} Options;
+
+/* One term's blocks appended to e->out, from its postings buffer; its statistics. */
+static int encode_postings(Encoder *e, const unsigned char *buffer, Py_ssize_t size,
+                           const Options *o, TermStats *stats) {
+    Py_ssize_t n = 0;
+    Posting *postings = decode_postings(buffer, size, o->with_values, o->reverse_from, &n);
+    if (postings == NULL) return -1;
+    TermStats t = {0.0, 0.0, n, -1, 0, postings[0].id, postings[n - 1].id};
+    for (Py_ssize_t start = 0; start < n; start += o->blocklimit) {
+        Py_ssize_t count = n - start < o->blocklimit ? n - start : o->blocklimit;
+        double bmax, btotal;
+        int bmin, bmaxlen;
+        if (encode_block(e, postings + start, count, o->with_values, o->lengths,
+                         o->lengths_size, o->compression, o->compress, start + count >= n, &bmax,
+                         &btotal, &bmin, &bmaxlen) < 0) {
+            PyMem_Free(postings);
+            return -1;
+        }
+        if (bmax > t.maxweight) t.maxweight = bmax;
+        t.total += btotal;
+        if (bmaxlen > t.maxlength) t.maxlength = bmaxlen;
+        if (t.minlength < 0 || bmin < t.minlength) t.minlength = bmin;
+    }
+    PyMem_Free(postings);
+    *stats = t;
+    return 0;
+}
+
+static int encoder_start(Encoder *e) {
+    e->shared_at = PyMem_Malloc(sizeof(Py_ssize_t) * SHARED_SINGLE_LIMIT);
+    if (e->shared_at == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < SHARED_SINGLE_LIMIT; i++) e->shared_at[i] = -1;
+    return 0;
+}
+
+static void encoder_free(Encoder *e) {
+    PyMem_Free(e->data.data);
+    PyMem_Free(e->value.data);
+    PyMem_Free(e->out.data);
+    PyMem_Free(e->shared_at);
+}
+
+/* The options of both encoders; lengths (a buffer or None) held in *view while used. */
+static int options_from(Options *o, PyObject *lengths, Py_buffer *view) {
+    view->obj = NULL;
+    o->lengths = NULL;
+    o->lengths_size = 0;
+    if (o->blocklimit < 1) {
+        PyErr_SetString(PyExc_ValueError, "blocklimit must be at least 1");
+        return -1;
+    }
+    if (lengths == Py_None) return 0;
+    if (PyObject_GetBuffer(lengths, view, PyBUF_SIMPLE) < 0) return -1;
+    o->lengths = view->buf;
+    o->lengths_size = view->len;
+    return 0;
+}
+
 PyDoc_STRVAR(encode_term_doc,
              "encode_term(buffer, with_values, reverse_from, lengths, blocklimit, compression, "
              "compress) -> (blocks, total, count, min_length, max_length, max_weight, first, "
@@ -577,60 +654,126 @@ PyDoc_STRVAR(encode_term_doc,
              "document's length byte. compress(data, level) compresses a block.");
 
 static PyObject *encode_term(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer buffer, lengths = {0};
-    PyObject *lengths_object, *compress;
-    int with_values, compression;
-    long long reverse_from;
-    Py_ssize_t blocklimit;
-    if (!PyArg_ParseTuple(args, "y*pLOniO", &buffer, &with_values, &reverse_from,
-                          &lengths_object, &blocklimit, &compression, &compress))
+    Py_buffer buffer, view;
+    PyObject *lengths;
+    Options o;
+    if (!PyArg_ParseTuple(args, "y*pLOniO", &buffer, &o.with_values, &o.reverse_from, &lengths,
+                          &o.blocklimit, &o.compression, &o.compress))
         return NULL;
     PyObject *result = NULL;
-    Posting *postings = NULL;
     Encoder e = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, NULL};
-    if (lengths_object != Py_None &&
-        PyObject_GetBuffer(lengths_object, &lengths, PyBUF_SIMPLE) < 0)
-        goto done_buffer;
-    if (blocklimit < 1) {
-        PyErr_SetString(PyExc_ValueError, "blocklimit must be at least 1");
-        goto done;
-    }
-    Py_ssize_t n = 0;
-    postings = decode_postings(buffer.buf, buffer.len, with_values, reverse_from, &n);
-    if (postings == NULL) goto done;
-    e.shared_at = PyMem_Malloc(sizeof(Py_ssize_t) * SHARED_SINGLE_LIMIT);
-    if (e.shared_at == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < SHARED_SINGLE_LIMIT; i++) e.shared_at[i] = -1;
-    double maxweight = 0.0, total = 0.0;
-    int minlength = -1, maxlength = 0;
-    for (Py_ssize_t start = 0; start < n; start += blocklimit) {
-        Py_ssize_t size = n - start < blocklimit ? n - start : blocklimit;
-        double bmax, btotal;
-        int bmin, bmaxlen;
-        if (encode_block(&e, postings + start, size, with_values,
-                         lengths_object != Py_None ? lengths.buf : NULL,
-                         lengths_object != Py_None ? lengths.len : 0, compression, compress,
-                         start + size >= n, &bmax, &btotal, &bmin, &bmaxlen) < 0)
-            goto done;
-        if (bmax > maxweight) maxweight = bmax;
-        total += btotal;
-        if (bmaxlen > maxlength) maxlength = bmaxlen;
-        if (minlength < 0 || bmin < minlength) minlength = bmin;
-    }
-    result = Py_BuildValue("(y#dniidLL)", e.out.data, e.out.size, total, n, minlength, maxlength,
-                           maxweight, postings[0].id, postings[n - 1].id);
-done:
-    if (lengths_object != Py_None && lengths.obj != NULL) PyBuffer_Release(&lengths);
-done_buffer:
+    TermStats t;
+    if (options_from(&o, lengths, &view) == 0 && encoder_start(&e) == 0 &&
+        encode_postings(&e, buffer.buf, buffer.len, &o, &t) == 0)
+        result = Py_BuildValue("(y#dniidLL)", e.out.data, e.out.size, t.total, t.count,
+                               t.minlength, t.maxlength, t.maxweight, t.first, t.last);
+    if (view.obj != NULL) PyBuffer_Release(&view);
     PyBuffer_Release(&buffer);
-    PyMem_Free(postings);
-    PyMem_Free(e.data.data);
-    PyMem_Free(e.value.data);
-    PyMem_Free(e.out.data);
-    PyMem_Free(e.shared_at);
+    encoder_free(&e);
+    return result;
+}
+
+/* W3TermInfo as codec._TERM_INFO packs it: !BfIBBfIIqi. */
+static int put_term_info(Buffer *b, const TermStats *t, long long offset, long long extent) {
+    unsigned char info[35];
+    unsigned char *p = info;
+    *p++ = 0;
+    if (PyFloat_Pack4(t->total, (char *)p, 0) < 0) return -1;
+    p += 4;
+    uint32_t count = (uint32_t)t->count;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(count >> (8 * i));
+    *p++ = (unsigned char)t->minlength;
+    *p++ = (unsigned char)t->maxlength;
+    if (PyFloat_Pack4(t->maxweight, (char *)p, 0) < 0) return -1;
+    p += 4;
+    uint32_t first = (uint32_t)t->first, last = (uint32_t)t->last;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(first >> (8 * i));
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(last >> (8 * i));
+    uint64_t at = (uint64_t)offset;
+    for (int i = 7; i >= 0; i--) *p++ = (unsigned char)(at >> (8 * i));
+    uint32_t size = (uint32_t)(int32_t)extent;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(size >> (8 * i));
+    return buffer_put(b, info, 35);
+}
+
+static int put_be32(Buffer *b, uint32_t v) {
+    unsigned char out[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                            (unsigned char)(v >> 8), (unsigned char)v};
+    return buffer_put(b, out, 4);
+}
+
+PyDoc_STRVAR(encode_field_doc,
+             "encode_field(postings, terms, with_values, reverse_from, lengths, blocklimit, "
+             "compression, compress, magic, prefix, offset, table_offset) -> (postings_data, "
+             "table_data, keys, key_offsets)\n\n"
+             "Every term of a field, in the order of terms (the keys of postings, sorted), as "
+             "codec.write_field writes them: each term's magic and blocks (encode_term) in the "
+             "postings file from offset; its key (prefix + the term in UTF-8) and term info in "
+             "the terms table from table_offset; the keys and where each starts in the table.");
+
+static PyObject *encode_field(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *terms, *lengths;
+    Py_buffer magic, prefix, view = {0};
+    Options o;
+    long long offset, toffset;
+    if (!PyArg_ParseTuple(args, "O!O!pLOniOy*y*LL", &PyDict_Type, &postings, &PyList_Type,
+                          &terms, &o.with_values, &o.reverse_from, &lengths, &o.blocklimit,
+                          &o.compression, &o.compress, &magic, &prefix, &offset, &toffset))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(terms);
+    Encoder e = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, NULL};
+    Buffer post = {NULL, 0, 0}, table = {NULL, 0, 0};
+    PyObject *keys = PyList_New(n), *offsets = PyList_New(n), *result = NULL;
+    if (keys == NULL || offsets == NULL || options_from(&o, lengths, &view) < 0 ||
+        encoder_start(&e) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *term = PyList_GET_ITEM(terms, i);
+        PyObject *buffer = PyDict_GetItemWithError(postings, term);
+        if (buffer == NULL || !PyByteArray_Check(buffer)) {
+            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, term);
+            goto done;
+        }
+        Py_ssize_t size;
+        const char *text = PyUnicode_AsUTF8AndSize(term, &size);
+        if (text == NULL) goto done;
+        TermStats t;
+        e.out.size = 0;
+        if (encode_postings(&e, (const unsigned char *)PyByteArray_AS_STRING(buffer),
+                            PyByteArray_GET_SIZE(buffer), &o, &t) < 0)
+            goto done;
+        long long extent = magic.len + e.out.size;
+        if (buffer_put(&post, magic.buf, magic.len) < 0 ||
+            buffer_put(&post, e.out.data, e.out.size) < 0)
+            goto done;
+        Py_ssize_t key_size = prefix.len + size;
+        PyObject *key = PyBytes_FromStringAndSize(NULL, key_size);
+        if (key == NULL) goto done;
+        memcpy(PyBytes_AS_STRING(key), prefix.buf, (size_t)prefix.len);
+        memcpy(PyBytes_AS_STRING(key) + prefix.len, text, (size_t)size);
+        PyList_SET_ITEM(keys, i, key);
+        PyObject *at = PyLong_FromLongLong(toffset);
+        if (at == NULL) goto done;
+        PyList_SET_ITEM(offsets, i, at);
+        if (put_be32(&table, (uint32_t)key_size) < 0 || put_be32(&table, 35) < 0 ||
+            buffer_put(&table, PyBytes_AS_STRING(key), key_size) < 0 ||
+            put_term_info(&table, &t, offset, extent) < 0)
+            goto done;
+        offset += extent;
+        toffset += 8 + key_size + 35;
+    }
+    /* (y# makes None of a NULL pointer: a field without terms has empty tables) */
+    result = Py_BuildValue("(y#y#OO)", post.data ? post.data : "", post.size,
+                           table.data ? table.data : "", table.size, keys, offsets);
+done:
+    if (view.obj != NULL) PyBuffer_Release(&view);
+    PyBuffer_Release(&magic);
+    PyBuffer_Release(&prefix);
+    encoder_free(&e);
+    PyMem_Free(post.data);
+    PyMem_Free(table.data);
+    Py_XDECREF(keys);
+    Py_XDECREF(offsets);
     return result;
 }
 
@@ -641,6 +784,7 @@ static PyMethodDef core_methods[] = {
     {"add_words", add_words, METH_VARARGS, add_words_doc},
     {"add_terms", add_terms, METH_VARARGS, add_terms_doc},
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
+    {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -189,42 +189,36 @@ def encode_term_lists(
     return TermBlocks(b"".join(out), total, n, minlength, maxlength, maxweight, ids[0], ids[-1])
 
 
-def write_field(
-    fieldwriter: Any,
-    fieldname: str,
-    field: Any,
+class FieldTables(NamedTuple):
+    """One field's terms as written: what goes in the postings file and in the terms table,
+    each term's key in the table and where its entry starts."""
+
+    postings: bytes
+    table: bytes
+    keys: list[bytes]
+    key_offsets: list[int]
+
+
+def encode_terms(
     postings: Any,
     *,
+    prefix: bytes,
+    offset: int,
+    table_offset: int,
+    reverse_from: int | None,
     lengths: bytes | None,
-    reverse_from: int | None = None,
-) -> None:
-    """Write every term of one field through an open ``W3FieldWriter``.
-
-    ``postings``: the field's ``postings.FieldPostings``, which encodes each term's blocks.
-    ``lengths`` gives each document's length byte in a scorable field (``None`` for an unscored
-    one). With ``reverse_from``, the postings were added last document first (see
-    :func:`encode_term_lists`).
-    """
-    fieldwriter.start_field(fieldname, field)
-    postwriter = fieldwriter._postwriter
-    blocklimit = postwriter._blocklimit
-    compression = postwriter._compression
-    postfile = postwriter._postfile
-    tindex = fieldwriter._tindex
-    hashfn: Callable[[bytes], int] = tindex.hashfn
-    if hashfn is md5_hash:
-        hashfn = _md5_hash
-    buckets = tindex.buckets
-    prefix = struct.pack("!H", fieldwriter._fieldid)
-    if field.format.fixed_value_size() not in (None, 0):  # pragma: no cover - no such format
-        raise TypeError(f"the fast path does not write fixed-size values ({fieldname})")
-
-    offset = postfile.tell()
-    toffset = tindex.dbfile.tell()
+    blocklimit: int,
+    compression: int,
+) -> FieldTables:
+    """Every term of a field's ``postings`` (a ``postings.FieldPostings``, which encodes each
+    term's blocks), in term order: the magic bytes and blocks of each from ``offset`` in the
+    postings file, and its key (``prefix`` and the term) and ``W3TermInfo`` from
+    ``table_offset`` in the terms table."""
     out: list[bytes] = []
     tout: list[bytes] = []
+    keys: list[bytes] = []
     keys_at: list[int] = []
-    key = b""
+    toffset = table_offset
     encode = postings.encode
     for term in postings.sorted_terms():
         found = encode(
@@ -254,15 +248,54 @@ def write_field(
         tout.append(_KEY_VALUE.pack(len(key), len(info)))
         tout.append(key)
         tout.append(info)
-        h = hashfn(key)
-        buckets[h & 255].append((h, toffset))
+        keys.append(key)
         keys_at.append(toffset)
         toffset += _KEY_VALUE.size + len(key) + len(info)
-    postfile.write(b"".join(out))
-    tindex.dbfile.write(b"".join(tout))
-    tindex.index.extend(keys_at)
-    if key:
-        tindex.lastkey = key
+    return FieldTables(b"".join(out), b"".join(tout), keys, keys_at)
+
+
+def write_field(
+    fieldwriter: Any,
+    fieldname: str,
+    field: Any,
+    postings: Any,
+    *,
+    lengths: bytes | None,
+    reverse_from: int | None = None,
+) -> None:
+    """Write every term of one field through an open ``W3FieldWriter``.
+
+    ``postings``: the field's ``postings.FieldPostings``, which encodes its terms
+    (:func:`encode_terms`, or the same in C). ``lengths`` gives each document's length byte in
+    a scorable field (``None`` for an unscored one). With ``reverse_from``, the postings were
+    added last document first (see :func:`encode_term_lists`).
+    """
+    if field.format.fixed_value_size() not in (None, 0):  # pragma: no cover - no such format
+        raise TypeError(f"the fast path does not write fixed-size values ({fieldname})")
+    fieldwriter.start_field(fieldname, field)
+    postwriter = fieldwriter._postwriter
+    tindex = fieldwriter._tindex
+    tables: FieldTables = postings.encode_field(
+        prefix=struct.pack("!H", fieldwriter._fieldid),
+        offset=postwriter._postfile.tell(),
+        table_offset=tindex.dbfile.tell(),
+        reverse_from=reverse_from,
+        lengths=lengths,
+        blocklimit=postwriter._blocklimit,
+        compression=postwriter._compression,
+    )
+    postwriter._postfile.write(tables.postings)
+    tindex.dbfile.write(tables.table)
+    hashfn: Callable[[bytes], int] = tindex.hashfn
+    if hashfn is md5_hash:
+        hashfn = _md5_hash
+    buckets = tindex.buckets
+    for key, at in zip(tables.keys, tables.key_offsets, strict=True):
+        h = hashfn(key)
+        buckets[h & 255].append((h, at))
+    tindex.index.extend(tables.key_offsets)
+    if tables.keys:
+        tindex.lastkey = tables.keys[-1]
     fieldwriter.finish_field()
 
 

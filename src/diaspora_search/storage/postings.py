@@ -26,7 +26,9 @@ import struct
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from .codec import TermBlocks, encode_term_lists, fast_compress
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+from .codec import FieldTables, TermBlocks, encode_term_lists, encode_terms, fast_compress
 
 PURE_PYTHON_VARIABLE = "DIASPORA_SEARCH_PURE_PYTHON"
 
@@ -51,6 +53,17 @@ class FieldPostings(Protocol):
         blocklimit: int,
         compression: int,
     ) -> TermBlocks: ...
+    def encode_field(
+        self,
+        *,
+        prefix: bytes,
+        offset: int,
+        table_offset: int,
+        reverse_from: int | None,
+        lengths: bytes | None,
+        blocklimit: int,
+        compression: int,
+    ) -> FieldTables: ...
 
 
 class PythonPostings:
@@ -148,6 +161,10 @@ class PythonPostings:
             compression=compression,
         )
 
+    def encode_field(self, **options: Any) -> FieldTables:
+        """Every term's blocks and terms table entry (``codec.encode_terms``)."""
+        return encode_terms(self, **options)
+
 
 def encode_positions(positions: list[int]) -> bytes:
     """Exactly ``whoosh.formats.Positions.encode(positions)``."""
@@ -213,6 +230,33 @@ class CompiledPostings:
             fast_compress,
         )
         return TermBlocks(*found)
+
+    def encode_field(
+        self,
+        *,
+        prefix: bytes,
+        offset: int,
+        table_offset: int,
+        reverse_from: int | None,
+        lengths: bytes | None,
+        blocklimit: int,
+        compression: int,
+    ) -> FieldTables:
+        found = _core.encode_field(
+            self.terms,
+            self.sorted_terms(),
+            self.with_positions,
+            -1 if reverse_from is None else reverse_from,
+            lengths,
+            blocklimit,
+            compression,
+            fast_compress,
+            WHOOSH3_HEADER_MAGIC,
+            prefix,
+            offset,
+            table_offset,
+        )
+        return FieldTables(*found)
 
 
 def _compiled_core() -> Any:
