@@ -78,6 +78,10 @@ class TermChain:
             return [computed[w] if t is None else t for w, t in zip(words, found, strict=True)]
         return found  # type: ignore[return-value]  # (no None left)
 
+    def learn(self, words: list[str]) -> None:
+        """Compute and remember the terms of ``words``, not yet known (repeats allowed)."""
+        self._compute_all(list(dict.fromkeys(words)))
+
     def _compute_all(self, words: list[str]) -> dict[str, str]:
         """Run the stages over distinct new words, each stage over the whole list; cache them."""
         texts: list[str | None] = list(words)
@@ -159,6 +163,11 @@ class Analyzer:
         change); ``None`` for an analyzer whose terms are not the words' alone (a forms
         analyzer skips ASCII text)."""
         return None if self.accented_only else self.chain._cache
+
+    def learn(self, words: list[str]) -> None:
+        """Analyze ``words`` not in :meth:`known_terms`, which then holds them (unless it was
+        full and started again)."""
+        self.chain.learn(words)
 
     def term_set(self, text: str, words: list[str] | None = None) -> set[str]:
         """The distinct terms of ``text`` (for a field without positions); ``words`` as in

@@ -295,9 +295,9 @@ static PyObject *add_positions(PyObject *Py_UNUSED(self), PyObject *args) {
 }
 
 PyDoc_STRVAR(add_words_doc,
-             "add_words(postings, known, words, docnum) -> (added, length) or None\n\n"
+             "add_words(postings, known, words, docnum) -> (added, length) or unknown words\n\n"
              "add_positions with the term of each word looked up in known (word -> term, '' for "
-             "a stopword): None, and nothing added, if a word is not in known.");
+             "a stopword); if words are not in known, nothing is added: the list of them.");
 
 static PyObject *add_words(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *postings, *known, *words;
@@ -309,13 +309,22 @@ static PyObject *add_words(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject **terms = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n + 1));
     if (terms == NULL) return PyErr_NoMemory();
     /* Borrowed from known, which nothing changes while they are used. */
+    PyObject *unknown = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        terms[i] = PyDict_GetItemWithError(known, PyList_GET_ITEM(words, i));
+        PyObject *word = PyList_GET_ITEM(words, i);
+        terms[i] = PyDict_GetItemWithError(known, word);
         if (terms[i] == NULL) {
-            PyMem_Free(terms);
-            if (PyErr_Occurred()) return NULL;
-            Py_RETURN_NONE;
+            if (PyErr_Occurred() || (unknown == NULL && (unknown = PyList_New(0)) == NULL) ||
+                PyList_Append(unknown, word) < 0) {
+                PyMem_Free(terms);
+                Py_XDECREF(unknown);
+                return NULL;
+            }
         }
+    }
+    if (unknown != NULL) {
+        PyMem_Free(terms);
+        return unknown;
     }
     PyObject *result = add_grouped(postings, terms, n, docnum);
     PyMem_Free(terms);

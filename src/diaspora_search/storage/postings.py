@@ -41,7 +41,7 @@ class FieldPostings(Protocol):
     def add_positions(self, word_terms: list[str], docnum: int) -> tuple[int, int]: ...
     def add_words(
         self, known: dict[str, str], words: list[str], docnum: int
-    ) -> tuple[int, int] | None: ...
+    ) -> tuple[int, int] | list[str]: ...
     def add_terms(self, terms: Iterable[str], docnum: int) -> int: ...
     def sorted_terms(self) -> list[str]: ...
     def encode(
@@ -117,12 +117,13 @@ class PythonPostings:
 
     def add_words(
         self, known: dict[str, str], words: list[str], docnum: int
-    ) -> tuple[int, int] | None:
+    ) -> tuple[int, int] | list[str]:
         """:meth:`add_positions` with the term of each word from ``known`` (word to term,
-        ``""`` for a stopword); ``None``, and nothing added, if a word is not known."""
+        ``""`` for a stopword); if some words are not known, nothing is added: those words
+        (in order, repeats included)."""
         found: list[str | None] = list(map(known.get, words))
         if None in found:
-            return None
+            return [w for w, t in zip(words, found, strict=True) if t is None]
         return self.add_positions(found, docnum)  # type: ignore[arg-type]  # (no None left)
 
     def add_terms(self, terms: Iterable[str], docnum: int) -> int:
@@ -201,8 +202,8 @@ class CompiledPostings:
 
     def add_words(
         self, known: dict[str, str], words: list[str], docnum: int
-    ) -> tuple[int, int] | None:
-        found: tuple[int, int] | None = _core.add_words(self.terms, known, words, docnum)
+    ) -> tuple[int, int] | list[str]:
+        found: tuple[int, int] | list[str] = _core.add_words(self.terms, known, words, docnum)
         return found
 
     def add_terms(self, terms: Iterable[str], docnum: int) -> int:

@@ -57,6 +57,7 @@ class _Field:
     __slots__ = (
         "keeps_words",
         "known",
+        "learn",
         "lengths",
         "memo",
         "postings",
@@ -84,6 +85,7 @@ class _Field:
             self.terms_of = analysis.word_terms if self.with_positions else analysis.term_set
             # The terms of words already analyzed, looked up while adding the postings.
             self.known = analysis.known_terms() if self.with_positions else None
+            self.learn = analysis.learn
         self.scorable = bool(field.scorable)
         self.postings: FieldPostings = Postings(self.with_positions)
         self.lengths: dict[int, int] = {}
@@ -172,12 +174,15 @@ class SegmentBuilder:
         elif spec.keeps_words:
             words = self._words[value] = word_texts(value)
         postings = spec.postings
-        found = None
+        found: tuple[int, int] | list[str] | None = None
         if spec.known is not None:
             if words is None:
                 words = word_texts(value)
             found = postings.add_words(spec.known, words, docnum)
-        if found is None:  # no words kept, or a word never analyzed before
+            if isinstance(found, list):  # words never analyzed before: analyzed, then added
+                spec.learn(found)
+                found = postings.add_words(spec.known, words, docnum)
+        if not isinstance(found, tuple):  # no words kept, or the analysis cache started again
             terms = spec.analyze(value, words)
             if not spec.with_positions:
                 return postings.add_terms(terms, docnum)
