@@ -78,6 +78,10 @@ class TermChain:
             return [computed[w] if t is None else t for w, t in zip(words, found, strict=True)]
         return found  # type: ignore[return-value]  # (no None left)
 
+    def learn(self, words: list[str]) -> None:
+        """Compute and remember the terms of ``words``, not yet known (repeats allowed)."""
+        self._compute_all(list(dict.fromkeys(words)))
+
     def _compute_all(self, words: list[str]) -> dict[str, str]:
         """Run the stages over distinct new words, each stage over the whole list; cache them."""
         texts: list[str | None] = list(words)
@@ -129,14 +133,9 @@ class Analyzer:
     def positions(self, text: str, words: list[str] | None = None) -> dict[str, list[int]]:
         """Each term of ``text`` with its word positions (what a field with positions indexes).
         ``words``, when given, must be ``word_texts(text)``, already computed."""
-        chain = self.chain
-        if self.accented_only and text.isascii():
-            return {}
-        if words is None:
-            words = word_texts(text)
         out: dict[str, list[int]] = {}
         get = out.get
-        for pos, term in enumerate(chain.word_terms(words)):
+        for pos, term in enumerate(self.word_terms(text, words)):
             if term:
                 found = get(term)
                 if found is None:
@@ -144,6 +143,31 @@ class Analyzer:
                 else:
                     found.append(pos)
         return out
+
+    def word_terms(self, text: str, words: list[str] | None = None) -> list[str]:
+        """The index term of each word of ``text`` in order, ``""`` for a stopword (the
+        positions of :meth:`positions`, ungrouped); ``words`` as in :meth:`positions`.
+
+        >>> analyzer("es").word_terms("La educación y la educación")
+        ['', 'educ', '', '', 'educ']
+        """
+        if self.accented_only and text.isascii():
+            return []
+        if words is None:
+            words = word_texts(text)
+        return self.chain.word_terms(words)
+
+    def known_terms(self) -> dict[str, str] | None:
+        """The term of every word analyzed so far (``""`` for a stopword), which
+        :meth:`word_terms` gives for words all in it, as a dict to look words up in (never to
+        change); ``None`` for an analyzer whose terms are not the words' alone (a forms
+        analyzer skips ASCII text)."""
+        return None if self.accented_only else self.chain._cache
+
+    def learn(self, words: list[str]) -> None:
+        """Analyze ``words`` not in :meth:`known_terms`, which then holds them (unless it was
+        full and started again)."""
+        self.chain.learn(words)
 
     def term_set(self, text: str, words: list[str] | None = None) -> set[str]:
         """The distinct terms of ``text`` (for a field without positions); ``words`` as in

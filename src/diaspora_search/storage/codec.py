@@ -21,7 +21,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from operator import sub
-from typing import Any
+from typing import Any, NamedTuple
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
 from whoosh.filedb.filetables import md5_hash
@@ -66,17 +66,33 @@ def _md5_hash(key: bytes) -> int:
     return int(_LAST_FOUR.unpack_from(hashlib.md5(key, usedforsecurity=False).digest(), 12)[0])
 
 
+class TermBlocks(NamedTuple):
+    """One term's postings as W3 blocks (what follows the magic bytes) and the statistics of
+    its term info."""
+
+    blocks: bytes
+    total: float
+    doc_frequency: int
+    min_length: int  # the length bytes of the shortest and the longest document
+    max_length: int
+    max_weight: float
+    first: int
+    last: int
+
+
 def _block(
     ids: Sequence[int],
     weights: list[float] | None,
     values: Any,
-    lengths: list[int] | None,
+    lengths: bytes | None,
     compression: int,
     last: bool,
-) -> tuple[bytes, float, float, int | None, int]:
+) -> tuple[bytes, float, float, int, int]:
     """One block of postings as ``W3PostingsWriter._write_block`` writes it (with small blocks
     left uncompressed, ``compression 0`` in their header, which the reader honours); and its
-    maximum weight, total weight, minimum and maximum length."""
+    maximum weight, total weight, and the length bytes of its shortest and longest document
+    (``lengths`` holds each document's; ``length_byte`` keeps the order, so the byte of the
+    shortest is the smallest byte)."""
     n = len(ids)
     deltas = tuple(map(sub, ids, [0, *ids]))
     if weights is None:  # every weight is 1.0
@@ -100,116 +116,130 @@ def _block(
     if comp:
         data = fast_compress(data, comp)
     if lengths is None:
-        minlength, maxlength = None, 0
+        minlength = maxlength = 0
     else:
-        minlength, maxlength = min(lengths), max(lengths)
-    info = pickle.dumps(
-        (n, ids[-1], maxweight, comp, length_byte(minlength), length_byte(maxlength)), 2
-    )
+        block_lengths = bytes(map(lengths.__getitem__, ids))
+        minlength, maxlength = min(block_lengths), max(block_lengths)
+    info = pickle.dumps((n, ids[-1], maxweight, comp, minlength, maxlength), 2)
     size = len(info) + len(data)
     return _INT.pack(-size if last else size) + info + data, maxweight, total, minlength, maxlength
 
 
-def write_field(
-    fieldwriter: Any,
-    fieldname: str,
-    field: Any,
-    postings: dict[str, list[Any]],
+def encode_term_lists(
+    entry: list[Any],
+    above_one: dict[int, int] | None,
     *,
     with_values: bool,
-    frequencies: dict[str, dict[int, int]],
-    lengths: list[int] | None,
-    reverse_from: int | None = None,
-) -> None:
-    """Write every term of one field through an open ``W3FieldWriter``.
+    reverse_from: int | None,
+    lengths: bytes | None,
+    blocklimit: int,
+    compression: int,
+) -> TermBlocks:
+    """One term's postings, kept in a list as ``postings.PythonPostings`` keeps them, as the
+    W3 blocks ``W3PostingsWriter`` writes.
 
-    ``postings`` maps each term to its postings in document order: the document numbers, or,
+    ``entry`` holds the postings in the order documents were added: the document numbers, or,
     ``with_values``, document numbers and encoded ``Positions`` values alternating. Every weight
-    is 1.0 but those in ``frequencies`` (term, then document number as in ``postings``).
-    ``lengths`` gives each document's length in a scorable field (``None`` for an unscored one).
-    With ``reverse_from``, the postings were added last document first, numbered from 0 up:
-    document ``n`` of the lists is document ``reverse_from - n`` of the segment.
+    is 1.0 but those in ``above_one`` (by document number as in ``entry``). With
+    ``reverse_from``, the postings were added last document first, numbered from 0 up: document
+    ``n`` of the list is document ``reverse_from - n`` of the segment. ``lengths``: each
+    document's length byte, for a scored field.
     """
-    fieldwriter.start_field(fieldname, field)
-    postwriter = fieldwriter._postwriter
-    blocklimit = postwriter._blocklimit
-    compression = postwriter._compression
-    postfile = postwriter._postfile
-    tindex = fieldwriter._tindex
-    hashfn: Callable[[bytes], int] = tindex.hashfn
-    if hashfn is md5_hash:
-        hashfn = _md5_hash
-    buckets = tindex.buckets
-    prefix = struct.pack("!H", fieldwriter._fieldid)
-    values_size = field.format.fixed_value_size()
+    if reverse_from is not None:
+        entry = entry[::-1]
+    if with_values:
+        ids: list[int] = entry[1::2] if reverse_from is not None else entry[0::2]
+        values: list[bytes] = entry[0::2] if reverse_from is not None else entry[1::2]
+    else:
+        ids, values = entry, []
+    if reverse_from is not None:
+        ids = [reverse_from - docnum for docnum in ids]
+    n = len(ids)
+    weights = None
+    if above_one is not None:
+        weights = [1.0] * n
+        for docnum, frequency in above_one.items():
+            if reverse_from is not None:
+                docnum = reverse_from - docnum
+            weights[bisect_left(ids, docnum)] = float(frequency)
+    values_size = 0 if not with_values else None
+    if n <= blocklimit:  # most terms: the loop below, without slicing or totals
+        body, maxweight, total, minlength, maxlength = _block(
+            ids, weights, _mini_values(values, values_size), lengths, compression, True
+        )
+        return TermBlocks(body, total, n, minlength, maxlength, maxweight, ids[0], ids[-1])
+    out: list[bytes] = []
+    maxweight, total, maxlength = 0.0, 0.0, 0
+    minlength = 255
+    for start in range(0, n, blocklimit):
+        end = start + blocklimit
+        body, bmax, btotal, bmin, bmaxlen = _block(
+            ids[start:end],
+            weights[start:end] if weights is not None else None,
+            _mini_values(values[start:end], values_size),
+            lengths,
+            compression,
+            end >= n,
+        )
+        out.append(body)
+        maxweight = max(maxweight, bmax)
+        total += btotal
+        maxlength = max(maxlength, bmaxlen)
+        minlength = min(minlength, bmin)
+    return TermBlocks(b"".join(out), total, n, minlength, maxlength, maxweight, ids[0], ids[-1])
 
-    offset = postfile.tell()
-    toffset = tindex.dbfile.tell()
+
+class FieldTables(NamedTuple):
+    """One field's terms as written: what goes in the postings file and in the terms table,
+    each term's key in the table and where its entry starts."""
+
+    postings: bytes
+    table: bytes
+    keys: list[bytes]
+    key_offsets: list[int]
+
+
+def encode_terms(
+    postings: Any,
+    *,
+    prefix: bytes,
+    offset: int,
+    table_offset: int,
+    reverse_from: int | None,
+    lengths: bytes | None,
+    blocklimit: int,
+    compression: int,
+) -> FieldTables:
+    """Every term of a field's ``postings`` (a ``postings.FieldPostings``, which encodes each
+    term's blocks), in term order: the magic bytes and blocks of each from ``offset`` in the
+    postings file, and its key (``prefix`` and the term) and ``W3TermInfo`` from
+    ``table_offset`` in the terms table."""
     out: list[bytes] = []
     tout: list[bytes] = []
+    keys: list[bytes] = []
     keys_at: list[int] = []
-    key = b""
-    for term in sorted(postings):
-        entry = postings[term]
-        if reverse_from is not None:
-            entry = entry[::-1]
-        if with_values:
-            ids: list[int] = entry[1::2] if reverse_from is not None else entry[0::2]
-            values: list[bytes] = entry[0::2] if reverse_from is not None else entry[1::2]
-        else:
-            ids, values = entry, []
-        if reverse_from is not None:
-            ids = [reverse_from - docnum for docnum in ids]
-        n = len(ids)
-        weights = None
-        above_one = frequencies.get(term)
-        if above_one is not None:
-            weights = [1.0] * n
-            for docnum, frequency in above_one.items():
-                if reverse_from is not None:
-                    docnum = reverse_from - docnum
-                weights[bisect_left(ids, docnum)] = float(frequency)
-        doc_lengths = list(map(lengths.__getitem__, ids)) if lengths is not None else None
-        if n <= blocklimit:  # most terms: the loop below, without slicing or totals
-            body, maxweight, total, minlength, maxlength = _block(
-                ids, weights, _mini_values(values, values_size), doc_lengths, compression, True
-            )
-            extent = len(_MAGIC) + len(body)
-            out.append(_MAGIC)
-            out.append(body)
-        else:
-            extent = len(_MAGIC)
-            out.append(_MAGIC)
-            maxweight, total, maxlength = 0.0, 0.0, 0
-            minlength = None
-            for start in range(0, n, blocklimit):
-                end = start + blocklimit
-                body, bmax, btotal, bmin, bmaxlen = _block(
-                    ids[start:end],
-                    weights[start:end] if weights is not None else None,
-                    _mini_values(values[start:end], values_size),
-                    doc_lengths[start:end] if doc_lengths is not None else None,
-                    compression,
-                    end >= n,
-                )
-                out.append(body)
-                extent += len(body)
-                maxweight = max(maxweight, bmax)
-                total += btotal
-                maxlength = max(maxlength, bmaxlen)
-                if minlength is None:
-                    minlength = bmin
-                elif bmin is not None:
-                    minlength = min(minlength, bmin)
+    toffset = table_offset
+    encode = postings.encode
+    for term in postings.sorted_terms():
+        found = encode(
+            term,
+            reverse_from=reverse_from,
+            lengths=lengths,
+            blocklimit=blocklimit,
+            compression=compression,
+        )
+        extent = len(_MAGIC) + len(found.blocks)
+        out.append(_MAGIC)
+        out.append(found.blocks)
         info = _TERM_INFO.pack(
             False,
-            total,
-            n,
-            length_byte(minlength),
-            length_byte(maxlength),
-            maxweight,
-            ids[0],
-            ids[-1],
+            found.total,
+            found.doc_frequency,
+            found.min_length,
+            found.max_length,
+            found.max_weight,
+            found.first,
+            found.last,
             offset,
             extent,
         )
@@ -218,15 +248,54 @@ def write_field(
         tout.append(_KEY_VALUE.pack(len(key), len(info)))
         tout.append(key)
         tout.append(info)
-        h = hashfn(key)
-        buckets[h & 255].append((h, toffset))
+        keys.append(key)
         keys_at.append(toffset)
         toffset += _KEY_VALUE.size + len(key) + len(info)
-    postfile.write(b"".join(out))
-    tindex.dbfile.write(b"".join(tout))
-    tindex.index.extend(keys_at)
-    if key:
-        tindex.lastkey = key
+    return FieldTables(b"".join(out), b"".join(tout), keys, keys_at)
+
+
+def write_field(
+    fieldwriter: Any,
+    fieldname: str,
+    field: Any,
+    postings: Any,
+    *,
+    lengths: bytes | None,
+    reverse_from: int | None = None,
+) -> None:
+    """Write every term of one field through an open ``W3FieldWriter``.
+
+    ``postings``: the field's ``postings.FieldPostings``, which encodes its terms
+    (:func:`encode_terms`, or the same in C). ``lengths`` gives each document's length byte in
+    a scorable field (``None`` for an unscored one). With ``reverse_from``, the postings were
+    added last document first (see :func:`encode_term_lists`).
+    """
+    if field.format.fixed_value_size() not in (None, 0):  # pragma: no cover - no such format
+        raise TypeError(f"the fast path does not write fixed-size values ({fieldname})")
+    fieldwriter.start_field(fieldname, field)
+    postwriter = fieldwriter._postwriter
+    tindex = fieldwriter._tindex
+    tables: FieldTables = postings.encode_field(
+        prefix=struct.pack("!H", fieldwriter._fieldid),
+        offset=postwriter._postfile.tell(),
+        table_offset=tindex.dbfile.tell(),
+        reverse_from=reverse_from,
+        lengths=lengths,
+        blocklimit=postwriter._blocklimit,
+        compression=postwriter._compression,
+    )
+    postwriter._postfile.write(tables.postings)
+    tindex.dbfile.write(tables.table)
+    hashfn: Callable[[bytes], int] = tindex.hashfn
+    if hashfn is md5_hash:
+        hashfn = _md5_hash
+    buckets = tindex.buckets
+    for key, at in zip(tables.keys, tables.key_offsets, strict=True):
+        h = hashfn(key)
+        buckets[h & 255].append((h, at))
+    tindex.index.extend(tables.key_offsets)
+    if tables.keys:
+        tindex.lastkey = tables.keys[-1]
     fieldwriter.finish_field()
 
 

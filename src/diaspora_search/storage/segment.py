@@ -7,8 +7,8 @@ replaces the per-posting work:
 
 - analysis by :meth:`Analyzer.positions` (the same registered analyzers, one dict per field
   value, no tokens);
-- postings kept per term in flat lists, already in document order, so nothing is sorted but the
-  term lists;
+- postings kept per term, already in document order, so nothing is sorted but the term lists
+  (:mod:`.postings`: compactly and in C when the compiled core is built, in lists otherwise);
 - each field's postings and terms tables built in memory and written in one call
   (:func:`write_field`), and the stored fields and length columns written in bulk.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import itertools
 import pickle
-import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +36,7 @@ from .._language import LANGUAGES
 from ..analysis import word_texts
 from .analyzers import NamedAnalyzer
 from .codec import fast_compress, length_byte, write_field
+from .postings import FieldPostings, Postings
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before a batch continues in a new segment (about 150 MB of buffers)."""
@@ -47,27 +47,17 @@ PROGRESS_EVERY = 48
 _FORMS_SOURCES = {forms_field(lang): FORMS_SOURCES[lang] for lang in LANGUAGES}
 _WORDS_KEPT = frozenset(name for names in _FORMS_SOURCES.values() for name in names)
 _ANALYSIS_MEMO_LIMIT = 2048
-_FREQUENCY = struct.Struct("!I")
 _STORED_COMPRESSION: int = STORED_COLUMN._child._level
-
-
-def _encode_deltas(deltas: list[int]) -> bytes:
-    # Exactly whoosh.formats.Positions.encode for positions whose deltas these are.
-    return _FREQUENCY.pack(len(deltas)) + pickle.dumps(deltas, 2)
-
-
-_SINGLE_POSITIONS = [_encode_deltas([position]) for position in range(4096)]
-"""The encoded value of a posting at one position (most postings), for common positions."""
 
 
 class _Field:
     """What the builder keeps per indexed field: each term's postings in the order documents
-    were added (document numbers, and for a field with positions their encoded values,
-    alternating), the frequencies above 1, and each document's length."""
+    were added (:mod:`.postings`), and each document's length."""
 
     __slots__ = (
-        "frequencies",
         "keeps_words",
+        "known",
+        "learn",
         "lengths",
         "memo",
         "postings",
@@ -89,12 +79,15 @@ class _Field:
         ana = field.analyzer
         if not isinstance(ana, NamedAnalyzer):
             self.terms_of: Callable[..., Any] = _whole_value
+            self.known = None
         else:
             analysis = ana.analysis
-            self.terms_of = analysis.positions if self.with_positions else analysis.term_set
+            self.terms_of = analysis.word_terms if self.with_positions else analysis.term_set
+            # The terms of words already analyzed, looked up while adding the postings.
+            self.known = analysis.known_terms() if self.with_positions else None
+            self.learn = analysis.learn
         self.scorable = bool(field.scorable)
-        self.postings: dict[str, list[Any]] = {}
-        self.frequencies: dict[str, dict[int, int]] = {}  # the frequencies above 1
+        self.postings: FieldPostings = Postings(self.with_positions)
         self.lengths: dict[int, int] = {}
         # The forms fields reuse the words of the title and summary they are made of.
         self.sources = _FORMS_SOURCES.get(fieldname)
@@ -102,6 +95,8 @@ class _Field:
         # their analysis is remembered by value.
         repeats = fieldname == NAMES or fieldname.startswith("title_")
         self.memo: dict[str, Any] | None = {} if repeats else None
+        if repeats:
+            self.known = None
         self.keeps_words = fieldname in _WORDS_KEPT and not repeats
 
     def analyze(self, value: str, words: list[str] | None) -> Any:
@@ -116,9 +111,9 @@ class _Field:
         return found
 
 
-def _whole_value(value: str, words: list[str] | None = None) -> Any:
+def _whole_value(value: str, words: list[str] | None = None) -> list[str]:
     """The id field: one term, the value itself."""
-    return {value: [0]}
+    return [value]
 
 
 class SegmentBuilder:
@@ -178,38 +173,24 @@ class SegmentBuilder:
             words = self._source_words(spec.sources, value, fields)
         elif spec.keeps_words:
             words = self._words[value] = word_texts(value)
-        terms = spec.analyze(value, words)
         postings = spec.postings
-        if spec.with_positions:
-            single = _SINGLE_POSITIONS
-            for term, positions in terms.items():
-                if len(positions) == 1 and positions[0] < 4096:
-                    encoded = single[positions[0]]
-                else:
-                    encoded = _encode_deltas(
-                        [b - a for a, b in zip([0, *positions], positions, strict=False)]
-                    )
-                    if len(positions) > 1:
-                        found = spec.frequencies.get(term)
-                        if found is None:
-                            spec.frequencies[term] = {docnum: len(positions)}
-                        else:
-                            found[docnum] = len(positions)
-                entry = postings.get(term)
-                if entry is None:
-                    postings[term] = [docnum, encoded]
-                else:
-                    entry += (docnum, encoded)
-            if spec.scorable:
-                spec.lengths[docnum] = sum(map(len, terms.values()))
-        else:
-            for term in terms:
-                entry = postings.get(term)
-                if entry is None:
-                    postings[term] = [docnum]
-                else:
-                    entry.append(docnum)
-        return len(terms)
+        found: tuple[int, int] | list[str] | None = None
+        if spec.known is not None:
+            if words is None:
+                words = word_texts(value)
+            found = postings.add_words(spec.known, words, docnum)
+            if isinstance(found, list):  # words never analyzed before: analyzed, then added
+                spec.learn(found)
+                found = postings.add_words(spec.known, words, docnum)
+        if not isinstance(found, tuple):  # no words kept, or the analysis cache started again
+            terms = spec.analyze(value, words)
+            if not spec.with_positions:
+                return postings.add_terms(terms, docnum)
+            found = postings.add_positions(terms, docnum)
+        added, length = found
+        if spec.scorable:
+            spec.lengths[docnum] = length
+        return added
 
     def _source_words(
         self, sources: tuple[str, ...], value: str, fields: dict[str, Any]
@@ -237,17 +218,16 @@ class SegmentBuilder:
             spec = self.fields[fieldname]
             if not spec.postings:  # (Whoosh never starts a field without postings)
                 continue
+            doc_lengths = lengths.get(fieldname)
             write_field(
                 writer.fieldwriter,
                 fieldname,
                 self.schema[fieldname],
                 spec.postings,
-                with_values=spec.with_positions,
-                frequencies=spec.frequencies,
-                lengths=lengths.get(fieldname),
+                lengths=bytes(map(length_byte, doc_lengths)) if doc_lengths is not None else None,
                 reverse_from=last,
             )
-            spec.postings = {}
+            spec.postings = Postings(spec.with_positions)
         if self.backward:
             self._stored.reverse()
         self._write_per_document(lengths)

@@ -1,0 +1,806 @@
+/* The compiled core of the fast indexing path: postings accumulation and W3 block encoding.
+ *
+ * The pure-Python implementation of the same two jobs is storage/postings.py's PythonPostings
+ * with codec.py's _block; storage/postings.py picks this module when it is built (and
+ * DIASPORA_SEARCH_PURE_PYTHON is not set). Both write the same bytes: the tests compare them.
+ *
+ * Postings are kept per term in one growable bytearray, already in the order documents were
+ * added: for each posting the document number, then (for a field with positions) the count of
+ * positions and the position deltas, each an unsigned LEB128 varint. A posting takes 3 to 6
+ * bytes instead of the two list slots and the bytes object of the Python lists (about 68).
+ *
+ * encode_term turns one term's buffer into the W3 blocks W3PostingsWriter writes: for each
+ * block a 4-byte size, the block header pickled with protocol 2, and the block's
+ * (deltas, weights, values) pickled with protocol 3 (compressed above 128 bytes), the exact
+ * bytes pickle.dumps gives for the Python objects codec._block pickles. One subtlety: the
+ * Python path shares one bytes object per single position below 4096 (segment._SINGLE_POSITIONS),
+ * so a repeated one is pickled as a memo reference (BINGET); this encoder does the same.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030B0000 /* public from 3.11 */
+#define PyFloat_Pack8 _PyFloat_Pack8
+#define PyFloat_Pack4 _PyFloat_Pack4
+#endif
+
+#define SHARED_SINGLE_LIMIT 4096 /* segment._SINGLE_POSITIONS covers positions below this */
+#define COMPRESS_FROM 128        /* codec._COMPRESS_FROM */
+#define LIST_BATCH 1000          /* pickle's BATCHSIZE for list items */
+
+/* A growable byte buffer ----------------------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size;
+    Py_ssize_t alloc;
+} Buffer;
+
+static int buffer_reserve(Buffer *b, Py_ssize_t extra) {
+    if (b->size + extra <= b->alloc) return 0;
+    Py_ssize_t alloc = b->alloc ? b->alloc : 256;
+    while (alloc < b->size + extra) alloc *= 2;
+    char *data = PyMem_Realloc(b->data, (size_t)alloc);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->alloc = alloc;
+    return 0;
+}
+
+static int buffer_put(Buffer *b, const void *bytes, Py_ssize_t n) {
+    if (buffer_reserve(b, n) < 0) return -1;
+    memcpy(b->data + b->size, bytes, (size_t)n);
+    b->size += n;
+    return 0;
+}
+
+static int buffer_byte(Buffer *b, unsigned char c) { return buffer_put(b, &c, 1); }
+
+/* Pickle opcodes, as pickle.dumps writes them ------------------------------------------------ */
+
+static int pickle_int(Buffer *b, long long v) {
+    unsigned char out[6];
+    if (v >= 0 && v <= 0xff) {
+        out[0] = 'K';
+        out[1] = (unsigned char)v;
+        return buffer_put(b, out, 2);
+    }
+    if (v >= 0 && v <= 0xffff) {
+        out[0] = 'M';
+        out[1] = (unsigned char)(v & 0xff);
+        out[2] = (unsigned char)(v >> 8);
+        return buffer_put(b, out, 3);
+    }
+    if (v >= -0x80000000LL && v <= 0x7fffffffLL) {
+        uint32_t u = (uint32_t)(int32_t)v;
+        out[0] = 'J';
+        for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(u >> (8 * i));
+        return buffer_put(b, out, 5);
+    }
+    /* LONG1: little-endian two's complement, as few bytes as hold the sign */
+    unsigned char digits[9];
+    int n = 0;
+    long long x = v;
+    do {
+        digits[n++] = (unsigned char)(x & 0xff);
+        x >>= 8;
+    } while (!((x == 0 && !(digits[n - 1] & 0x80)) || (x == -1 && (digits[n - 1] & 0x80))));
+    out[0] = 0x8a;
+    out[1] = (unsigned char)n;
+    if (buffer_put(b, out, 2) < 0) return -1;
+    return buffer_put(b, digits, n);
+}
+
+static int pickle_float(Buffer *b, double v) {
+    unsigned char out[9];
+    out[0] = 'G';
+    if (PyFloat_Pack8(v, (char *)out + 1, 0) < 0) return -1;
+    return buffer_put(b, out, 9);
+}
+
+static int pickle_put(Buffer *b, Py_ssize_t *memo) {
+    Py_ssize_t index = (*memo)++;
+    unsigned char out[5];
+    if (index < 256) {
+        out[0] = 'q';
+        out[1] = (unsigned char)index;
+        return buffer_put(b, out, 2);
+    }
+    out[0] = 'r';
+    for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(index >> (8 * i));
+    return buffer_put(b, out, 5);
+}
+
+static int pickle_get(Buffer *b, Py_ssize_t index) {
+    unsigned char out[5];
+    if (index < 256) {
+        out[0] = 'h';
+        out[1] = (unsigned char)index;
+        return buffer_put(b, out, 2);
+    }
+    out[0] = 'j';
+    for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(index >> (8 * i));
+    return buffer_put(b, out, 5);
+}
+
+/* A tuple's closing opcode (its items already written), and its memo entry. */
+static int pickle_tuple_end(Buffer *b, Py_ssize_t n, Py_ssize_t *memo) {
+    static const unsigned char small[4] = {')', 0x85, 0x86, 0x87};
+    if (n == 0) return buffer_byte(b, ')'); /* the empty tuple is not memoized */
+    if (buffer_byte(b, n <= 3 ? small[n] : 't') < 0) return -1;
+    return pickle_put(b, memo);
+}
+
+static int pickle_tuple_start(Buffer *b, Py_ssize_t n) {
+    return n > 3 ? buffer_byte(b, '(') : 0;
+}
+
+static int pickle_bytes(Buffer *b, const char *data, Py_ssize_t n, Py_ssize_t *memo) {
+    unsigned char out[5];
+    if (n < 256) {
+        out[0] = 'C';
+        out[1] = (unsigned char)n;
+        if (buffer_put(b, out, 2) < 0) return -1;
+    } else {
+        out[0] = 'B';
+        for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+        if (buffer_put(b, out, 5) < 0) return -1;
+    }
+    if (buffer_put(b, data, n) < 0) return -1;
+    return pickle_put(b, memo);
+}
+
+/* Varints ---------------------------------------------------------------------------------- */
+
+static inline int put_varint(unsigned char *out, uint64_t v) {
+    int n = 0;
+    while (v >= 0x80) {
+        out[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (unsigned char)v;
+    return n;
+}
+
+static inline uint64_t get_varint(const unsigned char **p) {
+    uint64_t v = 0;
+    int shift = 0;
+    while (**p & 0x80) {
+        v |= (uint64_t)(**p & 0x7f) << shift;
+        shift += 7;
+        (*p)++;
+    }
+    v |= (uint64_t)(**p) << shift;
+    (*p)++;
+    return v;
+}
+
+static int bytearray_append(PyObject *array, const unsigned char *data, Py_ssize_t n) {
+    Py_ssize_t size = PyByteArray_GET_SIZE(array);
+    if (PyByteArray_Resize(array, size + n) < 0) return -1;
+    memcpy(PyByteArray_AS_STRING(array) + size, data, (size_t)n);
+    return 0;
+}
+
+/* The term's buffer in postings, a new one if the term has none yet (a borrowed reference). */
+static PyObject *term_buffer(PyObject *postings, PyObject *term) {
+    PyObject *buffer = PyDict_GetItemWithError(postings, term);
+    if (buffer != NULL || PyErr_Occurred()) return buffer;
+    buffer = PyByteArray_FromStringAndSize(NULL, 0);
+    if (buffer == NULL) return NULL;
+    int failed = PyDict_SetItem(postings, term, buffer);
+    Py_DECREF(buffer);
+    return failed ? NULL : buffer;
+}
+
+/* add_positions and add_words ------------------------------------------------------------------ */
+
+/* One distinct term of a document: its positions chained through next[] from first to tail. */
+typedef struct {
+    PyObject *term; /* borrowed */
+    Py_hash_t hash;
+    Py_ssize_t first, tail, count;
+} Group;
+
+/* Group a document's word terms (borrowed str objects, "" for a stopword) by term, in order of
+ * first occurrence, and append each term's posting to its buffer in postings. Equal terms are
+ * found through an open-addressing table of the groups (most are the very same object, the
+ * chain's cached term, so identity is tried before comparing text). */
+static PyObject *add_grouped(PyObject *postings, PyObject **terms, Py_ssize_t n,
+                             unsigned long long docnum) {
+    Py_ssize_t slots = 8;
+    while (slots < 2 * n) slots *= 2;
+    Py_ssize_t *table = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)slots);
+    Py_ssize_t *next = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
+    Group *groups = PyMem_Malloc(sizeof(Group) * (size_t)(n + 1));
+    unsigned char *out = PyMem_Malloc((size_t)(10 * (n + 2)));
+    PyObject *result = NULL;
+    if (table == NULL || next == NULL || groups == NULL || out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(table, 0xff, sizeof(Py_ssize_t) * (size_t)slots); /* every slot -1: empty */
+    Py_ssize_t distinct = 0, length = 0;
+    for (Py_ssize_t pos = 0; pos < n; pos++) {
+        PyObject *term = terms[pos];
+        next[pos] = -1;
+        if (!PyUnicode_Check(term)) {
+            PyErr_SetString(PyExc_TypeError, "word terms must be str");
+            goto done;
+        }
+        if (PyUnicode_GET_LENGTH(term) == 0) continue; /* a stopword */
+        length++;
+        Py_hash_t hash = PyObject_Hash(term);
+        if (hash == -1) goto done;
+        size_t slot = (size_t)hash & (size_t)(slots - 1);
+        Group *group = NULL;
+        while (table[slot] >= 0) {
+            Group *g = &groups[table[slot]];
+            if (g->term == term ||
+                (g->hash == hash && PyUnicode_Compare(g->term, term) == 0)) {
+                group = g;
+                break;
+            }
+            slot = (slot + 1) & (size_t)(slots - 1);
+        }
+        if (group != NULL) {
+            next[group->tail] = pos;
+            group->tail = pos;
+            group->count++;
+            continue;
+        }
+        table[slot] = distinct;
+        groups[distinct++] = (Group){term, hash, pos, pos, 1};
+    }
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        Group *g = &groups[k];
+        PyObject *buffer = term_buffer(postings, g->term);
+        if (buffer == NULL) goto done;
+        int size = put_varint(out, docnum);
+        size += put_varint(out + size, (uint64_t)g->count);
+        Py_ssize_t previous = 0;
+        for (Py_ssize_t pos = g->first; pos >= 0; pos = next[pos]) {
+            size += put_varint(out + size, (uint64_t)(pos - previous));
+            previous = pos;
+        }
+        if (bytearray_append(buffer, out, size) < 0) goto done;
+    }
+    result = Py_BuildValue("(nn)", distinct, length);
+done:
+    PyMem_Free(table);
+    PyMem_Free(next);
+    PyMem_Free(groups);
+    PyMem_Free(out);
+    return result;
+}
+
+PyDoc_STRVAR(add_positions_doc,
+             "add_positions(postings, word_terms, docnum) -> (added, length)\n\n"
+             "Append one document's postings to a field with positions: word_terms holds the "
+             "index term of each word in order ('' for a stopword, whose position is kept); each "
+             "distinct term gets one posting (docnum, its positions) in its buffer. The number "
+             "of postings added, and of words that are not stopwords (the document's length).");
+
+static PyObject *add_positions(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *words;
+    unsigned long long docnum;
+    if (!PyArg_ParseTuple(args, "O!O!K", &PyDict_Type, &postings, &PyList_Type, &words, &docnum))
+        return NULL;
+    return add_grouped(postings, PySequence_Fast_ITEMS(words), PyList_GET_SIZE(words), docnum);
+}
+
+PyDoc_STRVAR(add_words_doc,
+             "add_words(postings, known, words, docnum) -> (added, length) or unknown words\n\n"
+             "add_positions with the term of each word looked up in known (word -> term, '' for "
+             "a stopword); if words are not in known, nothing is added: the list of them.");
+
+static PyObject *add_words(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *known, *words;
+    unsigned long long docnum;
+    if (!PyArg_ParseTuple(args, "O!O!O!K", &PyDict_Type, &postings, &PyDict_Type, &known,
+                          &PyList_Type, &words, &docnum))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject **terms = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n + 1));
+    if (terms == NULL) return PyErr_NoMemory();
+    /* Borrowed from known, which nothing changes while they are used. */
+    PyObject *unknown = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *word = PyList_GET_ITEM(words, i);
+        terms[i] = PyDict_GetItemWithError(known, word);
+        if (terms[i] == NULL) {
+            if (PyErr_Occurred() || (unknown == NULL && (unknown = PyList_New(0)) == NULL) ||
+                PyList_Append(unknown, word) < 0) {
+                PyMem_Free(terms);
+                Py_XDECREF(unknown);
+                return NULL;
+            }
+        }
+    }
+    if (unknown != NULL) {
+        PyMem_Free(terms);
+        return unknown;
+    }
+    PyObject *result = add_grouped(postings, terms, n, docnum);
+    PyMem_Free(terms);
+    return result;
+}
+
+/* add_terms -------------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(add_terms_doc,
+             "add_terms(postings, terms, docnum) -> count\n\n"
+             "Append one document's postings to a field without positions: terms are distinct "
+             "(a set); each gets the posting docnum. The number of terms.");
+
+static PyObject *add_terms(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *terms;
+    unsigned long long docnum;
+    if (!PyArg_ParseTuple(args, "O!OK", &PyDict_Type, &postings, &terms, &docnum)) return NULL;
+    unsigned char out[10];
+    int size = put_varint(out, docnum);
+    PyObject *iterator = PyObject_GetIter(terms);
+    if (iterator == NULL) return NULL;
+    Py_ssize_t count = 0;
+    PyObject *term;
+    while ((term = PyIter_Next(iterator)) != NULL) {
+        PyObject *buffer = term_buffer(postings, term);
+        Py_DECREF(term);
+        if (buffer == NULL || bytearray_append(buffer, out, size) < 0) {
+            Py_DECREF(iterator);
+            return NULL;
+        }
+        count++;
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromSsize_t(count);
+}
+
+/* encode_term ------------------------------------------------------------------------------ */
+
+typedef struct {
+    long long id;
+    const unsigned char *deltas; /* the posting's position deltas in the term's buffer */
+    Py_ssize_t positions;        /* their count (the posting's weight) */
+} Posting;
+
+typedef struct {
+    Buffer data;  /* one block's (deltas, weights, values) pickle */
+    Buffer value; /* one posting's encoded positions */
+    Buffer out;   /* the term's blocks */
+    Py_ssize_t *shared_at; /* memo index of each shared single-position value in this block */
+} Encoder;
+
+/* One posting's value as whoosh.formats.Positions.encode gives it: the count of positions,
+ * then the list of their deltas pickled with protocol 2. */
+static int encode_value(Buffer *b, const Posting *p) {
+    b->size = 0;
+    unsigned char head[7] = {
+        (unsigned char)(p->positions >> 24), (unsigned char)(p->positions >> 16),
+        (unsigned char)(p->positions >> 8), (unsigned char)p->positions, 0x80, 2, ']'};
+    if (buffer_put(b, head, 7) < 0) return -1;
+    Py_ssize_t memo = 0;
+    if (pickle_put(b, &memo) < 0) return -1;
+    const unsigned char *cursor = p->deltas;
+    if (p->positions == 1) {
+        if (pickle_int(b, (long long)get_varint(&cursor)) < 0 || buffer_byte(b, 'a') < 0)
+            return -1;
+    } else {
+        for (Py_ssize_t done = 0; done < p->positions;) {
+            if (buffer_byte(b, '(') < 0) return -1;
+            for (Py_ssize_t batch = 0; batch < LIST_BATCH && done < p->positions; batch++, done++)
+                if (pickle_int(b, (long long)get_varint(&cursor)) < 0) return -1;
+            if (buffer_byte(b, 'e') < 0) return -1;
+        }
+    }
+    return buffer_byte(b, '.');
+}
+
+/* One block as codec._block writes it, appended to e->out. */
+static int encode_block(Encoder *e, const Posting *block, Py_ssize_t n, int with_values,
+                        const unsigned char *lengths, Py_ssize_t lengths_size, int compression,
+                        PyObject *compress, int last, double *maxweight_out, double *total_out,
+                        int *minlength_out, int *maxlength_out) {
+    Buffer *b = &e->data;
+    b->size = 0;
+    Py_ssize_t memo = 0;
+    unsigned char proto[2] = {0x80, 3};
+    if (buffer_put(b, proto, 2) < 0) return -1;
+    /* deltas */
+    if (pickle_tuple_start(b, n) < 0) return -1;
+    long long previous = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (pickle_int(b, block[i].id - previous) < 0) return -1;
+        previous = block[i].id;
+    }
+    if (pickle_tuple_end(b, n, &memo) < 0) return -1;
+    /* weights */
+    Py_ssize_t minweight = PY_SSIZE_T_MAX, maxweight = 0;
+    double total = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t w = with_values ? block[i].positions : 1;
+        if (w < minweight) minweight = w;
+        if (w > maxweight) maxweight = w;
+        total += (double)w;
+    }
+    if (maxweight == 1 && minweight == 1) {
+        if (buffer_byte(b, 'N') < 0) return -1;
+    } else if (minweight == maxweight) {
+        if (pickle_float(b, (double)maxweight) < 0) return -1;
+    } else {
+        if (pickle_tuple_start(b, n) < 0) return -1;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (pickle_float(b, (double)block[i].positions) < 0) return -1;
+        if (pickle_tuple_end(b, n, &memo) < 0) return -1;
+    }
+    /* values */
+    if (!with_values) {
+        if (buffer_byte(b, 'N') < 0) return -1;
+    } else {
+        if (pickle_tuple_start(b, n) < 0) return -1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const Posting *p = &block[i];
+            Py_ssize_t shared = -1;
+            if (p->positions == 1) {
+                const unsigned char *cursor = p->deltas;
+                uint64_t position = get_varint(&cursor);
+                if (position < SHARED_SINGLE_LIMIT) shared = (Py_ssize_t)position;
+            }
+            if (shared >= 0 && e->shared_at[shared] >= 0) {
+                if (pickle_get(b, e->shared_at[shared]) < 0) return -1;
+                continue;
+            }
+            if (shared >= 0) e->shared_at[shared] = memo;
+            if (encode_value(&e->value, p) < 0) return -1;
+            if (pickle_bytes(b, e->value.data, e->value.size, &memo) < 0) return -1;
+        }
+        if (pickle_tuple_end(b, n, &memo) < 0) return -1;
+        for (Py_ssize_t i = 0; i < n; i++) { /* forget this block's memo */
+            const unsigned char *cursor = block[i].deltas;
+            if (block[i].positions == 1) {
+                uint64_t position = get_varint(&cursor);
+                if (position < SHARED_SINGLE_LIMIT) e->shared_at[position] = -1;
+            }
+        }
+    }
+    if (buffer_byte(b, 0x87) < 0 || pickle_put(b, &memo) < 0 || buffer_byte(b, '.') < 0)
+        return -1;
+
+    /* compression, as codec.fast_compress */
+    PyObject *compressed = NULL;
+    const char *data = b->data;
+    Py_ssize_t data_size = b->size;
+    int comp = (compression && data_size >= COMPRESS_FROM) ? compression : 0;
+    if (comp) {
+        compressed = PyObject_CallFunction(compress, "y#i", b->data, b->size, comp);
+        if (compressed == NULL) return -1;
+        if (!PyBytes_Check(compressed)) {
+            Py_DECREF(compressed);
+            PyErr_SetString(PyExc_TypeError, "compress must return bytes");
+            return -1;
+        }
+        data = PyBytes_AS_STRING(compressed);
+        data_size = PyBytes_GET_SIZE(compressed);
+    }
+    /* lengths */
+    int minlength = 0, maxlength = 0;
+    if (lengths != NULL) {
+        minlength = 256;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            long long id = block[i].id;
+            int length = (id >= 0 && id < lengths_size) ? lengths[id] : -1;
+            if (length < 0) {
+                Py_XDECREF(compressed);
+                PyErr_SetString(PyExc_IndexError, "a document number past the lengths");
+                return -1;
+            }
+            if (length < minlength) minlength = length;
+            if (length > maxlength) maxlength = length;
+        }
+    }
+    /* the block header: (n, last id, max weight, compression, min length, max length) */
+    Buffer info = {NULL, 0, 0};
+    unsigned char head[3] = {0x80, 2, '('};
+    int failed = buffer_put(&info, head, 3) < 0 || pickle_int(&info, n) < 0 ||
+                 pickle_int(&info, block[n - 1].id) < 0 ||
+                 pickle_float(&info, (double)maxweight) < 0 || pickle_int(&info, comp) < 0 ||
+                 pickle_int(&info, minlength) < 0 || pickle_int(&info, maxlength) < 0 ||
+                 buffer_byte(&info, 't') < 0;
+    Py_ssize_t info_memo = 0;
+    failed = failed || pickle_put(&info, &info_memo) < 0 || buffer_byte(&info, '.') < 0;
+    if (!failed) {
+        long long size = (long long)(info.size + data_size);
+        uint32_t header = (uint32_t)(int32_t)(last ? -size : size);
+        unsigned char be[4] = {(unsigned char)(header >> 24), (unsigned char)(header >> 16),
+                               (unsigned char)(header >> 8), (unsigned char)header};
+        failed = buffer_put(&e->out, be, 4) < 0 || buffer_put(&e->out, info.data, info.size) < 0 ||
+                 buffer_put(&e->out, data, data_size) < 0;
+    }
+    PyMem_Free(info.data);
+    Py_XDECREF(compressed);
+    if (failed) return -1;
+    *maxweight_out = (double)maxweight;
+    *total_out = total;
+    *minlength_out = minlength;
+    *maxlength_out = maxlength;
+    return 0;
+}
+
+/* The term's postings, decoded from its buffer (in segment order: reversed with reverse_from). */
+static Posting *decode_postings(const unsigned char *start, Py_ssize_t size, int with_values,
+                                long long reverse_from, Py_ssize_t *count) {
+    const unsigned char *end = start + size, *cursor = start;
+    Py_ssize_t n = 0, alloc = 16;
+    Posting *postings = PyMem_Malloc(sizeof(Posting) * (size_t)alloc);
+    if (postings == NULL) return (Posting *)PyErr_NoMemory();
+    while (cursor < end) {
+        if (n == alloc) {
+            alloc *= 2;
+            Posting *grown = PyMem_Realloc(postings, sizeof(Posting) * (size_t)alloc);
+            if (grown == NULL) {
+                PyMem_Free(postings);
+                return (Posting *)PyErr_NoMemory();
+            }
+            postings = grown;
+        }
+        Posting *p = &postings[n++];
+        p->id = (long long)get_varint(&cursor);
+        p->positions = 0;
+        p->deltas = NULL;
+        if (with_values) {
+            p->positions = (Py_ssize_t)get_varint(&cursor);
+            p->deltas = cursor;
+            for (Py_ssize_t i = 0; i < p->positions; i++) get_varint(&cursor);
+        }
+    }
+    if (cursor != end || n == 0) {
+        PyMem_Free(postings);
+        PyErr_SetString(PyExc_ValueError, "a damaged or empty postings buffer");
+        return NULL;
+    }
+    if (reverse_from >= 0) {
+        for (Py_ssize_t i = 0, j = n - 1; i < j; i++, j--) {
+            Posting swap = postings[i];
+            postings[i] = postings[j];
+            postings[j] = swap;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) postings[i].id = reverse_from - postings[i].id;
+    }
+    *count = n;
+    return postings;
+}
+
+/* One term's statistics, as its W3TermInfo holds them. */
+typedef struct {
+    double total, maxweight;
+    Py_ssize_t count;
+    int minlength, maxlength;
+    long long first, last;
+} TermStats;
+
+typedef struct {
+    int with_values, compression;
+    long long reverse_from;    /* -1: forward */
+    const unsigned char *lengths; /* NULL: an unscored field */
+    Py_ssize_t lengths_size, blocklimit;
+    PyObject *compress;
+} Options;
+
+/* One term's blocks appended to e->out, from its postings buffer; its statistics. */
+static int encode_postings(Encoder *e, const unsigned char *buffer, Py_ssize_t size,
+                           const Options *o, TermStats *stats) {
+    Py_ssize_t n = 0;
+    Posting *postings = decode_postings(buffer, size, o->with_values, o->reverse_from, &n);
+    if (postings == NULL) return -1;
+    TermStats t = {0.0, 0.0, n, -1, 0, postings[0].id, postings[n - 1].id};
+    for (Py_ssize_t start = 0; start < n; start += o->blocklimit) {
+        Py_ssize_t count = n - start < o->blocklimit ? n - start : o->blocklimit;
+        double bmax, btotal;
+        int bmin, bmaxlen;
+        if (encode_block(e, postings + start, count, o->with_values, o->lengths,
+                         o->lengths_size, o->compression, o->compress, start + count >= n, &bmax,
+                         &btotal, &bmin, &bmaxlen) < 0) {
+            PyMem_Free(postings);
+            return -1;
+        }
+        if (bmax > t.maxweight) t.maxweight = bmax;
+        t.total += btotal;
+        if (bmaxlen > t.maxlength) t.maxlength = bmaxlen;
+        if (t.minlength < 0 || bmin < t.minlength) t.minlength = bmin;
+    }
+    PyMem_Free(postings);
+    *stats = t;
+    return 0;
+}
+
+static int encoder_start(Encoder *e) {
+    e->shared_at = PyMem_Malloc(sizeof(Py_ssize_t) * SHARED_SINGLE_LIMIT);
+    if (e->shared_at == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < SHARED_SINGLE_LIMIT; i++) e->shared_at[i] = -1;
+    return 0;
+}
+
+static void encoder_free(Encoder *e) {
+    PyMem_Free(e->data.data);
+    PyMem_Free(e->value.data);
+    PyMem_Free(e->out.data);
+    PyMem_Free(e->shared_at);
+}
+
+/* The options of both encoders; lengths (a buffer or None) held in *view while used. */
+static int options_from(Options *o, PyObject *lengths, Py_buffer *view) {
+    view->obj = NULL;
+    o->lengths = NULL;
+    o->lengths_size = 0;
+    if (o->blocklimit < 1) {
+        PyErr_SetString(PyExc_ValueError, "blocklimit must be at least 1");
+        return -1;
+    }
+    if (lengths == Py_None) return 0;
+    if (PyObject_GetBuffer(lengths, view, PyBUF_SIMPLE) < 0) return -1;
+    o->lengths = view->buf;
+    o->lengths_size = view->len;
+    return 0;
+}
+
+PyDoc_STRVAR(encode_term_doc,
+             "encode_term(buffer, with_values, reverse_from, lengths, blocklimit, compression, "
+             "compress) -> (blocks, total, count, min_length, max_length, max_weight, first, "
+             "last)\n\n"
+             "One term's postings (its buffer from add_positions or add_terms) as the W3 blocks "
+             "W3PostingsWriter writes after the magic bytes, and the statistics of its term "
+             "info. reverse_from: -1, or the postings were added last document first and "
+             "document n of the buffer is document reverse_from - n. lengths: None, or each "
+             "document's length byte. compress(data, level) compresses a block.");
+
+static PyObject *encode_term(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buffer, view;
+    PyObject *lengths;
+    Options o;
+    if (!PyArg_ParseTuple(args, "y*pLOniO", &buffer, &o.with_values, &o.reverse_from, &lengths,
+                          &o.blocklimit, &o.compression, &o.compress))
+        return NULL;
+    PyObject *result = NULL;
+    Encoder e = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, NULL};
+    TermStats t;
+    if (options_from(&o, lengths, &view) == 0 && encoder_start(&e) == 0 &&
+        encode_postings(&e, buffer.buf, buffer.len, &o, &t) == 0)
+        result = Py_BuildValue("(y#dniidLL)", e.out.data, e.out.size, t.total, t.count,
+                               t.minlength, t.maxlength, t.maxweight, t.first, t.last);
+    if (view.obj != NULL) PyBuffer_Release(&view);
+    PyBuffer_Release(&buffer);
+    encoder_free(&e);
+    return result;
+}
+
+/* W3TermInfo as codec._TERM_INFO packs it: !BfIBBfIIqi. */
+static int put_term_info(Buffer *b, const TermStats *t, long long offset, long long extent) {
+    unsigned char info[35];
+    unsigned char *p = info;
+    *p++ = 0;
+    if (PyFloat_Pack4(t->total, (char *)p, 0) < 0) return -1;
+    p += 4;
+    uint32_t count = (uint32_t)t->count;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(count >> (8 * i));
+    *p++ = (unsigned char)t->minlength;
+    *p++ = (unsigned char)t->maxlength;
+    if (PyFloat_Pack4(t->maxweight, (char *)p, 0) < 0) return -1;
+    p += 4;
+    uint32_t first = (uint32_t)t->first, last = (uint32_t)t->last;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(first >> (8 * i));
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(last >> (8 * i));
+    uint64_t at = (uint64_t)offset;
+    for (int i = 7; i >= 0; i--) *p++ = (unsigned char)(at >> (8 * i));
+    uint32_t size = (uint32_t)(int32_t)extent;
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(size >> (8 * i));
+    return buffer_put(b, info, 35);
+}
+
+static int put_be32(Buffer *b, uint32_t v) {
+    unsigned char out[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                            (unsigned char)(v >> 8), (unsigned char)v};
+    return buffer_put(b, out, 4);
+}
+
+PyDoc_STRVAR(encode_field_doc,
+             "encode_field(postings, terms, with_values, reverse_from, lengths, blocklimit, "
+             "compression, compress, magic, prefix, offset, table_offset) -> (postings_data, "
+             "table_data, keys, key_offsets)\n\n"
+             "Every term of a field, in the order of terms (the keys of postings, sorted), as "
+             "codec.write_field writes them: each term's magic and blocks (encode_term) in the "
+             "postings file from offset; its key (prefix + the term in UTF-8) and term info in "
+             "the terms table from table_offset; the keys and where each starts in the table.");
+
+static PyObject *encode_field(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *postings, *terms, *lengths;
+    Py_buffer magic, prefix, view = {0};
+    Options o;
+    long long offset, toffset;
+    if (!PyArg_ParseTuple(args, "O!O!pLOniOy*y*LL", &PyDict_Type, &postings, &PyList_Type,
+                          &terms, &o.with_values, &o.reverse_from, &lengths, &o.blocklimit,
+                          &o.compression, &o.compress, &magic, &prefix, &offset, &toffset))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(terms);
+    Encoder e = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, NULL};
+    Buffer post = {NULL, 0, 0}, table = {NULL, 0, 0};
+    PyObject *keys = PyList_New(n), *offsets = PyList_New(n), *result = NULL;
+    if (keys == NULL || offsets == NULL || options_from(&o, lengths, &view) < 0 ||
+        encoder_start(&e) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *term = PyList_GET_ITEM(terms, i);
+        PyObject *buffer = PyDict_GetItemWithError(postings, term);
+        if (buffer == NULL || !PyByteArray_Check(buffer)) {
+            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, term);
+            goto done;
+        }
+        Py_ssize_t size;
+        const char *text = PyUnicode_AsUTF8AndSize(term, &size);
+        if (text == NULL) goto done;
+        TermStats t;
+        e.out.size = 0;
+        if (encode_postings(&e, (const unsigned char *)PyByteArray_AS_STRING(buffer),
+                            PyByteArray_GET_SIZE(buffer), &o, &t) < 0)
+            goto done;
+        long long extent = magic.len + e.out.size;
+        if (buffer_put(&post, magic.buf, magic.len) < 0 ||
+            buffer_put(&post, e.out.data, e.out.size) < 0)
+            goto done;
+        Py_ssize_t key_size = prefix.len + size;
+        PyObject *key = PyBytes_FromStringAndSize(NULL, key_size);
+        if (key == NULL) goto done;
+        memcpy(PyBytes_AS_STRING(key), prefix.buf, (size_t)prefix.len);
+        memcpy(PyBytes_AS_STRING(key) + prefix.len, text, (size_t)size);
+        PyList_SET_ITEM(keys, i, key);
+        PyObject *at = PyLong_FromLongLong(toffset);
+        if (at == NULL) goto done;
+        PyList_SET_ITEM(offsets, i, at);
+        if (put_be32(&table, (uint32_t)key_size) < 0 || put_be32(&table, 35) < 0 ||
+            buffer_put(&table, PyBytes_AS_STRING(key), key_size) < 0 ||
+            put_term_info(&table, &t, offset, extent) < 0)
+            goto done;
+        offset += extent;
+        toffset += 8 + key_size + 35;
+    }
+    /* (y# makes None of a NULL pointer: a field without terms has empty tables) */
+    result = Py_BuildValue("(y#y#OO)", post.data ? post.data : "", post.size,
+                           table.data ? table.data : "", table.size, keys, offsets);
+done:
+    if (view.obj != NULL) PyBuffer_Release(&view);
+    PyBuffer_Release(&magic);
+    PyBuffer_Release(&prefix);
+    encoder_free(&e);
+    PyMem_Free(post.data);
+    PyMem_Free(table.data);
+    Py_XDECREF(keys);
+    Py_XDECREF(offsets);
+    return result;
+}
+
+/* The module ----------------------------------------------------------------------------------- */
+
+static PyMethodDef core_methods[] = {
+    {"add_positions", add_positions, METH_VARARGS, add_positions_doc},
+    {"add_words", add_words, METH_VARARGS, add_words_doc},
+    {"add_terms", add_terms, METH_VARARGS, add_terms_doc},
+    {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
+    {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, "_core",
+    "The compiled core of the fast indexing path (see storage/postings.py).", -1, core_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&core_module); }
