@@ -48,19 +48,14 @@ class Reranker:
         ranked: Sequence[tuple[float, D]],
         matched: Mapping[D, set[Key]],
         stored_of: Callable[[D], dict[str, Any]],
-        *,
-        forms_may_differ: bool = True,
     ) -> list[tuple[float, D]]:
         """The candidates ``ranked`` (by BM25, best first, ties by record id), each holding
         the ``matched`` terms, in their final order with their final scores: by exact-form
         tier, then BM25 times coordination times the exact-form factor, then BM25 rank. The
-        stored fields (``stored_of``) are read only when the exact-form ranking needs them:
-        not when ``forms_may_differ`` is false (the index shows that no candidate writes an
-        exact-form word otherwise than unaccented, so the ranking would change nothing)."""
+        stored fields (``stored_of``) are read only when the exact-form ranking needs them."""
         # The stored text of every candidate only when the exact-form ranking reads it.
-        reads = plan.exact_forms and forms_may_differ
-        fields = [stored_of(doc) for _, doc in ranked] if reads else [{}] * len(ranked)
-        exact = _exact_forms_held(plan, fields) if reads else [(0, 1.0)] * len(ranked)
+        fields = [stored_of(doc) for _, doc in ranked] if plan.exact_forms else [{}] * len(ranked)
+        exact = _exact_forms_held(plan, fields)
         rescored = [
             (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
             for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))

@@ -13,7 +13,6 @@ from .._fields import forms_field
 from .._hits import Hit, Results
 from .._language import Language
 from ..analysis import FORM_SEPARATOR, fold_term
-from ..analysis.stopwords import is_stopword
 from ..query import QueryPlan, Vocabulary, compile_query
 from ..query.expand import DEFAULT_EXPANDERS, Expander
 from ..query.plan import Key
@@ -33,9 +32,6 @@ same order)."""
 FEW_HITS = 3
 """Fewer hits than this (and than the limit) make the search look for a spelling suggestion."""
 MAX_QUERY_WORDS = 64
-FORMS_CHECK_LIMIT = 5_000
-"""How many postings of accented forms :meth:`Searcher.forms_may_differ` reads at most (more
-would cost more than reading the head's texts)."""
 """Longer queries keep their first 64 words: the clause limit (with :data:`MAX_WORD_TERMS`)."""
 
 
@@ -301,29 +297,7 @@ class Searcher:
             found = stored[docnum] = self.snapshot.stored(docnum)
             return found
 
-        differ = self.forms_may_differ(plan, {d for _, d in ranked}) if plan.exact_forms else False
-        return self.reranker.rescore(plan, ranked, matched, stored_of, forms_may_differ=differ)
-
-    def forms_may_differ(self, plan: QueryPlan, docnums: set[int]) -> bool:
-        """Whether any of ``docnums`` may write an exact-form word of ``plan`` with accents
-        (so that the candidates may write it in two ways, and the exact-form ranking may
-        change the order: :func:`~.rerank._exact_forms_held`), asked of the forms fields
-        instead of reading every candidate's text. A record's accented words are all in its
-        forms field but its stopwords (a word of the same folded form as a stopword is one
-        too: stopwords are matched unaccented); ``True`` when the holders of the accented
-        forms are too many to read cheaply (:data:`FORMS_CHECK_LIMIT`)."""
-        keys = []
-        for lang, forms in plan.exact_forms.items():
-            for form in forms:
-                folded = fold_term(form)
-                if is_stopword(folded, lang):
-                    return True
-                field = forms_field(lang)
-                for written in self.vocabulary.surfaces(lang, folded):
-                    keys.append((field, folded + FORM_SEPARATOR + written))
-        if sum(self.snapshot.doc_frequency(*key) for key in keys) > FORMS_CHECK_LIMIT:
-            return True
-        return any(not docnums.isdisjoint(self.snapshot.documents_with(*key)) for key in keys)
+        return self.reranker.rescore(plan, ranked, matched, stored_of)
 
     def head_candidates(
         self, plan: QueryPlan, matches: Matches, preferred: set[int] | None = None
