@@ -8,11 +8,14 @@ fields it looks them up in (the full-text fields of a collection without full te
 titles), which costs as much. :class:`TermLookup` probes each segment once per term and keeps
 the answer for the snapshot's life (a commit makes a new snapshot, so nothing is ever stale),
 and skips the segments whose terms file has no term of the field at all (its field map: an
-exact answer, read from the segment's header).
+exact answer, read from the segment's header). A small field of a segment (the titles of a
+collection where few records have one) has its terms read into memory on first use, so that the
+many words it does not hold cost no probe at all.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, NamedTuple
 
 from whoosh.reading import TermNotFound
@@ -21,6 +24,9 @@ from ..query.plan import Key
 
 MEMO_LIMIT = 200_000
 """Distinct ``(field, term)`` answers kept (then forgotten all at once and looked up again)."""
+SMALL_FIELD = 2_000
+"""A segment's field of at most this many terms has them kept in memory: read once per snapshot,
+a few milliseconds (and as much to find that a field has more)."""
 
 
 class SegmentTerm(NamedTuple):
@@ -43,6 +49,7 @@ class TermLookup:
             for r in readers
         ]
         self._found: dict[Key, tuple[SegmentTerm, ...]] = {}
+        self._small: dict[tuple[int, str], frozenset[bytes] | None] = {}
 
     def to_bytes(self, fieldname: str, term: str) -> bytes | None:
         """``term`` as ``fieldname`` stores it, or ``None`` (an unknown field, or a term the
@@ -78,6 +85,9 @@ class TermLookup:
             held = self._segment_fields[segment]
             if held is not None and fieldname not in held:
                 continue  # (the segment holds no term of the field)
+            small = self._small_field(segment, fieldname) if held is not None else None
+            if small is not None and btext not in small:
+                continue
             try:
                 if held is not None:
                     info = reader._terms.term_info(fieldname, btext)
@@ -87,6 +97,15 @@ class TermLookup:
                 continue
             out.append(SegmentTerm(segment, info))
         return tuple(out)
+
+    def _small_field(self, segment: int, fieldname: str) -> frozenset[bytes] | None:
+        """Every term of a small field of a W3 segment, or ``None`` for a larger one."""
+        key = (segment, fieldname)
+        if key not in self._small:
+            lexicon = self._readers[segment].lexicon(fieldname)
+            terms = list(itertools.islice(lexicon, SMALL_FIELD + 1))
+            self._small[key] = frozenset(terms) if len(terms) <= SMALL_FIELD else None
+        return self._small[key]
 
 
 def postings_reader(reader: Any, fieldname: str, btext: bytes, info: Any, fmt: Any) -> Any:
