@@ -119,3 +119,20 @@ def test_a_commit_changes_what_a_reused_index_finds(tmp_path: Path):
         assert [h.id for h in index.search("zumbido")] == ["c"]
         index.delete(["b"])
         assert [h.id for h in index.search("migrantes")] == ["a"]
+
+
+def test_a_new_glossary_changes_what_a_reused_index_finds(tmp_path: Path):
+    glossary = tmp_path / "glossary.tsv"
+    glossary.write_text("zorblax\tflorbito\n", encoding="utf-8")
+    with ds.SearchIndex.create(tmp_path / "index") as index:
+        index.add(
+            [
+                {"id": "en", "summary_en": "A zorblax"},
+                {"id": "es", "summary_es": "El pueblo y sus fiestas"},
+            ]
+        )
+        assert [h.id for h in index.search("florbito pueblo")] == ["es"]
+        index.set_glossary(glossary)  # (no commit: the same snapshot, a new table)
+        assert sorted(h.id for h in index.search("florbito pueblo")) == ["en", "es"]
+        index.set_glossary(None)
+        assert [h.id for h in index.search("florbito pueblo")] == ["es"]

@@ -4,12 +4,14 @@ often, and how the collection writes its accented words. Memoized per index gene
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Hashable, Iterable
+from typing import Protocol, TypeVar
 
 from .._fields import NAMES, TEXT_FIELDS, forms_field
 from .._language import Language
 from ..analysis import FORM_SEPARATOR
+
+T = TypeVar("T")
 
 
 class TermSource(Protocol):
@@ -29,11 +31,25 @@ class Vocabulary:
     whole, once: make one vocabulary per generation and reuse it across queries.
     """
 
+    _MEMO_LIMIT = 100_000
+
     def __init__(self, source: TermSource) -> None:
         self._source = source
+        self._memo: dict[Hashable, object] = {}
         self._forms: dict[Language, dict[str, list[str]]] = {}
         self._vocabulary: dict[Language, frozenset[str]] = {}
         self._names: frozenset[str] | None = None
+
+    def memoized(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` for this generation: what the compiler derives
+        from the index and the query's words alone (a word's expansions), so that a word is
+        expanded once however many queries hold it."""
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]  # (stored by this method)
+        if len(self._memo) >= self._MEMO_LIMIT:
+            self._memo.clear()
+        found = self._memo[key] = compute()
+        return found
 
     def has(self, fieldname: str, term: str) -> bool:
         return self._source.has_term(fieldname, term)
