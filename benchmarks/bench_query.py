@@ -12,9 +12,13 @@ time of the process (CPU time is less disturbed by other work on a shared machin
 ratio of each tree's to the first tree's, round by round. Every tree's results (ids, scores,
 totals, corrections) are compared with the first tree's: a speed change must change nothing.
 
+With ``--profile KIND``, instead: cProfile of the first tree's searches of that kind (after
+the warm-up), the functions taking most time (cumulative) and the calls per query of each.
+
 Run from the repository root::
 
     python benchmarks/bench_query.py --src /work/main/src --src src --rounds 3
+    python benchmarks/bench_query.py --src src --profile uniform
 """
 
 from __future__ import annotations
@@ -97,6 +101,31 @@ def child_time(index: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
     return out
 
 
+def child_profile(index: Path, queries: list[str], top: int = 30) -> None:
+    """cProfile of ``queries`` (after the warm-up), printed: cumulative time, calls per query."""
+    import cProfile
+    import pstats
+
+    import diaspora_search as ds
+
+    with ds.SearchIndex.open(index) as opened:
+        for text in queries[:WARMUP]:
+            opened.search(text, limit=10)
+        profile = cProfile.Profile()
+        profile.enable()
+        for text in queries:
+            opened.search(text, limit=10)
+        profile.disable()
+    stats = pstats.Stats(profile)
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][3])[:top]  # type: ignore[attr-defined]
+    print(f"{len(queries)} queries; per query: calls, cumulative ms (under cProfile)")
+    for (filename, line, name), (_, calls, _, cumulative, _) in rows:
+        where = f"{Path(filename).parent.name}/{Path(filename).name}:{line}"
+        print(
+            f"  {calls / len(queries):8.1f} {cumulative * 1000 / len(queries):8.2f}  {name} {where}"
+        )
+
+
 def percentile(values: Sequence[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
@@ -150,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", choices=KINDS, help="profile the first tree instead")
     parser.add_argument("--child-src", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", type=Path, help=argparse.SUPPRESS)
@@ -160,14 +190,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(child_queries(args.corpus, args.queries, args.seed)))
         elif args.child == "build":
             child_build(args.corpus, args.index)
+        elif args.child == "profile":
+            queries = json.loads(args.queries_file.read_text(encoding="utf-8"))
+            child_profile(args.index, queries[args.profile])
         else:
             queries = json.loads(args.queries_file.read_text(encoding="utf-8"))
             print(json.dumps(child_time(args.index, queries)))
         return 0
     print("$ python " + shlex.join(sys.argv))
     trees = [src.resolve() for src in args.src or []]
-    if len(trees) < 2:
-        parser.error("give --src at least twice")
+    if len(trees) < (1 if args.profile else 2):
+        parser.error("give --src at least twice (once with --profile)")
     if not args.corpus.is_file():
         print(f"skipped: corpus {args.corpus} not found (use --corpus)")
         return 0
@@ -189,6 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         queries_file = Path(tmp) / "queries.json"
         queries_file.write_text(json.dumps(queries), encoding="utf-8")
+        if args.profile:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child-src", str(trees[0])]
+            cmd += ["--child", "profile", "--profile", args.profile, *common]
+            subprocess.run([*cmd, "--queries-file", str(queries_file)], check=True)
+            return 0
         for round_ in range(args.rounds):
             order = list(range(len(trees)))
             for t in order if round_ % 2 == 0 else order[::-1]:
