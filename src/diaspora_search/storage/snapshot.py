@@ -25,6 +25,9 @@ from .lookup import TermLookup, postings_reader
 from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
 
+STORED_MEMO = 2_000
+"""Documents whose stored fields a snapshot keeps (then forgets all at once)."""
+
 
 class SegmentPostings(NamedTuple):
     """One segment's postings of a term: where its document numbers start in the snapshot,
@@ -55,6 +58,7 @@ class Snapshot:
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
         self._record_ids: dict[int, str] = {}
+        self._stored: dict[int, dict[str, Any]] = {}
         self._lookup = TermLookup([reader for reader, _ in self._segments], self._fields)
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
@@ -95,15 +99,26 @@ class Snapshot:
 
     @guarded
     def stored(self, docnum: int) -> dict[str, Any]:
-        """The stored fields of a document."""
-        return dict(self._searcher.stored_fields(docnum))
+        """The stored fields of a document (a copy of its own)."""
+        return dict(self._stored_fields(docnum))
 
     @guarded
     def record_id(self, docnum: int) -> str:
         """The id of the record a document holds (kept: ties in ranking are broken by it)."""
         found = self._record_ids.get(docnum)
         if found is None:
-            found = self._record_ids[docnum] = str(self._searcher.stored_fields(docnum)["id"])
+            found = self._record_ids[docnum] = str(self._stored_fields(docnum)["id"])
+        return found
+
+    def _stored_fields(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields, kept for the last few thousand documents read: a search
+        reads the same records to break ties by id, to rank exact forms and to make its hits
+        (each read decompresses and unpickles the whole record). Never to be changed."""
+        found = self._stored.get(docnum)
+        if found is None:
+            if len(self._stored) >= STORED_MEMO:
+                self._stored.clear()
+            found = self._stored[docnum] = dict(self._searcher.stored_fields(docnum))
         return found
 
     @guarded
