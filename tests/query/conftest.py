@@ -38,9 +38,6 @@ class DictTerms:
     def terms(self, fieldname: str) -> Iterable[str]:
         return sorted(self.fields.get(fieldname, {}))
 
-    def terms_with_prefix(self, fieldname: str, prefix: str) -> Iterable[str]:
-        return [t for t in self.terms(fieldname) if t.startswith(prefix)]
-
 
 @pytest.fixture
 def vocabulary() -> Vocabulary:

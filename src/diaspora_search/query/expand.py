@@ -66,6 +66,12 @@ class AccentVariants:
     economia -> economi.
     """
 
+    def __eq__(self, other: object) -> bool:  # (stateless: every instance expands alike)
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
     def expand(
         self, word: str, lang: Language, own: str, vocabulary: Vocabulary
     ) -> Iterator[Expansion]:
@@ -96,7 +102,21 @@ def expansions(
     expanders: Sequence[Expander] = DEFAULT_EXPANDERS,
 ) -> list[Expansion]:
     """Everything one query word stands for when looked up in ``lang``: its own term (weight
-    1), then each expander's terms. Empty for a stopword."""
+    1), then each expander's terms. Empty for a stopword. Kept by the ``vocabulary`` (one
+    index generation) for expanders that are equal values (hashable), so that each word is
+    expanded once per generation; the list is shared: never change it."""
+    chosen = tuple(expanders)
+    try:
+        key = ("expansions", word, lang, chosen)
+        hash(key)
+    except TypeError:  # (an expander that is not a value: expanded every time)
+        return _expansions(word, lang, vocabulary, chosen)
+    return vocabulary.memoized(key, lambda: _expansions(word, lang, vocabulary, chosen))
+
+
+def _expansions(
+    word: str, lang: Language, vocabulary: Vocabulary, expanders: Sequence[Expander]
+) -> list[Expansion]:
     own = analyzer(lang.value).chain.term(word)
     if own is None:
         return []

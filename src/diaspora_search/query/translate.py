@@ -35,6 +35,18 @@ class Translations:
         self.table = table
         self.weight = weight
 
+    # Equal when they translate with the same table (the very object: a table read again after
+    # a change is another) and weight, so that a word's expansions are kept across searches.
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Translations)
+            and other.table is self.table
+            and other.weight == self.weight
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.table), self.weight))
+
     def expand(
         self, word: str, lang: Language, own: str, vocabulary: Vocabulary
     ) -> Iterator[Expansion]:

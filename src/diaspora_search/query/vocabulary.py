@@ -4,12 +4,14 @@ often, and how the collection writes its accented words. Memoized per index gene
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Hashable, Iterable
+from typing import Protocol, TypeVar
 
 from .._fields import NAMES, TEXT_FIELDS, forms_field
 from .._language import Language
 from ..analysis import FORM_SEPARATOR
+
+T = TypeVar("T")
 
 
 class TermSource(Protocol):
@@ -21,46 +23,44 @@ class TermSource(Protocol):
 
     def terms(self, fieldname: str) -> Iterable[str]: ...
 
-    def terms_with_prefix(self, fieldname: str, prefix: str) -> Iterable[str]: ...
-
 
 class Vocabulary:
     """Term existence, frequencies and written forms of one index generation.
 
-    Answers are memoized: make one per generation and reuse it across queries.
+    Term lookups are the source's (a snapshot memoizes them); the written forms are read
+    whole, once: make one vocabulary per generation and reuse it across queries.
     """
 
     _MEMO_LIMIT = 100_000
 
     def __init__(self, source: TermSource) -> None:
         self._source = source
-        self._has: dict[tuple[str, str], bool] = {}
-        self._surfaces: dict[tuple[Language, str], list[str]] = {}
+        self._memo: dict[Hashable, object] = {}
+        self._forms: dict[Language, dict[str, list[str]]] = {}
         self._vocabulary: dict[Language, frozenset[str]] = {}
         self._names: frozenset[str] | None = None
 
-    def has(self, fieldname: str, term: str) -> bool:
-        key = (fieldname, term)
-        found = self._has.get(key)
-        if found is None:
-            if len(self._has) > self._MEMO_LIMIT:
-                self._has.clear()
-            found = self._has[key] = self._source.has_term(fieldname, term)
+    def memoized(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` for this generation: what the compiler derives
+        from the index and the query's words alone (a word's expansions), so that a word is
+        expanded once however many queries hold it."""
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]  # (stored by this method)
+        if len(self._memo) >= self._MEMO_LIMIT:
+            self._memo.clear()
+        found = self._memo[key] = compute()
         return found
 
+    def has(self, fieldname: str, term: str) -> bool:
+        return self._source.has_term(fieldname, term)
+
     def surfaces(self, lang: Language, folded: str) -> list[str]:
-        """The accented words of the index (normalized, as written) that fold to ``folded``."""
-        key = (lang, folded)
-        found = self._surfaces.get(key)
-        if found is None:
-            if len(self._surfaces) > self._MEMO_LIMIT:
-                self._surfaces.clear()
-            prefix = folded + FORM_SEPARATOR
-            found = self._surfaces[key] = [
-                term[len(prefix) :]
-                for term in self._source.terms_with_prefix(forms_field(lang), prefix)
-            ]
-        return found
+        """The accented words of the index (normalized, as written) that fold to ``folded``,
+        in the order of the index's terms."""
+        forms = self._forms.get(lang)
+        if forms is None:
+            forms = self._forms[lang] = _forms_by_folded(self._source.terms(forms_field(lang)))
+        return forms.get(folded, [])
 
     def vocabulary(self, lang: Language) -> frozenset[str]:
         """Every term of the text fields of ``lang``: read from the index the first time it is
@@ -93,3 +93,14 @@ class Vocabulary:
         """How many records hold ``term`` in a text field of ``lang`` (an upper bound: a record
         holding it in two fields counts twice)."""
         return sum(self._source.doc_frequency(field.name, term) for field in TEXT_FIELDS[lang])
+
+
+def _forms_by_folded(terms: Iterable[str]) -> dict[str, list[str]]:
+    """A forms field's terms (``folded<US>written``, in order) as folded -> written forms: read
+    once per generation (the accented words only, a few thousand for 50,000 records), instead of
+    a prefix search of the terms file for every query word."""
+    forms: dict[str, list[str]] = {}
+    for term in terms:
+        folded, _, written = term.partition(FORM_SEPARATOR)
+        forms.setdefault(folded, []).append(written)
+    return forms

@@ -184,8 +184,8 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
                         continue
                     key = (lang, written)
                 else:
-                    written = normalize(word)
-                    key = (lang, fold_term(written))
+                    written, folded = _written_and_folded(word)
+                    key = (lang, folded)
                 if key in wanted:
                     forms.setdefault(key, set()).add(written)
                     seen[key].add(written)
@@ -203,6 +203,23 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
         )
         for forms in held
     ]
+
+
+_WRITTEN: dict[str, tuple[str, str]] = {}
+_WRITTEN_LIMIT = 200_000
+
+
+def _written_and_folded(word: str) -> tuple[str, str]:
+    """A word of a text normalized (as written) and folded, kept for the process: pure
+    functions of the word, and the head's texts repeat their accented words from query to
+    query."""
+    found = _WRITTEN.get(word)
+    if found is None:
+        if len(_WRITTEN) >= _WRITTEN_LIMIT:
+            _WRITTEN.clear()
+        written = normalize(word)
+        found = _WRITTEN[word] = (written, fold_term(written))
+    return found
 
 
 def _passage(plan: QueryPlan, lang: Language, fields: dict[str, Any]) -> Passage:

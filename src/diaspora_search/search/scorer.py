@@ -135,10 +135,12 @@ def score_documents(
     if not snapshot.blocks_readable:
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
-    scores: dict[int, float] = {}
+    # Per segment: where its numbers start, every document's running total (by the segment's
+    # own numbers: no offset added, no dict probed per posting), and the documents it is kept
+    # for.
+    totals: dict[int, tuple[int, list[float], set[int]]] = {}
     holders: dict[Key, set[int]] = {}
     k1p1 = norms.k1 + 1.0
-    get = scores.get
     entries: list[tuple[Key, float, Language | None]] = [
         (key, boost, None) for key, boost in leaves.items()
     ]
@@ -170,21 +172,27 @@ def score_documents(
                     continue
                 deleted = skipped
             norm, tf_one = norms.norms(postings.segment, fieldname, stats)
+            if postings.segment not in totals:
+                size = snapshot.segment_size(postings.segment)
+                totals[postings.segment] = (offset, [0.0] * size, set())
+            _, total, touched = totals[postings.segment]
             for ids, weights in postings.blocks:
                 if deleted:
                     kept = [i for i, d in enumerate(ids) if d not in deleted]
                     ids = [ids[i] for i in kept]
                     weights = [weights[i] for i in kept] if weights is not None else None
+                # (Each leaf adds its score in the order of the leaves, as a dict of totals
+                # would: the same sums, to the bit.)
                 if weights is None:
                     for d in ids:
-                        g = d + offset
-                        scores[g] = get(g, 0.0) + idf * tf_one[d] * boost
+                        total[d] = total[d] + idf * tf_one[d] * boost
                 else:
                     for d, w in zip(ids, weights, strict=True):
-                        g = d + offset
                         # bm25_saturate(w, norm[d], k1), written out: the hot loop.
-                        scores[g] = get(g, 0.0) + idf * (w * k1p1 / (w + norm[d])) * boost
+                        total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
+                touched.update(ids)
                 held.update([d + offset for d in ids])
+    scores = {d + start: total[d] for start, total, touched in totals.values() for d in touched}
     for docnum in excluded or ():
         scores.pop(docnum, None)
     return scores, holders

@@ -32,9 +32,11 @@ def passage(text: str, lang: Language, terms: Set[str], width: int = SNIPPET_CHA
     """The :func:`snippet` as pieces of text, each with whether it is a matched word (so that
     it can be rendered with any marks, its text escaped: ``Hit.snippet_html``); empty when no
     word matches."""
-    term = analyzer(lang.value).chain.term
     spans = words(text)
-    matched = [(a, b) for a, b in spans if term(text[a:b]) in terms]
+    # (The words' terms in one batch: the words not analyzed before go through each stage
+    # together, one call into the stemmer.)
+    found = analyzer(lang.value).chain.word_terms([text[a:b] for a, b in spans])
+    matched = [span for span, term in zip(spans, found, strict=True) if term and term in terms]
     if not matched:
         return ()
     start, end = _best_window(text, spans, matched, width)

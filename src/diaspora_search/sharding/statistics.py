@@ -12,7 +12,6 @@ query's own terms.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -97,16 +96,6 @@ class GlobalStatistics:
 
     def terms(self, fieldname: str) -> Iterator[str]:
         return iter(self._sorted.get(fieldname, ()))
-
-    def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        terms = self._sorted.get(fieldname, [])
-        start = bisect.bisect_left(terms, prefix)
-        out = []
-        for term in terms[start:]:
-            if not term.startswith(prefix):
-                break
-            out.append(term)
-        return out
 
 
 def _alternatives(plan: QueryPlan) -> Iterator[Alternative]:

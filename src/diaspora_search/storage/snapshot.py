@@ -2,8 +2,9 @@
 
 A :class:`Snapshot` wraps a Whoosh searcher of one generation and gives what the rest of the
 library reads: collection statistics (document count, document frequencies, average field
-lengths), terms and prefixes, a term's postings a block at a time per segment, document
-lengths, stored fields, and the Whoosh run of the plans that need it (phrases, exclusions).
+lengths), terms (each looked up once: ``lookup.py``), a term's postings a block at a time per
+segment, document lengths, stored fields, and the Whoosh run of the plans that need it
+(phrases, exclusions).
 Nothing of Whoosh leaves this module, and no raw error of a damaged file either: every read is
 ``guarded`` (``damage.py``), so it raises :class:`~diaspora_search.IndexCorruptError`.
 """
@@ -18,10 +19,14 @@ from whoosh.collectors import Collector, FilterCollector, TopCollector, Wrapping
 from whoosh.searching import Searcher
 
 from ..query.plan import Key, PhraseMatch, QueryPlan
-from .codec import field_lengths, read_blocks, term_postings
+from .codec import field_lengths, read_blocks
 from .damage import guarded, guarded_iter
+from .lookup import TermLookup, postings_reader
 from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
+
+STORED_MEMO = 2_000
+"""Documents whose stored fields a snapshot keeps (then forgets all at once)."""
 
 
 class SegmentPostings(NamedTuple):
@@ -53,6 +58,8 @@ class Snapshot:
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
         self._record_ids: dict[int, str] = {}
+        self._stored: dict[int, dict[str, Any]] = {}
+        self._lookup = TermLookup([reader for reader, _ in self._segments], self._fields)
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
         self.blocks_readable = all(
@@ -71,7 +78,7 @@ class Snapshot:
     @guarded
     def doc_frequency(self, fieldname: str, term: str) -> int:
         """How many documents hold ``term`` in ``fieldname`` (deleted ones included)."""
-        return int(self._reader.doc_frequency(fieldname, term))
+        return self._lookup.doc_frequency(fieldname, term)
 
     @guarded
     def avg_field_length(self, fieldname: str) -> float:
@@ -92,15 +99,26 @@ class Snapshot:
 
     @guarded
     def stored(self, docnum: int) -> dict[str, Any]:
-        """The stored fields of a document."""
-        return dict(self._searcher.stored_fields(docnum))
+        """The stored fields of a document (a copy of its own)."""
+        return dict(self._stored_fields(docnum))
 
     @guarded
     def record_id(self, docnum: int) -> str:
         """The id of the record a document holds (kept: ties in ranking are broken by it)."""
         found = self._record_ids.get(docnum)
         if found is None:
-            found = self._record_ids[docnum] = str(self._searcher.stored_fields(docnum)["id"])
+            found = self._record_ids[docnum] = str(self._stored_fields(docnum)["id"])
+        return found
+
+    def _stored_fields(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields, kept for the last few thousand documents read: a search
+        reads the same records to break ties by id, to rank exact forms and to make its hits
+        (each read decompresses and unpickles the whole record). Never to be changed."""
+        found = self._stored.get(docnum)
+        if found is None:
+            if len(self._stored) >= STORED_MEMO:
+                self._stored.clear()
+            found = self._stored[docnum] = dict(self._searcher.stored_fields(docnum))
         return found
 
     @guarded
@@ -127,7 +145,7 @@ class Snapshot:
 
     @guarded
     def has_term(self, fieldname: str, term: str) -> bool:
-        return (fieldname, term) in self._reader
+        return bool(self._lookup.segments(fieldname, term))
 
     @guarded
     def terms(self, fieldname: str) -> Iterator[str]:
@@ -140,10 +158,6 @@ class Snapshot:
         for term, info in self._reader.iter_field(fieldname):
             yield _text(term), int(info.doc_frequency())
 
-    @guarded
-    def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return [_text(t) for t in self._reader.expand_prefix(fieldname, prefix)]
-
     # Postings -------------------------------------------------------------------------------
 
     def scorable(self, fieldname: str) -> bool:
@@ -153,28 +167,29 @@ class Snapshot:
     def postings(self, fieldname: str, term: str) -> list[SegmentPostings]:
         """The postings of a term in every segment that holds it (none for an unknown field or
         a term the field cannot hold)."""
-        field = self._fields.get(fieldname)
-        if field is None:
+        found = self._lookup.segments(fieldname, term)
+        if not found:
             return []
-        try:
-            btext = field.to_bytes(term)
-        except ValueError:  # (Whoosh matches nothing)
+        btext = self._lookup.to_bytes(fieldname, term)
+        if btext is None:  # (never: a term found is one the field can hold)
             return []
+        fmt = self._fields[fieldname].format
         out = []
-        for segment, (reader, offset) in enumerate(self._segments):
-            found = term_postings(reader, fieldname, btext, field.format)
-            if found is not None:
-                matcher, doc_frequency = found
-                deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
-                out.append(
-                    SegmentPostings(
-                        segment,
-                        offset,
-                        doc_frequency,
-                        deleted,
-                        guarded_iter(self.path, read_blocks(matcher)),
-                    )
+        for segment, info in found:
+            reader, offset = self._segments[segment]
+            if not hasattr(reader, "_terms"):  # (not a W3 segment: not read a block at a time)
+                continue
+            deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
+            matcher = postings_reader(reader, fieldname, btext, info, fmt)
+            out.append(
+                SegmentPostings(
+                    segment,
+                    offset,
+                    int(info.doc_frequency()),
+                    deleted,
+                    guarded_iter(self.path, read_blocks(matcher)),
                 )
+            )
         return out
 
     @guarded
@@ -207,7 +222,7 @@ class Snapshot:
             return matched
         wanted = sorted(matched)
         for key in keys:
-            if key not in self._reader:
+            if not self._lookup.segments(*key):
                 continue
             postings = self._reader.postings(*key)
             for docnum in wanted:
