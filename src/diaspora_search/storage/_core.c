@@ -180,6 +180,20 @@ static inline uint64_t get_varint(const unsigned char **p) {
     return v;
 }
 
+/* get_varint with bounds: -1 if the varint runs past end or past 64 bits. */
+static inline int read_varint(const unsigned char **p, const unsigned char *end, uint64_t *out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        unsigned char c = *(*p)++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int bytearray_append(PyObject *array, const unsigned char *data, Py_ssize_t n) {
     Py_ssize_t size = PyByteArray_GET_SIZE(array);
     if (PyByteArray_Resize(array, size + n) < 0) return -1;
@@ -190,6 +204,10 @@ static int bytearray_append(PyObject *array, const unsigned char *data, Py_ssize
 /* The term's buffer in postings, a new one if the term has none yet (a borrowed reference). */
 static PyObject *term_buffer(PyObject *postings, PyObject *term) {
     PyObject *buffer = PyDict_GetItemWithError(postings, term);
+    if (buffer != NULL && !PyByteArray_Check(buffer)) {
+        PyErr_Format(PyExc_TypeError, "the postings of %R are not a bytearray", term);
+        return NULL;
+    }
     if (buffer != NULL || PyErr_Occurred()) return buffer;
     buffer = PyByteArray_FromStringAndSize(NULL, 0);
     if (buffer == NULL) return NULL;
@@ -279,6 +297,19 @@ done:
     return result;
 }
 
+/* A document number for the "O&" format: an int from 0 to 2**32 - 1, what W3TermInfo stores
+   (the "K" format would take any int modulo 2**64 without a word). */
+static int docnum_converter(PyObject *object, void *address) {
+    unsigned long long value = PyLong_AsUnsignedLongLong(object);
+    if (value == (unsigned long long)-1 && PyErr_Occurred()) return 0;
+    if (value > 0xffffffffULL) {
+        PyErr_SetString(PyExc_OverflowError, "a document number out of W3TermInfo's range");
+        return 0;
+    }
+    *(unsigned long long *)address = value;
+    return 1;
+}
+
 PyDoc_STRVAR(add_positions_doc,
              "add_positions(postings, word_terms, docnum) -> (added, length)\n\n"
              "Append one document's postings to a field with positions: word_terms holds the "
@@ -289,9 +320,13 @@ PyDoc_STRVAR(add_positions_doc,
 static PyObject *add_positions(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *postings, *words;
     unsigned long long docnum;
-    if (!PyArg_ParseTuple(args, "O!O!K", &PyDict_Type, &postings, &PyList_Type, &words, &docnum))
+    if (!PyArg_ParseTuple(args, "O!O!O&", &PyDict_Type, &postings, &PyList_Type, &words, docnum_converter, &docnum))
         return NULL;
-    return add_grouped(postings, PySequence_Fast_ITEMS(words), PyList_GET_SIZE(words), docnum);
+    PyObject *items = PySequence_Tuple(words); /* holds the terms while hashing runs code */
+    if (items == NULL) return NULL;
+    PyObject *result = add_grouped(postings, PySequence_Fast_ITEMS(items), PyTuple_GET_SIZE(items), docnum);
+    Py_DECREF(items);
+    return result;
 }
 
 PyDoc_STRVAR(add_words_doc,
@@ -302,32 +337,35 @@ PyDoc_STRVAR(add_words_doc,
 static PyObject *add_words(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *postings, *known, *words;
     unsigned long long docnum;
-    if (!PyArg_ParseTuple(args, "O!O!O!K", &PyDict_Type, &postings, &PyDict_Type, &known,
-                          &PyList_Type, &words, &docnum))
+    if (!PyArg_ParseTuple(args, "O!O!O!O&", &PyDict_Type, &postings, &PyDict_Type, &known,
+                          &PyList_Type, &words, docnum_converter, &docnum))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *items = PySequence_Tuple(words);
+    if (items == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(items), got = 0;
     PyObject **terms = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n + 1));
-    if (terms == NULL) return PyErr_NoMemory();
-    /* Borrowed from known, which nothing changes while they are used. */
-    PyObject *unknown = NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *word = PyList_GET_ITEM(words, i);
-        terms[i] = PyDict_GetItemWithError(known, word);
-        if (terms[i] == NULL) {
-            if (PyErr_Occurred() || (unknown == NULL && (unknown = PyList_New(0)) == NULL) ||
-                PyList_Append(unknown, word) < 0) {
-                PyMem_Free(terms);
-                Py_XDECREF(unknown);
-                return NULL;
-            }
+    PyObject *unknown = NULL, *result = NULL;
+    if (terms == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; got < n; got++) { /* new references: a word's __eq__ may change known */
+        PyObject *word = PyTuple_GET_ITEM(items, got);
+        terms[got] = PyDict_GetItemWithError(known, word);
+        if (terms[got] != NULL) {
+            Py_INCREF(terms[got]);
+        } else if (PyErr_Occurred() || (unknown == NULL && (unknown = PyList_New(0)) == NULL) ||
+                   PyList_Append(unknown, word) < 0) {
+            Py_CLEAR(unknown);
+            goto done;
         }
     }
-    if (unknown != NULL) {
-        PyMem_Free(terms);
-        return unknown;
-    }
-    PyObject *result = add_grouped(postings, terms, n, docnum);
+    result = unknown != NULL ? unknown : add_grouped(postings, terms, n, docnum);
+done:
+    if (terms != NULL)
+        for (Py_ssize_t i = 0; i < got; i++) Py_XDECREF(terms[i]);
     PyMem_Free(terms);
+    Py_DECREF(items);
     return result;
 }
 
@@ -341,7 +379,7 @@ PyDoc_STRVAR(add_terms_doc,
 static PyObject *add_terms(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *postings, *terms;
     unsigned long long docnum;
-    if (!PyArg_ParseTuple(args, "O!OK", &PyDict_Type, &postings, &terms, &docnum)) return NULL;
+    if (!PyArg_ParseTuple(args, "O!OO&", &PyDict_Type, &postings, &terms, docnum_converter, &docnum)) return NULL;
     unsigned char out[10];
     int size = put_varint(out, docnum);
     PyObject *iterator = PyObject_GetIter(terms);
@@ -537,6 +575,7 @@ static Posting *decode_postings(const unsigned char *start, Py_ssize_t size, int
                                 long long reverse_from, Py_ssize_t *count) {
     const unsigned char *end = start + size, *cursor = start;
     Py_ssize_t n = 0, alloc = 16;
+    int damaged = 0;
     Posting *postings = PyMem_Malloc(sizeof(Posting) * (size_t)alloc);
     if (postings == NULL) return (Posting *)PyErr_NoMemory();
     while (cursor < end) {
@@ -550,16 +589,24 @@ static Posting *decode_postings(const unsigned char *start, Py_ssize_t size, int
             postings = grown;
         }
         Posting *p = &postings[n++];
-        p->id = (long long)get_varint(&cursor);
+        uint64_t id, count, skip;
+        if (read_varint(&cursor, end, &id) < 0) { damaged = 1; break; }
+        p->id = (long long)id;
         p->positions = 0;
         p->deltas = NULL;
         if (with_values) {
-            p->positions = (Py_ssize_t)get_varint(&cursor);
+            if (read_varint(&cursor, end, &count) < 0 || count > (uint64_t)(end - cursor)) {
+                damaged = 1;
+                break;
+            }
+            p->positions = (Py_ssize_t)count;
             p->deltas = cursor;
-            for (Py_ssize_t i = 0; i < p->positions; i++) get_varint(&cursor);
+            Py_ssize_t i = 0;
+            while (i < p->positions && read_varint(&cursor, end, &skip) == 0) i++;
+            if (i < p->positions) { damaged = 1; break; }
         }
     }
-    if (cursor != end || n == 0) {
+    if (damaged || cursor != end || n == 0) {
         PyMem_Free(postings);
         PyErr_SetString(PyExc_ValueError, "a damaged or empty postings buffer");
         return NULL;
@@ -686,6 +733,11 @@ static PyObject *encode_term(PyObject *Py_UNUSED(self), PyObject *args) {
 static int put_term_info(Buffer *b, const TermStats *t, long long offset, long long extent) {
     unsigned char info[35];
     unsigned char *p = info;
+    if (t->count > 0xffffffffLL || t->first < 0 || t->first > 0xffffffffLL || t->last < 0 ||
+        t->last > 0xffffffffLL || extent > 0x7fffffffLL) {
+        PyErr_SetString(PyExc_OverflowError, "a document number or size out of W3TermInfo's range");
+        return -1;
+    }
     *p++ = 0;
     if (PyFloat_Pack4(t->total, (char *)p, 0) < 0) return -1;
     p += 4;
@@ -729,7 +781,13 @@ static PyObject *encode_field(PyObject *Py_UNUSED(self), PyObject *args) {
                           &terms, &o.with_values, &o.reverse_from, &lengths, &o.blocklimit,
                           &o.compression, &o.compress, &magic, &prefix, &offset, &toffset))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(terms);
+    terms = PySequence_Tuple(terms); /* held: compress() runs Python code */
+    if (terms == NULL) {
+        PyBuffer_Release(&magic);
+        PyBuffer_Release(&prefix);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(terms);
     Encoder e = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, NULL};
     Buffer post = {NULL, 0, 0}, table = {NULL, 0, 0};
     PyObject *keys = PyList_New(n), *offsets = PyList_New(n), *result = NULL;
@@ -737,7 +795,7 @@ static PyObject *encode_field(PyObject *Py_UNUSED(self), PyObject *args) {
         encoder_start(&e) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *term = PyList_GET_ITEM(terms, i);
+        PyObject *term = PyTuple_GET_ITEM(terms, i);
         PyObject *buffer = PyDict_GetItemWithError(postings, term);
         if (buffer == NULL || !PyByteArray_Check(buffer)) {
             if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, term);
@@ -748,9 +806,11 @@ static PyObject *encode_field(PyObject *Py_UNUSED(self), PyObject *args) {
         if (text == NULL) goto done;
         TermStats t;
         e.out.size = 0;
-        if (encode_postings(&e, (const unsigned char *)PyByteArray_AS_STRING(buffer),
-                            PyByteArray_GET_SIZE(buffer), &o, &t) < 0)
-            goto done;
+        Py_buffer data; /* an export: the bytearray cannot be resized or freed meanwhile */
+        if (PyObject_GetBuffer(buffer, &data, PyBUF_SIMPLE) < 0) goto done;
+        int failed = encode_postings(&e, data.buf, data.len, &o, &t);
+        PyBuffer_Release(&data);
+        if (failed < 0) goto done;
         long long extent = magic.len + e.out.size;
         if (buffer_put(&post, magic.buf, magic.len) < 0 ||
             buffer_put(&post, e.out.data, e.out.size) < 0)
@@ -783,6 +843,7 @@ done:
     PyMem_Free(table.data);
     Py_XDECREF(keys);
     Py_XDECREF(offsets);
+    Py_DECREF(terms);
     return result;
 }
 
