@@ -19,16 +19,18 @@ scores with Whoosh's.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from .. import _ranking as ranking
 from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
-from ..storage import Snapshot, Statistics
+from ..storage import SegmentPostings, Snapshot, Statistics
 from .deadline import NO_DEADLINE, Deadline
 
-__all__ = ["LengthNorms", "Statistics", "best", "top_documents"]
+__all__ = ["HeadScores", "LengthNorms", "Statistics", "best", "head_scores", "top_documents"]
 
 
 class LengthNorms:
@@ -235,3 +237,254 @@ def ties_by_id(
 
 def _by_score(item: tuple[float, int]) -> float:
     return -item[0]
+
+
+# Pruned scoring: the head's candidates only -----------------------------------------------------
+
+BOUND_MARGIN = 1e-6
+"""Relative slack on every bound comparison of :func:`head_scores` (partial sums are added in
+another order than the final ones, so may differ from them in the last bits): a bound is kept
+whenever it comes within this of the threshold, so that pruning never drops a document that
+could reach the head."""
+
+
+class HeadScores(NamedTuple):
+    """What :func:`head_scores` finds: the exact scores of the documents that may rank in the
+    head (every document scoring at least the ``depth``-th best, and every ``always`` document
+    matched), the documents holding each leaf, and how many documents match."""
+
+    scores: dict[int, float]
+    holders: dict[Key, set[int]]
+    total: int
+    pruned: bool
+
+
+class _Entry(NamedTuple):
+    key: Key
+    boost: float
+    source: Language | None
+    idf: float
+    postings: list[SegmentPostings]
+
+
+def head_scores(
+    snapshot: Snapshot,
+    leaves: dict[Key, float],
+    depth: int,
+    norms: LengthNorms,
+    always: set[int],
+    statistics: Statistics | None = None,
+    translated: dict[Key, float] | None = None,
+    excluded: set[int] | None = None,
+    deadline: Deadline = NO_DEADLINE,
+) -> HeadScores | None:
+    """The scores :func:`score_documents` gives, but only of the documents that can be among
+    the ``depth`` best (ties included) or are ``always`` wanted; every match still counted and
+    every leaf's holders still read. ``None`` when Whoosh must score them.
+
+    MaxScore, term at a time: a leaf's score is below ``idf * boost * (k1 + 1)`` in any
+    document (BM25 saturates). The leaves are scored in the order of that bound, highest (the
+    rarest terms, the shortest lists) first, until the bounds of the leaves left sum below the
+    ``depth``-th best partial score (a partial score is at most the document's score, so the
+    ``depth``-th best is at most the head's last). Past that point no document unseen can reach
+    the head, and only the documents seen whose partial score plus those bounds can reach it
+    are scored by the leaves left; their other postings are read for their ids only (the count
+    and the holders). Each score kept is then summed over the leaves in :func:`score_documents`'
+    order, to the same bits."""
+    entries = _entries(snapshot, leaves, statistics, translated)
+    if entries is None:
+        return None
+    stats: Statistics = statistics if statistics is not None else snapshot
+    k1p1 = norms.k1 + 1.0
+    bounds = [entry.idf * entry.boost * k1p1 for entry in entries]
+    order = sorted(range(len(entries)), key=lambda i: -bounds[i])
+    # (Partial scores are lower bounds only when no leaf can subtract.)
+    prunable = all(bound > 0 for bound in bounds)
+    contributions: list[dict[int, float]] = [{} for _ in entries]
+    holders: dict[Key, set[int]] = {entry.key: set() for entry in entries}
+    skip = excluded or set()
+    partial: dict[int, float] = {}  # (each document's score in the leaves scored so far)
+    postings_left = sum(postings.doc_frequency for entry in entries for postings in entry.postings)
+    floor = 0.0
+    scored = 0
+    for i in order:
+        entry = entries[i]
+        found = contributions[i]
+        for offset, ids, scores in _entry_scores(entry, norms, stats, k1p1, deadline):
+            numbers = [d + offset for d in ids] if offset else ids
+            found.update(zip(numbers, scores, strict=True))
+            holders[entry.key].update(numbers)
+        for d, score in found.items():
+            if d not in skip:
+                partial[d] = partial.get(d, 0.0) + score
+        scored += 1
+        postings_left -= sum(postings.doc_frequency for postings in entry.postings)
+        if prunable and scored < len(entries) and len(partial) >= depth:
+            rest = sum(bounds[j] for j in order[scored:])  # (the leaves not yet scored)
+            threshold = heapq.nlargest(depth, partial.values())[-1]
+            floor = threshold * (1.0 - BOUND_MARGIN) - rest * (1.0 + BOUND_MARGIN)
+            # Pruned only when no unseen document can reach the head (floor above 0) and the
+            # documents still scored are few beside the postings left (each costs a lookup
+            # per leaf left; a posting read for its id only, much less than one scored).
+            if floor > 0 and sum(score >= floor for score in partial.values()) * 4 <= postings_left:
+                break
+    else:
+        return _summed(entries, contributions, holders, set(partial), skip, pruned=False)
+    wanted = {d for d, score in partial.items() if score >= floor} | (always - skip)
+    for i in order[scored:]:
+        entry = entries[i]
+        held = holders[entry.key]
+        for offset, ids, hits in _entry_ids(entry, norms, stats, wanted, deadline):
+            held.update([d + offset for d in ids] if offset else ids)
+            contributions[i].update(hits)
+    return _summed(entries, contributions, holders, wanted, skip, pruned=True)
+
+
+def _entries(
+    snapshot: Snapshot,
+    leaves: dict[Key, float],
+    statistics: Statistics | None,
+    translated: dict[Key, float] | None,
+) -> list[_Entry] | None:
+    """Each leaf with its boost, the language its translation is from (``None`` for a leaf
+    of the query's own words), its idf and its postings, in :func:`score_documents`' order;
+    ``None`` when Whoosh must score them."""
+    if not snapshot.blocks_readable:
+        return None
+    stats: Statistics = statistics if statistics is not None else snapshot
+    listed: list[tuple[Key, float, Language | None]] = [
+        (key, boost, None) for key, boost in leaves.items()
+    ]
+    for key, boost in (translated or {}).items():
+        field_lang = field_language(key[0])
+        if field_lang is not None:
+            listed.append((key, boost, field_lang.other))
+    out: list[_Entry] = []
+    for key, boost, source in listed:
+        found = snapshot.postings(*key)
+        if not found:
+            continue
+        if not snapshot.scorable(key[0]):
+            return None
+        if statistics is None:
+            doc_frequency = sum(postings.doc_frequency for postings in found)
+        else:
+            doc_frequency = statistics.doc_frequency(*key)
+        idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
+        out.append(_Entry(key, boost, source, idf, found))
+    return out
+
+
+def _segments(
+    entry: _Entry, norms: LengthNorms, deadline: Deadline
+) -> Iterator[tuple[SegmentPostings, frozenset[int]]]:
+    """Each segment's postings of an entry to read, with the documents to leave out of it."""
+    for postings in entry.postings:
+        deadline.check()
+        deleted = postings.deleted
+        if entry.source is not None:
+            skipped = norms.skipped_by_fill_in(postings.segment, entry.source, deleted)
+            if skipped is None:
+                continue
+            deleted = skipped
+        yield postings, deleted
+
+
+def _live_blocks(
+    postings: SegmentPostings, deleted: frozenset[int]
+) -> Iterator[tuple[list[int], list[float] | None]]:
+    for ids, weights in postings.blocks:
+        if deleted:
+            kept = [i for i, d in enumerate(ids) if d not in deleted]
+            ids = [ids[i] for i in kept]
+            weights = [weights[i] for i in kept] if weights is not None else None
+        yield ids, weights
+
+
+def _entry_scores(
+    entry: _Entry, norms: LengthNorms, stats: Statistics, k1p1: float, deadline: Deadline
+) -> Iterator[tuple[int, list[int], list[float]]]:
+    """Per block of an entry's live postings: the segment's offset, the documents (by the
+    segment's numbers) and the entry's score in each."""
+    fieldname = entry.key[0]
+    for postings, deleted in _segments(entry, norms, deadline):
+        norm, tf_one = norms.norms(postings.segment, fieldname, stats)
+        for ids, weights in _live_blocks(postings, deleted):
+            yield postings.offset, ids, _block_scores(entry, ids, weights, norm, tf_one, k1p1)
+
+
+def _entry_ids(
+    entry: _Entry, norms: LengthNorms, stats: Statistics, wanted: set[int], deadline: Deadline
+) -> Iterator[tuple[int, list[int], list[tuple[int, float]]]]:
+    """Per block of an entry's live postings: the segment's offset, the documents (by the
+    segment's numbers), and the entry's score in those of them ``wanted`` (by the snapshot's
+    numbers), the others not scored."""
+    fieldname = entry.key[0]
+    for postings, deleted in _segments(entry, norms, deadline):
+        offset = postings.offset
+        # (The documents of other segments fall outside this one's numbers: never among ids.)
+        local = {d - offset for d in wanted}
+        norm: list[float] = []
+        tf_one: list[float] = []
+        for ids, weights in _live_blocks(postings, deleted):
+            hit = local.intersection(ids)
+            if not hit:
+                yield offset, ids, []
+                continue
+            if not norm:
+                norm, tf_one = norms.norms(postings.segment, fieldname, stats)
+            at = [bisect_left(ids, d) for d in sorted(hit)]  # (ids ascend)
+            chosen = [ids[i] for i in at]
+            some = [weights[i] for i in at] if weights is not None else None
+            scores = _block_scores(entry, chosen, some, norm, tf_one, norms.k1 + 1.0)
+            yield offset, ids, [(d + offset, s) for d, s in zip(chosen, scores, strict=True)]
+
+
+def _block_scores(
+    entry: _Entry,
+    ids: list[int],
+    weights: list[float] | None,
+    norm: list[float],
+    tf_one: list[float],
+    k1p1: float,
+) -> list[float]:
+    """The entry's score in each of ``ids`` (by the segment's numbers): the expressions of
+    :func:`score_documents`' loop, so the same bits."""
+    idf, boost = entry.idf, entry.boost
+    if weights is None:
+        return [idf * tf_one[d] * boost for d in ids]
+    return [idf * (w * k1p1 / (w + norm[d])) * boost for d, w in zip(ids, weights, strict=True)]
+
+
+def _summed(
+    entries: list[_Entry],
+    contributions: list[dict[int, float]],
+    holders: dict[Key, set[int]],
+    wanted: set[int],
+    excluded: set[int],
+    *,
+    pruned: bool,
+) -> HeadScores:
+    """The scores of the ``wanted`` documents matched, each summed over the entries in their
+    order from 0.0 (as :func:`score_documents` adds them), and the count of every match."""
+    scores: dict[int, float] = {}
+    if len(wanted) * len(contributions) <= sum(map(len, contributions)):
+        for d in wanted:  # (few: looked up in each entry's scores)
+            total = 0.0
+            matched = False
+            for found in contributions:
+                score = found.get(d)
+                if score is not None:
+                    total = total + score
+                    matched = True
+            if matched:
+                scores[d] = total
+    else:  # (many: each entry's scores added in turn)
+        for found in contributions:
+            for d, score in found.items():
+                if d in wanted:
+                    scores[d] = scores.get(d, 0.0) + score
+    for d in excluded:
+        scores.pop(d, None)
+    total = len(set().union(*holders.values()) - excluded)
+    return HeadScores(scores, holders, total, pruned)
