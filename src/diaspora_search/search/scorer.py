@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from .. import _ranking as ranking
@@ -296,32 +296,42 @@ def head_scores(
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
     k1p1 = norms.k1 + 1.0
+    holders: dict[Key, set[int]] = {entry.key: set() for entry in entries}
+    read = [_read(snapshot, entry, norms, stats, holders[entry.key], deadline) for entry in entries]
     bounds = [entry.idf * entry.boost * k1p1 for entry in entries]
     order = sorted(range(len(entries)), key=lambda i: -bounds[i])
     # (Partial scores are lower bounds only when no leaf can subtract.)
     prunable = all(bound > 0 for bound in bounds)
     contributions: list[dict[int, float]] = [{} for _ in entries]
-    holders: dict[Key, set[int]] = {entry.key: set() for entry in entries}
     skip = excluded or set()
     partial: dict[int, float] = {}  # (each document's score in the leaves scored so far)
-    postings_left = sum(postings.doc_frequency for entry in entries for postings in entry.postings)
+    postings_left = sum(len(ids) for segments in read for seg in segments for ids, _ in seg.blocks)
     floor = 0.0
-    scored = 0
+    scored: list[int] = []
     for i in order:
-        entry = entries[i]
         found = contributions[i]
-        for offset, ids, scores in _entry_scores(entry, norms, stats, k1p1, deadline):
-            numbers = [d + offset for d in ids] if offset else ids
-            found.update(zip(numbers, scores, strict=True))
-            holders[entry.key].update(numbers)
+        for seg in read[i]:
+            for ids, weights in seg.blocks:
+                scores = _block_scores(entries[i], ids, weights, seg.norm, seg.tf_one, k1p1)
+                found.update(zip([d + seg.offset for d in ids], scores, strict=True))
+                postings_left -= len(ids)
         for d, score in found.items():
             if d not in skip:
                 partial[d] = partial.get(d, 0.0) + score
-        scored += 1
-        postings_left -= sum(postings.doc_frequency for postings in entry.postings)
-        if prunable and scored < len(entries) and len(partial) >= depth:
-            rest = sum(bounds[j] for j in order[scored:])  # (the leaves not yet scored)
-            threshold = heapq.nlargest(depth, partial.values())[-1]
+        scored.append(i)
+        if prunable and len(scored) < len(entries) and len(partial) >= depth:
+            left = [j for j in order if j not in scored]
+            rest = sum(bounds[j] for j in left)  # (the leaves not yet scored)
+            # The depth-th best partial score, or better, the depth-th best exact score of the
+            # best documents so far (scored in the leaves left by lookups): both at most the
+            # head's last.
+            probed = heapq.nlargest(depth * 2, partial, key=partial.__getitem__)
+            _look_up(entries, read, contributions, left, probed, k1p1)
+            exact = _summed(contributions, probed)
+            threshold = max(
+                heapq.nlargest(depth, partial.values())[-1],
+                heapq.nlargest(depth, exact.values())[-1] if len(exact) >= depth else 0.0,
+            )
             floor = threshold * (1.0 - BOUND_MARGIN) - rest * (1.0 + BOUND_MARGIN)
             # Pruned only when no unseen document can reach the head (floor above 0) and the
             # documents still scored are few beside the postings left (each costs a lookup
@@ -329,15 +339,72 @@ def head_scores(
             if floor > 0 and sum(score >= floor for score in partial.values()) * 4 <= postings_left:
                 break
     else:
-        return _summed(entries, contributions, holders, set(partial), skip, pruned=False)
+        return _head_scores(contributions, holders, set(partial), skip, pruned=False)
     wanted = {d for d, score in partial.items() if score >= floor} | (always - skip)
-    for i in order[scored:]:
-        entry = entries[i]
-        held = holders[entry.key]
-        for offset, ids, hits in _entry_ids(entry, norms, stats, wanted, deadline):
+    _look_up(entries, read, contributions, [j for j in order if j not in scored], wanted, k1p1)
+    return _head_scores(contributions, holders, wanted, skip, pruned=True)
+
+
+class _Segment(NamedTuple):
+    """One segment's live postings of an entry, read: where its numbers start and end, its
+    length norms, its blocks, and the last document of each (by the segment's numbers)."""
+
+    offset: int
+    end: int
+    norm: list[float]
+    tf_one: list[float]
+    blocks: list[tuple[list[int], list[float] | None]]
+    lasts: list[int]
+
+
+def _read(
+    snapshot: Snapshot,
+    entry: _Entry,
+    norms: LengthNorms,
+    stats: Statistics,
+    held: set[int],
+    deadline: Deadline,
+) -> list[_Segment]:
+    """An entry's live postings in every segment, the documents holding it added to ``held``."""
+    out = []
+    for postings, deleted in _segments(entry, norms, deadline):
+        offset = postings.offset
+        norm, tf_one = norms.norms(postings.segment, entry.key[0], stats)
+        blocks = [block for block in _live_blocks(postings, deleted) if block[0]]
+        for ids, _ in blocks:
             held.update([d + offset for d in ids] if offset else ids)
-            contributions[i].update(hits)
-    return _summed(entries, contributions, holders, wanted, skip, pruned=True)
+        end = offset + snapshot.segment_size(postings.segment)
+        out.append(_Segment(offset, end, norm, tf_one, blocks, [ids[-1] for ids, _ in blocks]))
+    return out
+
+
+def _look_up(
+    entries: list[_Entry],
+    read: list[list[_Segment]],
+    contributions: list[dict[int, float]],
+    which: list[int],
+    documents: Iterable[int],
+    k1p1: float,
+) -> None:
+    """The score of each of ``documents`` in each entry of ``which`` that it holds, added to
+    the entry's ``contributions``: a block found by its last document, then the document."""
+    for i in which:
+        found = contributions[i]
+        for seg in read[i]:
+            for d in documents:
+                if d in found or not seg.offset <= d < seg.end:
+                    continue
+                local = d - seg.offset
+                at = bisect_left(seg.lasts, local)
+                if at == len(seg.lasts):
+                    continue
+                ids, weights = seg.blocks[at]
+                k = bisect_left(ids, local)
+                if k < len(ids) and ids[k] == local:
+                    weight = None if weights is None else [weights[k]]
+                    found[d] = _block_scores(
+                        entries[i], [local], weight, seg.norm, seg.tf_one, k1p1
+                    )[0]
 
 
 def _entries(
@@ -401,45 +468,6 @@ def _live_blocks(
         yield ids, weights
 
 
-def _entry_scores(
-    entry: _Entry, norms: LengthNorms, stats: Statistics, k1p1: float, deadline: Deadline
-) -> Iterator[tuple[int, list[int], list[float]]]:
-    """Per block of an entry's live postings: the segment's offset, the documents (by the
-    segment's numbers) and the entry's score in each."""
-    fieldname = entry.key[0]
-    for postings, deleted in _segments(entry, norms, deadline):
-        norm, tf_one = norms.norms(postings.segment, fieldname, stats)
-        for ids, weights in _live_blocks(postings, deleted):
-            yield postings.offset, ids, _block_scores(entry, ids, weights, norm, tf_one, k1p1)
-
-
-def _entry_ids(
-    entry: _Entry, norms: LengthNorms, stats: Statistics, wanted: set[int], deadline: Deadline
-) -> Iterator[tuple[int, list[int], list[tuple[int, float]]]]:
-    """Per block of an entry's live postings: the segment's offset, the documents (by the
-    segment's numbers), and the entry's score in those of them ``wanted`` (by the snapshot's
-    numbers), the others not scored."""
-    fieldname = entry.key[0]
-    for postings, deleted in _segments(entry, norms, deadline):
-        offset = postings.offset
-        # (The documents of other segments fall outside this one's numbers: never among ids.)
-        local = {d - offset for d in wanted}
-        norm: list[float] = []
-        tf_one: list[float] = []
-        for ids, weights in _live_blocks(postings, deleted):
-            hit = local.intersection(ids)
-            if not hit:
-                yield offset, ids, []
-                continue
-            if not norm:
-                norm, tf_one = norms.norms(postings.segment, fieldname, stats)
-            at = [bisect_left(ids, d) for d in sorted(hit)]  # (ids ascend)
-            chosen = [ids[i] for i in at]
-            some = [weights[i] for i in at] if weights is not None else None
-            scores = _block_scores(entry, chosen, some, norm, tf_one, norms.k1 + 1.0)
-            yield offset, ids, [(d + offset, s) for d, s in zip(chosen, scores, strict=True)]
-
-
 def _block_scores(
     entry: _Entry,
     ids: list[int],
@@ -456,8 +484,24 @@ def _block_scores(
     return [idf * (w * k1p1 / (w + norm[d])) * boost for d, w in zip(ids, weights, strict=True)]
 
 
-def _summed(
-    entries: list[_Entry],
+def _summed(contributions: list[dict[int, float]], wanted: Iterable[int]) -> dict[int, float]:
+    """The score of each of the ``wanted`` documents matched, summed over the entries in their
+    order from 0.0 (as :func:`score_documents` adds them)."""
+    scores: dict[int, float] = {}
+    for d in wanted:
+        total = 0.0
+        matched = False
+        for found in contributions:
+            score = found.get(d)
+            if score is not None:
+                total = total + score
+                matched = True
+        if matched:
+            scores[d] = total
+    return scores
+
+
+def _head_scores(
     contributions: list[dict[int, float]],
     holders: dict[Key, set[int]],
     wanted: set[int],
@@ -465,21 +509,12 @@ def _summed(
     *,
     pruned: bool,
 ) -> HeadScores:
-    """The scores of the ``wanted`` documents matched, each summed over the entries in their
-    order from 0.0 (as :func:`score_documents` adds them), and the count of every match."""
-    scores: dict[int, float] = {}
+    """The scores of the ``wanted`` documents matched but not ``excluded`` (:func:`_summed`),
+    and the count of every match."""
     if len(wanted) * len(contributions) <= sum(map(len, contributions)):
-        for d in wanted:  # (few: looked up in each entry's scores)
-            total = 0.0
-            matched = False
-            for found in contributions:
-                score = found.get(d)
-                if score is not None:
-                    total = total + score
-                    matched = True
-            if matched:
-                scores[d] = total
-    else:  # (many: each entry's scores added in turn)
+        scores = _summed(contributions, wanted)  # (few: looked up in each entry's scores)
+    else:  # (many: each entry's scores added in turn, in the same order)
+        scores = {}
         for found in contributions:
             for d, score in found.items():
                 if d in wanted:
