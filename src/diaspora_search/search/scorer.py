@@ -248,6 +248,11 @@ whenever it comes within this of the threshold, so that pruning never drops a do
 could reach the head."""
 
 
+DEFERRED = 4.0
+"""A leaf whose bound is at most the largest's divided by this is deferred: scored only in the
+documents that may reach the head (when the other leaves show which)."""
+
+
 class HeadScores(NamedTuple):
     """What :func:`head_scores` finds: the exact scores of the documents that may rank in the
     head (every document scoring at least the ``depth``-th best, and every ``always`` document
@@ -298,51 +303,52 @@ def head_scores(
     k1p1 = norms.k1 + 1.0
     holders: dict[Key, set[int]] = {entry.key: set() for entry in entries}
     read = [_read(snapshot, entry, norms, stats, holders[entry.key], deadline) for entry in entries]
-    bounds = [entry.idf * entry.boost * k1p1 for entry in entries]
-    order = sorted(range(len(entries)), key=lambda i: -bounds[i])
-    # (Partial scores are lower bounds only when no leaf can subtract.)
-    prunable = all(bound > 0 for bound in bounds)
-    contributions: list[dict[int, float]] = [{} for _ in entries]
     skip = excluded or set()
-    partial: dict[int, float] = {}  # (each document's score in the leaves scored so far)
-    postings_left = sum(len(ids) for segments in read for seg in segments for ids, _ in seg.blocks)
-    floor = 0.0
-    scored: list[int] = []
-    for i in order:
-        found = contributions[i]
+    bounds = [entry.idf * entry.boost * k1p1 for entry in entries]
+    # (Partial scores are lower bounds only when no leaf can subtract.)
+    prunable = bool(bounds) and all(bound > 0 for bound in bounds)
+    deferred = [i for i, bound in enumerate(bounds) if prunable and bound * DEFERRED <= max(bounds)]
+    if deferred:
+        first = [i for i in range(len(entries)) if i not in deferred]
+        partial = _accumulate(entries, read, first, k1p1, skip)
+        if len(partial) >= depth:
+            threshold = heapq.nlargest(depth, partial.values())[-1]
+            rest = sum(bounds[i] for i in deferred)
+            floor = threshold * (1.0 - BOUND_MARGIN) - rest * (1.0 + BOUND_MARGIN)
+            if floor > 0:  # (no document holding only deferred leaves can reach the head)
+                wanted = {d for d, score in partial.items() if score >= floor} | (always - skip)
+                contributions: list[dict[int, float]] = [{} for _ in entries]
+                _look_up(entries, read, contributions, list(range(len(entries))), wanted, k1p1)
+                total = len(set().union(*holders.values()) - skip)
+                return HeadScores(_summed(contributions, wanted), holders, total, True)
+    scores = _accumulate(entries, read, list(range(len(entries))), k1p1, skip)
+    return HeadScores(scores, holders, len(scores), False)
+
+
+def _accumulate(
+    entries: list[_Entry],
+    read: list[list[_Segment]],
+    which: list[int],
+    k1p1: float,
+    excluded: set[int],
+) -> dict[int, float]:
+    """Each document's score in the entries of ``which`` (in that order, as
+    :func:`score_documents` adds them: running totals per segment), ``excluded`` left out."""
+    sums: dict[int, tuple[list[float], set[int]]] = {}
+    for i in which:
         for seg in read[i]:
+            if seg.offset not in sums:
+                sums[seg.offset] = ([0.0] * (seg.end - seg.offset), set())
+            total, touched = sums[seg.offset]
             for ids, weights in seg.blocks:
                 scores = _block_scores(entries[i], ids, weights, seg.norm, seg.tf_one, k1p1)
-                found.update(zip([d + seg.offset for d in ids], scores, strict=True))
-                postings_left -= len(ids)
-        for d, score in found.items():
-            if d not in skip:
-                partial[d] = partial.get(d, 0.0) + score
-        scored.append(i)
-        if prunable and len(scored) < len(entries) and len(partial) >= depth:
-            left = [j for j in order if j not in scored]
-            rest = sum(bounds[j] for j in left)  # (the leaves not yet scored)
-            # The depth-th best partial score, or better, the depth-th best exact score of the
-            # best documents so far (scored in the leaves left by lookups): both at most the
-            # head's last.
-            probed = heapq.nlargest(depth * 2, partial, key=partial.__getitem__)
-            _look_up(entries, read, contributions, left, probed, k1p1)
-            exact = _summed(contributions, probed)
-            threshold = max(
-                heapq.nlargest(depth, partial.values())[-1],
-                heapq.nlargest(depth, exact.values())[-1] if len(exact) >= depth else 0.0,
-            )
-            floor = threshold * (1.0 - BOUND_MARGIN) - rest * (1.0 + BOUND_MARGIN)
-            # Pruned only when no unseen document can reach the head (floor above 0) and the
-            # documents still scored are few beside the postings left (each costs a lookup
-            # per leaf left; a posting read for its id only, much less than one scored).
-            if floor > 0 and sum(score >= floor for score in partial.values()) * 4 <= postings_left:
-                break
-    else:
-        return _head_scores(contributions, holders, set(partial), skip, pruned=False)
-    wanted = {d for d, score in partial.items() if score >= floor} | (always - skip)
-    _look_up(entries, read, contributions, [j for j in order if j not in scored], wanted, k1p1)
-    return _head_scores(contributions, holders, wanted, skip, pruned=True)
+                for d, score in zip(ids, scores, strict=True):
+                    total[d] = total[d] + score
+                touched.update(ids)
+    out = {d + offset: total[d] for offset, (total, touched) in sums.items() for d in touched}
+    for d in excluded:
+        out.pop(d, None)
+    return out
 
 
 class _Segment(NamedTuple):
@@ -499,27 +505,3 @@ def _summed(contributions: list[dict[int, float]], wanted: Iterable[int]) -> dic
         if matched:
             scores[d] = total
     return scores
-
-
-def _head_scores(
-    contributions: list[dict[int, float]],
-    holders: dict[Key, set[int]],
-    wanted: set[int],
-    excluded: set[int],
-    *,
-    pruned: bool,
-) -> HeadScores:
-    """The scores of the ``wanted`` documents matched but not ``excluded`` (:func:`_summed`),
-    and the count of every match."""
-    if len(wanted) * len(contributions) <= sum(map(len, contributions)):
-        scores = _summed(contributions, wanted)  # (few: looked up in each entry's scores)
-    else:  # (many: each entry's scores added in turn, in the same order)
-        scores = {}
-        for found in contributions:
-            for d, score in found.items():
-                if d in wanted:
-                    scores[d] = scores.get(d, 0.0) + score
-    for d in excluded:
-        scores.pop(d, None)
-    total = len(set().union(*holders.values()) - excluded)
-    return HeadScores(scores, holders, total, pruned)
