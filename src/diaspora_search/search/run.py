@@ -20,15 +20,7 @@ from ..storage import Snapshot
 from .deadline import NO_DEADLINE, Deadline
 from .facets import Filters, RecordValues
 from .rerank import Reranker
-from .scorer import (
-    LengthNorms,
-    Statistics,
-    best,
-    head_scores,
-    score_documents,
-    ties_by_id,
-    top_documents,
-)
+from .scorer import LengthNorms, Statistics, best, score_documents, ties_by_id, top_documents
 from .spelling import correct
 
 RERANK_DEPTH = 50
@@ -93,9 +85,7 @@ def search_with_correction(
 
 class Matches:
     """Every document a plan matches, with its BM25 score, and which of the plan's terms
-    each holds (asked of the scorer's postings, or of the index for Whoosh's runs). With a
-    ``count``, the scores are only those of the documents that may rank in the head (see
-    :meth:`Searcher.head_matches`), and ``count`` is how many documents match."""
+    each holds (asked of the scorer's postings, or of the index for Whoosh's runs)."""
 
     def __init__(
         self,
@@ -103,11 +93,8 @@ class Matches:
         holders: dict[Key, set[int]] | None,
         snapshot: Snapshot,
         plan: QueryPlan,
-        count: int | None = None,
     ) -> None:
         self.scores = scores
-        self.complete = count is None
-        self.count = len(scores) if count is None else count
         self._holders = holders
         self._snapshot = snapshot
         self._plan = plan
@@ -265,33 +252,6 @@ class Searcher:
         )
         return Matches({d: score for score, d in ranked}, None, self.snapshot, plan)
 
-    def head_matches(
-        self, plan: QueryPlan, preferred: set[int], deadline: Deadline = NO_DEADLINE
-    ) -> Matches:
-        """The matches of ``plan`` as far as its head needs them: the scores of the documents
-        that may be among the :data:`RERANK_DEPTH` best and of the ``preferred`` ones, every
-        match counted (:func:`~.scorer.head_scores`); every score when it cannot prune."""
-        deadline.check()
-        leaves = plan.union_leaves()
-        if leaves is None:
-            return self.matches(plan, deadline)
-        excluded = self.snapshot.excluded_documents(plan, deadline.check) if plan.excluded else None
-        found = head_scores(
-            self.snapshot,
-            leaves,
-            RERANK_DEPTH,
-            self.norms,
-            preferred,
-            self._given_statistics,
-            plan.translated_leaves(),
-            excluded,
-            deadline,
-        )
-        if found is None:
-            return self.matches(plan, deadline)
-        count = found.total if found.pruned else None
-        return Matches(found.scores, found.holders, self.snapshot, plan, count)
-
     def kept(self, matches: Matches, filters: Filters) -> dict[int, float]:
         """The ``matches`` (document -> BM25 score) that pass the ``filters``."""
         if not filters:
@@ -302,23 +262,18 @@ class Searcher:
     def _run(self, plan: QueryPlan, page: Page, deadline: Deadline) -> Found:
         if plan.is_empty:
             return Found([], 0, {name: {} for name in page.facets})
-        preferred = self.accent_holders(plan)
-        if _head_only(page):
-            matches = self.head_matches(plan, preferred, deadline)
-        else:
-            matches = self.matches(plan, deadline)
+        matches = self.matches(plan, deadline)
         # The order is that of every match, the filters then taking records out of it: they
         # change neither scores nor the order of the records they keep (the head is reranked
         # among all matches, and the tail's order is each record's own).
         stored: dict[int, dict[str, Any]] = {}
-        order = self._head(plan, matches, preferred, stored)
+        order = self._head(plan, matches, stored)
         kept = self.kept(matches, page.filters)
         if page.filters:
             order = [item for item in order if item[1] in kept]
         facets = self.values.count(page.facets, kept) if page.facets else {}
         end = page.offset + page.limit
         if page.sort != "relevance" or end > len(order):
-            assert matches.complete, "a head-only page ends within the head"
             deadline.check()
             order += self.tail(plan, matches, kept, {d for _, d in order})
         if page.sort != "relevance":
@@ -328,18 +283,14 @@ class Searcher:
         hits = self.reranker.hits(
             plan, shown, matched, lambda d: stored.get(d) or self.snapshot.stored(d)
         )
-        return Found(hits, len(kept) if page.filters else matches.count, facets)
+        return Found(hits, len(kept), facets)
 
     def _head(
-        self,
-        plan: QueryPlan,
-        matches: Matches,
-        preferred: set[int],
-        stored: dict[int, dict[str, Any]],
+        self, plan: QueryPlan, matches: Matches, stored: dict[int, dict[str, Any]]
     ) -> list[tuple[float, int]]:
         """The best matches by relevance: :meth:`head_candidates` rescored by the
         :class:`~.rerank.Reranker` (the stored fields read for it left in ``stored``)."""
-        ranked = self.head_candidates(plan, matches, preferred)
+        ranked = self.head_candidates(plan, matches)
         matched = matches.matched([d for _, d in ranked])
 
         def stored_of(docnum: int) -> dict[str, Any]:
@@ -404,18 +355,6 @@ class Searcher:
                 if fold_term(form) != form:
                     found |= self.snapshot.documents_with(forms_field(lang), _form_term(form))
         return found
-
-
-def _head_only(page: Page) -> bool:
-    """Whether a page reads nothing of its matches past the head but their count: shown
-    within the head, by relevance, neither filtered nor with facets (every match then needs its
-    score, or its values)."""
-    return (
-        not page.filters
-        and not page.facets
-        and page.sort == "relevance"
-        and page.offset + page.limit <= RERANK_DEPTH
-    )
 
 
 def _by_score(item: tuple[float, int]) -> float:
