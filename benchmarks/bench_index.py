@@ -309,6 +309,13 @@ def memory_breakdown(results: list[dict[str, Any]]) -> list[str]:
         if found:
             parts = [f"{u['rss']:.0f}/{u['pss']:.0f}/{u['private']:.0f}" for u in found]
             lines.append(f"{r['engine']} at its PSS peak, RSS/PSS/private MB: " + ", ".join(parts))
+        hwm = r.get("sampled_helper_hwm_mb")
+        if hwm:
+            own = r["peak_rss_mb"] + hwm
+            lines.append(
+                f"{r['engine']}: largest helper's own peak (sampled VmHWM) {hwm:.0f} MB; "
+                f"main + it {own:.0f} MB (its ru_maxrss counts its parent's pages at spawn)"
+            )
     return lines
 
 

@@ -46,6 +46,10 @@ class Peaks:
     rss_uss: int = 0
     rss: int = 0
     processes: int = 0  # most processes seen at once
+    # Each helper's own VmHWM (its peak RSS since its exec). Its ``ru_maxrss`` is not that: a
+    # helper started by ``posix_spawn`` (vfork) execs from its parent's address space, and the
+    # kernel carries that space's high-water mark into the child's ``ru_maxrss``.
+    helper_hwm: dict[int, int] = field(default_factory=dict)
     at_pss_peak: list[Usage] = field(default_factory=list)  # main first
 
     def as_mb(self) -> dict[str, object]:
@@ -54,6 +58,7 @@ class Peaks:
             "sampled_rss_uss_mb": self.rss_uss / 1024,
             "sampled_rss_sum_mb": self.rss / 1024,
             "sampled_processes": self.processes,
+            "sampled_helper_hwm_mb": max(self.helper_hwm.values(), default=0) / 1024,
             "at_pss_peak_mb": [
                 {"rss": u.rss / 1024, "pss": u.pss / 1024, "private": u.private / 1024}
                 for u in self.at_pss_peak
@@ -76,6 +81,18 @@ def usage(pid: int) -> Usage | None:
         return None
     private = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
     return Usage(values["Rss"], values.get("Pss", 0), private)
+
+
+def high_water(pid: int) -> int | None:
+    """A process's ``VmHWM`` in kilobytes, or ``None`` once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def descendants(pid: int) -> list[int]:
@@ -135,3 +152,7 @@ class Sampler:
         peaks.rss_uss = max(peaks.rss_uss, main.rss + sum(u.private for u in helpers))
         peaks.rss = max(peaks.rss, main.rss + sum(u.rss for u in helpers))
         peaks.processes = max(peaks.processes, 1 + len(helpers))
+        for helper in descendants(self.pid):
+            hwm = high_water(helper)
+            if hwm is not None:
+                peaks.helper_hwm[helper] = max(peaks.helper_hwm.get(helper, 0), hwm)

@@ -21,7 +21,6 @@ in a new segment, and all the batch's segments appear together in one commit
 from __future__ import annotations
 
 import gc
-import itertools
 import pickle
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +36,7 @@ from ..analysis import word_texts
 from .analyzers import NamedAnalyzer
 from .codec import fast_compress, length_byte, write_field
 from .postings import FieldPostings, Postings
+from .stored import StoredBlobs
 
 POSTINGS_PER_SEGMENT = 2_000_000
 """Buffered postings before a batch continues in a new segment (about 150 MB of buffers)."""
@@ -58,6 +58,7 @@ class _Field:
         "keeps_words",
         "known",
         "learn",
+        "length_total",
         "lengths",
         "memo",
         "postings",
@@ -88,7 +89,10 @@ class _Field:
             self.learn = analysis.learn
         self.scorable = bool(field.scorable)
         self.postings: FieldPostings = Postings(self.with_positions)
-        self.lengths: dict[int, int] = {}
+        # Each document's length byte, by document number in the order added (0: none),
+        # and the lengths' sum.
+        self.lengths = bytearray()
+        self.length_total = 0
         # The forms fields reuse the words of the title and summary they are made of.
         self.sources = _FORMS_SOURCES.get(fieldname)
         # Titles and names repeat from record to record (one title per source document):
@@ -132,7 +136,10 @@ class SegmentBuilder:
         self.count = 0  # buffered postings
         self.docs = 0
         self._plan: dict[str, tuple[_Field | None, bool]] = {}
-        self._stored: list[bytes] = []
+        stored_column = writer.perdocwriter._colwriters["_stored"]._child
+        self._stored = StoredBlobs(
+            stored_column._dbfile, backward=backward, folder=getattr(writer.storage, "folder", None)
+        )
         self._words: dict[str, list[str]] = {}  # this document's text, broken into words
 
     def add_document(self, fields: dict[str, Any]) -> None:
@@ -156,7 +163,7 @@ class SegmentBuilder:
             if store:
                 stored[fieldname] = value
         blob = pickle.dumps(stored, 2) if stored else b""
-        self._stored.append(fast_compress(blob, _STORED_COMPRESSION) if blob else b"")
+        self._stored.add(fast_compress(blob, _STORED_COMPRESSION) if blob else b"")
         self.count += count
         self.docs += 1
 
@@ -189,7 +196,11 @@ class SegmentBuilder:
             found = postings.add_positions(terms, docnum)
         added, length = found
         if spec.scorable:
-            spec.lengths[docnum] = length
+            lengths = spec.lengths
+            if len(lengths) < docnum:
+                lengths.extend(bytes(docnum - len(lengths)))
+            lengths.append(length_byte(length))
+            spec.length_total += length
         return added
 
     def _source_words(
@@ -208,12 +219,13 @@ class SegmentBuilder:
         """Write the segment's files; the finished (uncommitted) segment."""
         writer = self.writer
         last = self.docs - 1 if self.backward else None
-        lengths: dict[str, list[int]] = {}
+        lengths: dict[str, bytes] = {}  # each scorable field's length bytes, in segment order
         for fieldname, spec in self.fields.items():
             if spec.scorable:
-                column = lengths[fieldname] = [0] * self.docs
-                for docnum, length in spec.lengths.items():
-                    column[last - docnum if last is not None else docnum] = length
+                column = spec.lengths
+                column.extend(bytes(self.docs - len(column)))
+                lengths[fieldname] = bytes(column[::-1] if self.backward else column)
+                spec.lengths = bytearray()
         for fieldname in sorted(self.fields):
             spec = self.fields[fieldname]
             if not spec.postings:  # (Whoosh never starts a field without postings)
@@ -224,46 +236,43 @@ class SegmentBuilder:
                 fieldname,
                 self.schema[fieldname],
                 spec.postings,
-                lengths=bytes(map(length_byte, doc_lengths)) if doc_lengths is not None else None,
+                lengths=doc_lengths,
                 reverse_from=last,
             )
             spec.postings = Postings(spec.with_positions)
-        if self.backward:
-            self._stored.reverse()
         self._write_per_document(lengths)
         writer.docnum = self.docs
         writer._added = self.docs > 0
         # (Its temporary folder is the main writer's too, removed when that one finishes.)
         return writer._finalize_segment()
 
-    def _write_per_document(self, lengths: dict[str, list[int]]) -> None:
-        """The stored fields and length columns ``W3PerDocWriter`` writes, in bulk."""
+    def _write_per_document(self, lengths: dict[str, bytes]) -> None:
+        """The stored fields and length columns ``W3PerDocWriter`` writes, in bulk (the
+        stored blobs are in their file already: :mod:`.stored`)."""
         perdoc = self.writer.perdocwriter
         perdoc._doccount = self.docs
         stored = perdoc._colwriters["_stored"]._child  # a CompressedBytesColumn writer
-        data = b"".join(self._stored)
-        stored._dbfile.write(data)
-        sizes = list(map(len, self._stored))
+        sizes, offsets, total = self._stored.finish()
         stored._lengths = _growable(sizes)
-        stored._offsets = _growable([0, *itertools.accumulate(sizes)][:-1])
-        stored._offset_base = len(data)
+        stored._offsets = _growable(offsets)
+        stored._offset_base = total
         stored._count = self.docs
-        self._stored = []
         for fieldname in sorted(lengths):
-            column_lengths = lengths[fieldname]
-            if not any(column_lengths):
+            spec = self.fields[fieldname]
+            if not spec.length_total:
                 continue
             column_name = _lenfield(fieldname)
             perdoc._create_column(column_name, LENGTHS_COLUMN)
             column = perdoc._colwriters[column_name]
             # A numeric column holds the values up to the last that is not the default.
-            written = bytes(map(length_byte, column_lengths)).rstrip(b"\0")
+            written = lengths[fieldname].rstrip(b"\0")
             column._dbfile.write(written)
             column._count = len(written)
-            perdoc._fieldlengths[fieldname] += sum(column_lengths)
+            perdoc._fieldlengths[fieldname] += spec.length_total
 
     def close(self) -> None:
         """Close the segment's files after an error."""
+        self._stored.close()
         self.writer._close_segment()
 
 
