@@ -108,6 +108,25 @@ class FormPair(Stage):
         return None if folded == text else folded + FORM_SEPARATOR + text
 
 
+def group_positions(word_terms: list[str]) -> dict[str, list[int]]:
+    """Each term of a list of word terms (``""`` for a stopword, whose position is kept) with
+    its positions in the list, terms in order of first appearance.
+
+    >>> group_positions(["", "educ", "", "", "educ"])
+    {'educ': [1, 4]}
+    """
+    out: dict[str, list[int]] = {}
+    get = out.get
+    for pos, term in enumerate(word_terms):
+        if term:
+            found = get(term)
+            if found is None:
+                out[term] = [pos]
+            else:
+                found.append(pos)
+    return out
+
+
 class Analyzer:
     """A registered analysis: ICU word breaking, then a :class:`TermChain` of per-word stages.
 
@@ -133,16 +152,7 @@ class Analyzer:
     def positions(self, text: str, words: list[str] | None = None) -> dict[str, list[int]]:
         """Each term of ``text`` with its word positions (what a field with positions indexes).
         ``words``, when given, must be ``word_texts(text)``, already computed."""
-        out: dict[str, list[int]] = {}
-        get = out.get
-        for pos, term in enumerate(self.word_terms(text, words)):
-            if term:
-                found = get(term)
-                if found is None:
-                    out[term] = [pos]
-                else:
-                    found.append(pos)
-        return out
+        return group_positions(self.word_terms(text, words))
 
     def word_terms(self, text: str, words: list[str] | None = None) -> list[str]:
         """The index term of each word of ``text`` in order, ``""`` for a stopword (the

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
+from ..analysis.chain import group_positions
 from .codec import FieldTables, TermBlocks, encode_term_lists, encode_terms, fast_compress
 
 PURE_PYTHON_VARIABLE = "DIASPORA_SEARCH_PURE_PYTHON"
@@ -84,15 +85,7 @@ class PythonPostings:
         """Add a document from the index term of each word (``""`` for a stopword, whose
         position is kept); the number of postings added (distinct terms) and of words that
         are not stopwords (the document's length in the field)."""
-        grouped: dict[str, list[int]] = {}
-        get = grouped.get
-        for pos, term in enumerate(word_terms):
-            if term:
-                found = get(term)
-                if found is None:
-                    grouped[term] = [pos]
-                else:
-                    found.append(pos)
+        grouped = group_positions(word_terms)
         terms = self.terms
         single = _SINGLE_POSITIONS
         length = 0
