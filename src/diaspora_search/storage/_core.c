@@ -103,30 +103,24 @@ static int pickle_float(Buffer *b, double v) {
     return buffer_put(b, out, 9);
 }
 
-static int pickle_put(Buffer *b, Py_ssize_t *memo) {
-    Py_ssize_t index = (*memo)++;
+/* A memo opcode with its index: the 1-byte form below 256, else the 4-byte little-endian one
+   (BINPUT/LONG_BINPUT to store, BINGET/LONG_BINGET to refer back). */
+static int pickle_memo(Buffer *b, Py_ssize_t index, unsigned char short_op,
+                       unsigned char long_op) {
     unsigned char out[5];
     if (index < 256) {
-        out[0] = 'q';
+        out[0] = short_op;
         out[1] = (unsigned char)index;
         return buffer_put(b, out, 2);
     }
-    out[0] = 'r';
+    out[0] = long_op;
     for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(index >> (8 * i));
     return buffer_put(b, out, 5);
 }
 
-static int pickle_get(Buffer *b, Py_ssize_t index) {
-    unsigned char out[5];
-    if (index < 256) {
-        out[0] = 'h';
-        out[1] = (unsigned char)index;
-        return buffer_put(b, out, 2);
-    }
-    out[0] = 'j';
-    for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(index >> (8 * i));
-    return buffer_put(b, out, 5);
-}
+static int pickle_put(Buffer *b, Py_ssize_t *memo) { return pickle_memo(b, (*memo)++, 'q', 'r'); }
+
+static int pickle_get(Buffer *b, Py_ssize_t index) { return pickle_memo(b, index, 'h', 'j'); }
 
 /* A tuple's closing opcode (its items already written), and its memo entry. */
 static int pickle_tuple_end(Buffer *b, Py_ssize_t n, Py_ssize_t *memo) {
