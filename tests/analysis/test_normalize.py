@@ -101,3 +101,42 @@ def test_normalize_is_idempotent_and_nfc(text: str) -> None:
         once = normalize(word)
         assert normalize(once) == once
         assert unicodedata.is_normalized("NFC", once)
+
+
+# The Latin table of ``_icu.nfkc_casefold`` against ICU's normalizer, which it stands in for
+# below U+0180.
+LATIN = [chr(c) for c in range(0x180)]
+
+
+def test_latin_casefold_table_is_icus_for_every_character() -> None:
+    from diaspora_search.analysis import _icu
+
+    assert [ch for ch in LATIN if _icu.nfkc_casefold(ch) != _icu.icu_nfkc_casefold(ch)] == []
+
+
+def test_latin_casefold_table_is_icus_for_every_pair_of_characters() -> None:
+    # (a composition across two characters, were there one, would show in a pair)
+    from diaspora_search.analysis import _icu
+
+    texts = [a + b for a in LATIN[0x20:] for b in LATIN[0x20:]]
+    assert [_icu.nfkc_casefold(t) for t in texts] == [_icu.icu_nfkc_casefold(t) for t in texts]
+
+
+@given(st.text(alphabet=st.sampled_from([*LATIN, "\u0301", "\u0308", "ẞ", "ﬁ", "Ｅ"]), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_nfkc_casefold_is_icus_on_any_text(text: str) -> None:
+    from diaspora_search.analysis import _icu
+
+    assert _icu.nfkc_casefold(text) == _icu.icu_nfkc_casefold(text)
+
+
+def test_latin_text_is_analyzed_without_loading_icu() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, diaspora_search as ds; "
+        "print(ds.analyze('Las políticas de integración, Straße', 'es'), 'icu' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["['polit',", "'integr',", "'strass']", "False"]
