@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diaspora_search import _compiled
 from diaspora_search.analysis import _icu, tokenizer, word_texts, words
 from diaspora_search.storage.analyzers import WordTokenizer
 
@@ -33,6 +39,7 @@ WORD_CASES = [
     ("d'Artagnan", ["Artagnan"]),
     ("qu’il", ["il"]),
     ("D'Souza", ["D'Souza"]),  # no elision before a consonant
+    ("²l'été", ["été"]),  # "²" is no word, so a word starts after it
     # Hyphens separate words.
     ("community-based", ["community", "based"]),
     ("U.S.-Mexico", ["U.S", "Mexico"]),
@@ -244,7 +251,128 @@ def test_spans_are_ordered_nonempty_and_inside_text(text: str) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(st.sampled_from(list("abcdlqu'’ éÉ_ .,;-½9 Ñd'h"))))
+@given(st.text(st.sampled_from(list("abcdlqu'’ éÉ_ .,;-½9 Ñd'h²"))))
 def test_word_texts_equal_word_spans_with_elisions(text: str) -> None:
     # The string fast path strips elisions from words, the span path from spans: the same.
     assert word_texts(text) == [text[a:b] for a, b in words(text)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiled word breaker (``_core.simple_words``) against the regex fast path.
+
+REPO = Path(__file__).resolve().parents[2]
+needs_core = pytest.mark.skipif(_compiled.core is None, reason="the compiled core is not built")
+
+# Letters and digits (ASCII, Latin-1, Latin Extended-A), the joiners, "_", spaces, "@", the
+# characters of the elisions, typographic punctuation (UCS2), and characters outside the
+# simple set (in UCS1, UCS2 and beyond).
+BREAKER_ALPHABET = [
+    *"aZ09éÑſªºµßÿĀž",
+    *".'’‘·,;:_ \t\n\u00a0-",
+    *"cdjlmnstqQuUhHiIİıœŒæÆ",
+    *"“”–—…¿¡²³¹",
+    *NOT_ADMITTED,
+]
+
+
+def compiled_words(text: str) -> list[str] | None:
+    found: list[str] | None = _compiled.core.simple_words(text)
+    return found
+
+
+@needs_core
+@FAST
+@given(st.text(st.sampled_from(BREAKER_ALPHABET), max_size=40))
+def test_compiled_breaker_equals_regex_on_random_characters(text: str) -> None:
+    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+
+
+@needs_core
+@FAST
+@given(any_text)
+def test_compiled_breaker_equals_regex_on_word_fragments(text: str) -> None:
+    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+
+
+@needs_core
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "_",
+        "__",
+        "_a",
+        "a_",
+        " _ ",
+        ".a.",
+        "'a'",
+        "’a’",
+        "·a·",
+        "a.",
+        ".1",
+        "1,000,000",
+        "1,",
+        ",1",
+        "1,a",
+        "a,b",
+        "1;2",
+        "a;b",
+        "a·b",
+        "1·2",
+        "a‘b",
+        "1’2",
+        "l'",
+        "l'é",
+        "qu'",
+        "qu'i",
+        "Qu’IL",
+        "q'a",
+        "u'a",
+        "ſ’a",
+        "l'İ",
+        "l‘été",  # ‘ joins but is no elision
+        "“Sí” — dijo…",  # UCS2
+        "naïve–résumé",
+        "año\u0100",
+        "hola@",  # outside the set at the end
+        "hola mundo\u00ad",
+        "hola mundo½",
+        "hola Ж",
+        "hola 😀",
+        "Ā",
+        "@",
+    ],
+)
+def test_compiled_breaker_edge_cases(text: str) -> None:
+    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+
+
+@needs_core
+def test_compiled_breaker_elision_letters_and_vowels() -> None:
+    # Every character up to the end of Latin Extended-A (and ’) in every place of an elision.
+    chars = [chr(i) for i in range(0x180)] + ["’", "‘"]
+    for c in chars:
+        for text in (f"l'{c}x", f"l’{c}", f"{c}'ex", f"{c}’é", f"qu'{c}", f"{c}u'e", f"q{c}'e"):
+            assert compiled_words(text) == tokenizer._regex_simple_words(text), text
+
+
+@needs_core
+def test_compiled_breaker_refuses_what_is_not_a_str() -> None:
+    with pytest.raises(TypeError):
+        _compiled.core.simple_words(b"hola")
+
+
+@pytest.mark.skipif(tokenizer.IMPLEMENTATION != "c", reason="this run already uses the regexes")
+def test_the_tokenizer_without_the_compiled_core() -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env[_compiled.PURE_PYTHON_VARIABLE] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", __file__],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and " skipped" in done.stdout  # the compiled tests skipped

@@ -1,4 +1,5 @@
-/* The compiled core of the fast indexing path: postings accumulation and W3 block encoding.
+/* The compiled core of the fast indexing path: postings accumulation and W3 block encoding,
+ * and the word breaking of simple text (its own section below, for analysis/tokenizer.py).
  *
  * The pure-Python implementation of the same two jobs is storage/postings.py's PythonPostings
  * with codec.py's _block; storage/postings.py picks this module when it is built (and
@@ -841,6 +842,173 @@ done:
     return result;
 }
 
+/* Word breaking of simple text (analysis/tokenizer.py's fast path) -------------------------
+ *
+ * simple_words does what tokenizer._regex_simple_words does with its two regexes, without them
+ * and without the Python around them: None for text outside the "simple" character set
+ * (_SIMPLE_TEXT: ASCII but "@", the Latin-1 and Latin Extended-A letters, common punctuation),
+ * otherwise the words _SIMPLE_WORD.findall gives, each with a French elision split off as
+ * tokenizer._ELISION does. It reads the PEP 393 data directly: simple text is UCS1 or UCS2.
+ * tests/analysis/test_tokenizer.py compares the two on random text. */
+
+enum {
+    C_SIMPLE = 1,         /* in _SIMPLE_TEXT's set */
+    C_LETTER = 2,         /* tokenizer._LETTER */
+    C_DIGIT = 4,          /* 0-9 */
+    C_WORD = 8,           /* a letter, a digit or "_" */
+    C_LETTER_JOINER = 16, /* . ' ‘ ’ · between two letters */
+    C_DIGIT_JOINER = 32,  /* . , ; ' ‘ ’ between two digits */
+    C_ELIDED = 64,        /* c d j l m n s t in any case (re.IGNORECASE: also ſ) */
+    C_ELISION_NEXT = 128, /* what _ELISION's lookahead admits after the apostrophe (any case) */
+};
+
+#define CLASS_TABLE_SIZE 0x180 /* up to the end of Latin Extended-A */
+static unsigned char char_classes[CLASS_TABLE_SIZE];
+
+static void set_class(Py_UCS4 first, Py_UCS4 last, unsigned char bits) {
+    for (Py_UCS4 c = first; c <= last; c++) char_classes[c] |= bits;
+}
+
+static void set_classes(const char *latin1, unsigned char bits) {
+    for (const unsigned char *c = (const unsigned char *)latin1; *c; c++) char_classes[*c] |= bits;
+}
+
+static void init_char_classes(void) {
+    const unsigned char letter = C_SIMPLE | C_LETTER | C_WORD;
+    set_class(0x00, 0x3f, C_SIMPLE); /* ASCII but "@" */
+    set_class(0x41, 0x7f, C_SIMPLE);
+    set_class(0xa0, 0xac, C_SIMPLE); /* Latin-1 punctuation but the soft hyphen, fractions */
+    set_class(0xae, 0xbb, C_SIMPLE);
+    set_class(0xbf, 0xbf, C_SIMPLE);
+    set_class('A', 'Z', letter);
+    set_class('a', 'z', letter);
+    set_classes("\xaa\xb5\xba", letter);
+    set_class(0xc0, 0xd6, letter);
+    set_class(0xd8, 0xf6, letter);
+    set_class(0xf8, 0x17f, letter);
+    set_class('0', '9', C_DIGIT | C_WORD);
+    set_classes("_", C_WORD);
+    set_classes(".'", C_LETTER_JOINER | C_DIGIT_JOINER);
+    set_classes("\xb7", C_LETTER_JOINER);
+    set_classes(",;", C_DIGIT_JOINER);
+    set_classes("cdjlmnstCDJLMNST", C_ELIDED);
+    set_class(0x17f, 0x17f, C_ELIDED); /* ſ, which re.IGNORECASE takes for "s" */
+    set_classes("aeiouhAEIOUH\xe0\xe2\xe4\xe9\xe8\xea\xeb\xed\xec\xee\xef\xf3\xf2\xf4\xf6\xfa"
+                "\xf9\xfb\xfc\xe6\xc0\xc2\xc4\xc9\xc8\xca\xcb\xcd\xcc\xce\xcf\xd3\xd2\xd4\xd6"
+                "\xda\xd9\xdb\xdc\xc6",
+                C_ELISION_NEXT);
+    /* œ Œ, and İ ı, which re.IGNORECASE takes for "i" */
+    set_class(0x130, 0x131, C_ELISION_NEXT);
+    set_class(0x152, 0x153, C_ELISION_NEXT);
+}
+
+static inline unsigned char char_class(Py_UCS4 c) {
+    if (c < CLASS_TABLE_SIZE) return char_classes[c];
+    switch (c) {
+    case 0x2018: /* ‘ */
+    case 0x2019: /* ’ */
+        return C_SIMPLE | C_LETTER_JOINER | C_DIGIT_JOINER;
+    case 0x201c: /* “ ” – — … */
+    case 0x201d:
+    case 0x2013:
+    case 0x2014:
+    case 0x2026:
+        return C_SIMPLE;
+    default:
+        return 0;
+    }
+}
+
+/* (simple text is UCS1 or UCS2; the branch on the kind is predictable) */
+static inline Py_UCS4 char_at(int kind, const void *data, Py_ssize_t i) {
+    return kind == PyUnicode_1BYTE_KIND ? ((const Py_UCS1 *)data)[i] : ((const Py_UCS2 *)data)[i];
+}
+
+static inline int is_elision_apostrophe(Py_UCS4 c) { return c == '\'' || c == 0x2019; }
+
+/* Where the word text[start:end] begins once an elision (tokenizer._ELISION: c' d' j' l' m' n'
+ * s' t' qu' before a vowel or h) is split off. */
+static Py_ssize_t after_elision(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t at = start + 1;
+    Py_UCS4 first = char_at(kind, data, start);
+    if (first == 'q' || first == 'Q') {
+        Py_UCS4 second = end - start > 3 ? char_at(kind, data, at) : 0;
+        if (second != 'u' && second != 'U') return start;
+        at++;
+    } else if (!(char_class(first) & C_ELIDED)) {
+        return start;
+    }
+    if (end - at < 2 || !is_elision_apostrophe(char_at(kind, data, at)) ||
+        !(char_class(char_at(kind, data, at + 1)) & C_ELISION_NEXT))
+        return start;
+    return at + 1;
+}
+
+PyDoc_STRVAR(simple_words_doc,
+             "simple_words(text) -> list of str, or None\n\n"
+             "The words of text as tokenizer._regex_simple_words gives them: None if text is "
+             "not simple (the fast path's character set), else the words, elisions split off.");
+
+static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "simple_words() takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) Py_RETURN_NONE; /* a character past U+FFFF */
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int apostrophes = 0;
+    if (PyUnicode_IS_ASCII(text)) {
+        if (memchr(data, '@', (size_t)n) != NULL) Py_RETURN_NONE;
+        apostrophes = memchr(data, '\'', (size_t)n) != NULL;
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = char_at(kind, data, i);
+            if (!(char_class(c) & C_SIMPLE)) Py_RETURN_NONE;
+            apostrophes |= is_elision_apostrophe(c);
+        }
+    }
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char first = char_class(char_at(kind, data, i));
+        if (!(first & C_WORD)) {
+            i++;
+            continue;
+        }
+        /* A run of letters, digits and "_" (greedy, as the regex is), then as long as a joiner
+         * stands between two letters or two digits, the run after it. */
+        Py_ssize_t start = i, end = i + 1;
+        while (end < n && (char_class(char_at(kind, data, end)) & C_WORD)) end++;
+        if (end - start == 1 && !(first & (C_LETTER | C_DIGIT))) { /* a lone "_" */
+            i = end;
+            continue;
+        }
+        while (end + 1 < n) {
+            unsigned char joiner = char_class(char_at(kind, data, end));
+            unsigned char before = char_class(char_at(kind, data, end - 1));
+            unsigned char after = char_class(char_at(kind, data, end + 1));
+            if (!((joiner & C_LETTER_JOINER && before & C_LETTER && after & C_LETTER) ||
+                  (joiner & C_DIGIT_JOINER && before & C_DIGIT && after & C_DIGIT)))
+                break;
+            end += 2;
+            while (end < n && (char_class(char_at(kind, data, end)) & C_WORD)) end++;
+        }
+        i = end;
+        if (apostrophes) start = after_elision(kind, data, start, end);
+        PyObject *word = PyUnicode_Substring(text, start, end);
+        if (word == NULL || PyList_Append(found, word) < 0) {
+            Py_XDECREF(word);
+            Py_DECREF(found);
+            return NULL;
+        }
+        Py_DECREF(word);
+    }
+    return found;
+}
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -849,6 +1017,7 @@ static PyMethodDef core_methods[] = {
     {"add_terms", add_terms, METH_VARARGS, add_terms_doc},
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
     {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
+    {"simple_words", simple_words, METH_O, simple_words_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -858,4 +1027,7 @@ static struct PyModuleDef core_module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&core_module); }
+PyMODINIT_FUNC PyInit__core(void) {
+    init_char_classes();
+    return PyModule_Create(&core_module);
+}

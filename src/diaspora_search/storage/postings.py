@@ -12,15 +12,14 @@ implementations write the same bytes:
   encoded positions alternating (about 68 bytes per posting), encoded by ``codec._block``.
   (``encode`` is named as in the protocol :class:`FieldPostings` both follow.)
 
-:data:`Postings` is the compiled one when ``_core`` was built (``hatch_build.py`` builds it at
-install; ``python hatch_build.py`` in place) and the environment variable
-:data:`PURE_PYTHON_VARIABLE` is not set to ``1``; :data:`IMPLEMENTATION` says which.
+:data:`Postings` is the compiled one when ``_compiled.core`` is there (it was built, and the
+environment variable :data:`PURE_PYTHON_VARIABLE` is not set to ``1``); :data:`IMPLEMENTATION`
+says which.
 ``tests/storage/test_postings.py`` compares the two on random postings.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import struct
 from collections.abc import Iterable
@@ -28,10 +27,10 @@ from typing import Any, Protocol
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
+from .._compiled import PURE_PYTHON_VARIABLE as PURE_PYTHON_VARIABLE  # (where it was)
+from .._compiled import core as _core
 from ..analysis.chain import group_positions
 from .codec import FieldTables, TermBlocks, encode_term_lists, encode_terms, fast_compress
-
-PURE_PYTHON_VARIABLE = "DIASPORA_SEARCH_PURE_PYTHON"
 
 
 class FieldPostings(Protocol):
@@ -252,18 +251,6 @@ class CompiledPostings:
         )
         return FieldTables(*found)
 
-
-def _compiled_core() -> Any:
-    if os.environ.get(PURE_PYTHON_VARIABLE) == "1":
-        return None
-    try:
-        from . import _core  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _core
-
-
-_core: Any = _compiled_core()
 
 Postings: type[FieldPostings] = CompiledPostings if _core is not None else PythonPostings
 """The implementation the segment builder uses."""

@@ -1,0 +1,49 @@
+"""The compiled core (``storage/_core.c``), or ``None``: the one place that decides whether it is
+used.
+
+It is used when it was built (``hatch_build.py`` builds it at install; ``python hatch_build.py``
+in place) and the environment variable :data:`PURE_PYTHON_VARIABLE` is not set to ``1``. The
+postings (``storage/postings.py``) and the word breaker (``analysis/tokenizer.py``) both use it,
+and each has a pure-Python fallback that gives the same results.
+
+The extension lives in the storage package but is found and loaded here from that folder,
+under its own name ``diaspora_search.storage._core``, without importing the package: the
+analysis package is imported before storage (which imports analysis), so importing storage from
+the tokenizer would be circular.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+PURE_PYTHON_VARIABLE = "DIASPORA_SEARCH_PURE_PYTHON"
+
+_NAME = "diaspora_search.storage._core"
+
+
+def _load() -> Any:
+    if os.environ.get(PURE_PYTHON_VARIABLE) == "1":
+        return None
+    if _NAME in sys.modules:
+        return sys.modules[_NAME]
+    folder = str(Path(__file__).resolve().with_name("storage"))
+    spec = importlib.machinery.PathFinder.find_spec(_NAME, [folder])
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except ImportError:
+        del sys.modules[_NAME]
+        return None
+    return module
+
+
+core: Any = _load()
+"""The ``_core`` extension module, or ``None`` when the pure-Python fallbacks are used."""
