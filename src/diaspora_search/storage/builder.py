@@ -8,9 +8,9 @@ own. A started one holds the interpreter, the analysis, and its segment's buffer
 The parent sends it, on its standard input, framed messages (a kind byte, a length, a pickle):
 ``i`` the Whoosh index, the direction and the postings per segment (once), ``d`` a chunk of
 documents (as many as the parent chooses; see :func:`encode_documents`), ``e`` the end. The
-builder answers on its standard output: ``s`` once it has started (with the seconds that
-took: see :class:`.parallel.Costs`), ``a`` for each chunk built (the parent sends only a few
-chunks ahead: a builder stopped or slow holds back only those), and ``r`` the result,
+builder answers on its standard output: ``s`` once it has started (the wall and CPU seconds
+that took: see :class:`.parallel.Costs`), ``a`` for each chunk built (the parent sends only
+a few chunks ahead: a builder stopped or slow holds back only those), and ``r`` the result,
 ``("ok", segments)`` or ``("error", text)``, then exits. It stops when its standard input
 ends (the parent is gone); it never holds the index lock (only the parent does, and no file
 descriptor is inherited), so the parent's death releases it.
@@ -35,7 +35,7 @@ from .._errors import IndexWriteError
 
 INDEX, DOCUMENTS, END, READY, ACK, RESULT = b"i", b"d", b"e", b"s", b"a", b"r"
 _HEADER = struct.Struct("!cQ")
-_READY = struct.Struct("!d")  # seconds from its start (the parent's clock) to its first read
+_READY = struct.Struct("!dd")  # its start: wall seconds (the parent's clock), CPU seconds
 _READ_SIZE = 1 << 16
 
 
@@ -136,7 +136,7 @@ class BuilderProcess:
         self.stall_timeout = stall_timeout
         self.status: int | None = None  # once it has ended
         self.in_flight = 0  # chunks sent and not yet acknowledged
-        self.started_in: float | None = None  # seconds it took to start, once it says
+        self.started: tuple[float, float] | None = None  # its start's wall and CPU seconds
         self._stopped_at: float | None = None
         self._out = bytearray()  # sent, not yet taken by the pipe
         self._in = bytearray()  # received, not yet parsed
@@ -192,7 +192,7 @@ class BuilderProcess:
             if kind == ACK:
                 self.in_flight -= 1
             elif kind == READY:
-                self.started_in = _READY.unpack_from(buffer, _HEADER.size)[0]
+                self.started = _READY.unpack_from(buffer, _HEADER.size)
             elif kind == RESULT:
                 self._result = bytes(buffer[_HEADER.size : end])
             del buffer[:end]
@@ -299,7 +299,7 @@ def serve(source: BinaryIO, answer: BinaryIO) -> int:
 
     gc.disable()
     index, backward, postings_per_segment, started = pickle.loads(_read_message(source)[1])
-    answer.write(frame(READY, _READY.pack(time.monotonic() - started)))
+    answer.write(frame(READY, _READY.pack(time.monotonic() - started, time.process_time())))
     answer.flush()
     segments = Segments(index, backward=backward, postings_per_segment=postings_per_segment)
     try:

@@ -42,25 +42,37 @@ from .memory import memory_for_builder
 @dataclass
 class Costs:
     """What the number of processes for a batch is decided from (:func:`workers_for`):
-    seconds, as measured on a 2-core development machine, the builder's start measured again
-    each time one starts."""
+    seconds, as measured on a 2-core development machine; what a builder's start costs, and
+    how much of a core it gets, measured again each time one starts."""
 
     builder_start: float = 0.30
     """From starting a builder to its reading its first documents: a fresh interpreter and
-    its imports (0.28-0.33 s measured; each builder reports its own, kept here)."""
+    its imports (0.28-0.33 s measured on an idle machine, 0.7-1.9 s on a busy one)."""
 
-    per_record: float = 70e-6
-    per_char: float = 300e-9
+    builder_speed: float = 1.0
+    """The share of a core a builder gets: its start's CPU seconds over their wall seconds
+    (on a machine whose cores are all busy, a builder only slows this process down)."""
+
+    per_record: float = 40e-6
+    per_char: float = 120e-9
     """This process's indexing of a record, and of each character of its text (its
-    ``Record`` fields; made into the documents, analysed, written into segments)."""
+    ``Record`` fields; made into the documents, analysed, written into segments): 3,000
+    records of the corpus (372 characters each) in about 0.25 s on an idle machine."""
 
-    feeding: float = 0.15
+    feeding: float = 0.10
     """The fraction of a document's cost this process spends making it and sending it to a
-    builder instead of building it."""
+    builder instead of building it (0.04-0.08 measured, with room for the pipe)."""
 
-    measure_start: bool = True
-    """Whether each builder's reported start replaces :attr:`builder_start` (the tests fix
-    the costs instead)."""
+    measure: bool = True
+    """Whether each builder's start replaces :attr:`builder_start` and
+    :attr:`builder_speed` (the tests fix them instead)."""
+
+    def builder_started(self, wall: float, cpu: float) -> None:
+        """Take a builder's start: ``wall`` seconds from its spawn to its first read, ``cpu``
+        of them its own."""
+        if self.measure and wall > 0:
+            self.builder_start = wall
+            self.builder_speed = min(1.0, cpu / wall)
 
     def work(self, records: int, chars: int) -> float:
         """The expected seconds of building ``records`` of ``chars`` text in one process."""
@@ -70,15 +82,18 @@ class Costs:
         """The expected seconds of ``work`` (seconds in one process) built by ``workers``
         processes. This process builds alone until the builders have started (that part is
         hidden), then the rest is shared so that every process ends together, this process
-        also making and sending the builders' documents (:attr:`feeding`); a batch shorter
-        than the start waits for the builders all the same."""
+        also making and sending the builders' documents (:attr:`feeding`), each builder at
+        :attr:`builder_speed`; a batch shorter than the start waits for the builders all the
+        same."""
         if workers <= 1:
             return work
         rest = max(0.0, work - self.builder_start)
-        helpers, feeding = workers - 1, self.feeding
-        # Its own share ``own`` and the feeding of the others end when each builder's
-        # (rest - own) / helpers does: own + feeding (rest - own) == (rest - own) / helpers.
-        own = max(0.0, rest * (1 / helpers - feeding) / (1 - feeding + 1 / helpers))
+        rate, feeding = (workers - 1) * self.builder_speed, self.feeding
+        # Its own share ``own`` and the feeding of the others end when the builders' do:
+        # own + feeding * (rest - own) == (rest - own) / rate.
+        own = rest
+        if rate > 0:
+            own = max(0.0, rest * (1 / rate - feeding) / (1 - feeding + 1 / rate))
         return self.builder_start + own + feeding * (rest - own)
 
 
@@ -307,8 +322,8 @@ class _Feeder:
             if not builder.receive():  # its output ended: finished, failed or died
                 self._built[key] = self._running.pop(key).result()
                 continue
-            if builder.started_in is not None and COSTS.measure_start:
-                COSTS.builder_start = builder.started_in  # (the next batches decide from it)
+            if builder.started is not None:
+                COSTS.builder_started(*builder.started)
             builder.alive()
             if key not in self._sent_all:
                 self._feed(key, builder)
