@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +66,16 @@ def test_results_is_a_list_of_hits_with_a_correction() -> None:
     assert results == [hit]
     assert results.corrected_query == "x"
     assert ds.Results().corrected_query is None
+
+
+def test_import_loads_neither_sharding_nor_whooshs_search_modules() -> None:
+    # (both are loaded on first use: indexing needs neither, and a small batch's time is
+    # mostly start-up)
+    code = (
+        "import sys, diaspora_search as ds; "
+        "print(sorted(m for m in ('diaspora_search.sharding', 'whoosh.searching', "
+        "'whoosh.collectors', 'dask') if m in sys.modules)); "
+        "print(ds.ShardedIndex.__name__, 'ShardedIndex' in dir(ds))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "ShardedIndex True"]

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from ._corpus import bundled_corpus
 from ._errors import (
     DiasporaSearchError,
@@ -31,7 +34,9 @@ from ._language import Language
 from ._records import MAX_RECORD_CHARS, Corpus, Record, read_corpus
 from ._version import __version__
 from .analysis import ANALYSIS_VERSION, analyze, fold
-from .sharding import ShardedIndex
+
+if _TYPE_CHECKING:
+    from .sharding import ShardedIndex
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -62,3 +67,17 @@ __all__ = [
     "fold",
     "read_corpus",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    # ShardedIndex is loaded on first use: a program that never shards does not pay for
+    # importing the sharding package (a sixth of the package's import time).
+    if name == "ShardedIndex":
+        from .sharding import ShardedIndex
+
+        return ShardedIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "ShardedIndex"})

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import pytest
 import Stemmer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diaspora_search import Language, analyze, fold
 from diaspora_search.analysis import fold_term
@@ -388,3 +390,34 @@ def test_fold_term(term: str, expected: str) -> None:
 def test_fold_filter_in_a_whoosh_pipeline() -> None:
     pipeline = WordTokenizer() | StageFilter(FoldFilter())
     assert [t.text for t in pipeline("niñ educación")] == ["nin", "educacion"]
+
+
+# The Latin table of ``_icu.fold_latin`` against ICU's transliterator, which it stands in for
+# below U+0180.
+LATIN = [chr(c) for c in range(0x180)]
+
+
+def test_latin_fold_table_is_icus_for_every_character() -> None:
+    from diaspora_search.analysis import _icu
+
+    differ = [ch for ch in LATIN if _icu.fold_latin(ch) != _icu.icu_fold_latin(ch)]
+    assert differ == []
+
+
+def test_latin_fold_table_is_icus_for_every_pair_of_letters() -> None:
+    # (context rules of the transliterator, were there any, would show in pairs)
+    from diaspora_search.analysis import _icu
+
+    letters = [ch for ch in LATIN if ch.isalpha() or ch in " '-."]
+    texts = [a + b for a in letters for b in letters]
+    joined = "\n".join(texts)
+    assert _icu.fold_latin(joined) == _icu.icu_fold_latin(joined)
+    assert [_icu.fold_latin(t) for t in texts] == _icu.icu_fold_latin(joined).split("\n")
+
+
+@given(st.text(alphabet=st.sampled_from([*LATIN[0x20:], "\u0301", "ơ", "ș", "ø"]), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_fold_latin_is_icus_on_any_text(text: str) -> None:
+    from diaspora_search.analysis import _icu
+
+    assert _icu.fold_latin(text) == _icu.icu_fold_latin(text)

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from whoosh.collectors import Collector, FilterCollector, TopCollector, WrappingCollector
-from whoosh.searching import Searcher
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import field_lengths, read_blocks
@@ -24,6 +21,9 @@ from .damage import guarded, guarded_iter
 from .lookup import TermLookup, postings_reader
 from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
+
+if TYPE_CHECKING:  # (Whoosh's search modules are loaded by the first search, never by indexing)
+    from whoosh.searching import Searcher
 
 STORED_MEMO = 2_000
 """Documents whose stored fields a snapshot keeps (then forgets all at once)."""
@@ -251,23 +251,15 @@ class Snapshot:
         query = lower(plan)
         if query is None:
             return []
-        # Every match scored: no block-quality skipping and no matcher replacement. Both prune
-        # by Whoosh's score bounds, and they went wrong under an exclusion (an IndexError from
-        # AndNotMatcher.skip_to_quality, a top 50 holding an excluded record); exclusions are a
-        # set of documents left out by the collector instead of an AndNot.
-        collector = TopCollector(limit, usequality=False, replace=0)
-        if check is not None:
-            collector = _CheckingCollector(collector, check)
-        if excluded:
-            collector = FilterCollector(collector, restrict=excluded)
-        searcher = self._searcher
-        if statistics is not None:
-            # (closereader: the reader stays this snapshot's)
-            searcher = Searcher(
-                self._reader, weighting=BM25(statistics=statistics), closereader=False
-            )
-        searcher.search_with_collector(query, collector)
-        return [(hit.score, hit.docnum) for hit in collector.results()]
+        from .whoosh_scoring import top_documents
+
+        if statistics is None:
+            return top_documents(self._searcher, query, limit, excluded, check)
+        # (closereader: the reader stays this snapshot's)
+        searcher = type(self._searcher)(
+            self._reader, weighting=BM25(statistics=statistics), closereader=False
+        )
+        return top_documents(searcher, query, limit, excluded, check)
 
     @guarded
     def excluded_documents(
@@ -290,19 +282,3 @@ class Snapshot:
 
     def close(self) -> None:
         self._searcher.close()
-
-
-class _CheckingCollector(WrappingCollector):  # type: ignore[misc]
-    """Whoosh's collector ``child``, calling ``check`` every 256 matches (Whoosh's own
-    ``TimeLimitCollector`` starts a timer thread per search)."""
-
-    def __init__(self, child: Collector, check: Callable[[], None]) -> None:
-        super().__init__(child)
-        self._check = check
-        self._count = 0
-
-    def collect(self, sub_docnum: int) -> Any:
-        self._count += 1
-        if not self._count & 255:
-            self._check()
-        return self.child.collect(sub_docnum)
