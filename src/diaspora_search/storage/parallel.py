@@ -51,7 +51,7 @@ class Costs:
 
     builder_speed: float = 1.0
     """The share of a core a builder gets: its start's CPU seconds over their wall seconds
-    (on a machine whose cores are all busy, a builder only slows this process down)."""
+    (on a machine whose cores are all busy, a builder helps little)."""
 
     per_record: float = 40e-6
     per_char: float = 120e-9
