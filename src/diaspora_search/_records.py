@@ -37,7 +37,13 @@ _YEAR_DIGITS = f"must be an integer of at most {MAX_INTEGER_DIGITS} digits"
 
 _TEXT_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is str and k.key not in ("id", "date"))
 _LIST_KEYS = tuple(k.key for k in RECORD_KEYS if k.type is list)
+
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
+
+
+def record_chars(record: Record) -> int:
+    """The characters of a record's text fields (what its indexing costs grow with)."""
+    return sum(len(getattr(record, key)) for key in _TEXT_KEYS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ import diaspora_search as ds
 from diaspora_search.storage import memory as _memory
 from diaspora_search.storage import parallel as _parallel
 from diaspora_search.storage import writer as _writer
+from tests.fixtures.builders import builders_from
 
 LOCK_TIMEOUT = 1.0
 
@@ -30,7 +31,7 @@ def records(n: int, prefix: str = "r") -> list[dict[str, Any]]:
 
 @pytest.fixture
 def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ds.SearchIndex]:
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 50)
+    builders_from(monkeypatch, 50)
     monkeypatch.setattr(_writer, "default_processes", lambda: 2)
     index = ds.SearchIndex.create(tmp_path / "index", lock_timeout=LOCK_TIMEOUT)
     index.add(records(9, "old"))
@@ -88,7 +89,7 @@ def test_a_builder_killed_or_stopped_fails_the_batch_cleanly(
         f"old{i}" for i in range(9)
     }
     monkeypatch.undo()  # the next batch, without signals, is written
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 50)
+    builders_from(monkeypatch, 50)
     assert index.add(records(400)) == 400
     assert len(index) == 409
 

@@ -24,6 +24,7 @@ from diaspora_search.storage import segment as _segment
 from diaspora_search.storage.schema import build_schema
 from tests.conftest import SHARED
 from tests.fixtures import synthetic
+from tests.fixtures.builders import builders_from
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
 DEFAULT_POSTINGS_PER_SEGMENT = _segment.POSTINGS_PER_SEGMENT
@@ -176,7 +177,7 @@ def test_fast_path_writes_what_whoosh_writes(
     postings_per_segment: int,
 ) -> None:
     monkeypatch.setattr(_segment, "POSTINGS_PER_SEGMENT", postings_per_segment)
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
+    builders_from(monkeypatch, 100)
     fast = build(tmp_path / "fast", records, fast=True, processes=processes)
     one_segment = postings_per_segment == DEFAULT_POSTINGS_PER_SEGMENT and processes == 1
     assert all_postings(fast, blocks=one_segment) == all_postings(stock, blocks=one_segment)
@@ -256,7 +257,7 @@ def test_a_failing_process_fails_the_batch_with_its_error(
             raise ValueError("boom in the child")
         return document(record)
 
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 100)
+    builders_from(monkeypatch, 100)
     monkeypatch.setattr("diaspora_search.storage.writer.document", failing)
     index = ds.SearchIndex.create(tmp_path / "index")
     index.add(records[-50:])  # a committed state to keep

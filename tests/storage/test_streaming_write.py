@@ -14,9 +14,9 @@ from whoosh import index as whoosh_index
 
 import diaspora_search as ds
 from diaspora_search._records import iter_corpus
-from diaspora_search.storage import parallel as _parallel
 from diaspora_search.storage import writer as _writer
 from diaspora_search.storage.schema import build_schema
+from tests.fixtures.builders import builders_from
 
 BATCH = 40  # STREAM_BATCH for these tests: streams of a few batches stay small
 
@@ -147,7 +147,7 @@ def test_a_stream_in_parallel_keeps_the_document_order(
 ) -> None:
     # Several batches, each shared among forked processes: the index holds the documents in
     # the order of the stream, as from a list.
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_DOCS", 10)
+    builders_from(monkeypatch, 10)
     monkeypatch.setattr(_writer, "default_processes", lambda: 2)
     records = [record(i) for i in range(3 * BATCH + 11)]
     with ds.SearchIndex.create(tmp_path / "streamed") as streamed:

@@ -1,19 +1,19 @@
 """A builder process: a fresh interpreter that builds segments of documents sent to it.
 
-A builder is started (``posix_spawn`` of ``python -m diaspora_search.storage._builder_main
-FOLDER``),
+A builder is started (``posix_spawn`` of ``python -P .../storage/_builder_main.py FOLDER``),
 not forked: a forked child maps every page of its parent (the caller's records, the batch)
 and copies those whose reference counts it touches, so its memory was the parent's plus its
 own. A started one holds the interpreter, the analysis, and its segment's buffers.
 
 The parent sends it, on its standard input, framed messages (a kind byte, a length, a pickle):
 ``i`` the Whoosh index, the direction and the postings per segment (once), ``d`` a chunk of
-documents (as many as the parent chooses), ``e`` the end. The builder answers on its standard
-output: ``a`` for each chunk built (the parent sends only a few chunks ahead: a builder
-stopped or slow holds back only those), and ``r`` the result, ``("ok", segments)`` or
-``("error", text)``, then exits. It stops when its standard input ends (the parent is gone);
-it never holds the index lock (only the parent does, and no file descriptor is inherited), so
-the parent's death releases it.
+documents (as many as the parent chooses; see :func:`encode_documents`), ``e`` the end. The
+builder answers on its standard output: ``s`` once it has started (the wall and CPU seconds
+that took: see :class:`.parallel.Costs`), ``a`` for each chunk built (the parent sends only
+a few chunks ahead: a builder stopped or slow holds back only those), and ``r`` the result,
+``("ok", segments)`` or ``("error", text)``, then exits. It stops when its standard input
+ends (the parent is gone); it never holds the index lock (only the parent does, and no file
+descriptor is inherited), so the parent's death releases it.
 
 The parent's handle, :class:`BuilderProcess`, never blocks on the builder: writes are
 non-blocking (what the pipe does not take waits in a buffer), and the builder's death, or a
@@ -33,13 +33,57 @@ from typing import Any, BinaryIO
 
 from .._errors import IndexWriteError
 
-INDEX, DOCUMENTS, END, ACK, RESULT = b"i", b"d", b"e", b"a", b"r"
+INDEX, DOCUMENTS, END, READY, ACK, RESULT = b"i", b"d", b"e", b"s", b"a", b"r"
 _HEADER = struct.Struct("!cQ")
+_READY = struct.Struct("!dd")  # its start: wall seconds (the parent's clock), CPU seconds
 _READ_SIZE = 1 << 16
 
 
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
     return _HEADER.pack(kind, len(payload)) + payload
+
+
+def encode_documents(documents: list[dict[str, Any]]) -> bytes:
+    """A chunk of documents as sent to a builder: pickled with every non-ASCII string as its
+    UTF-8 bytes. Pickling a string itself would make CPython keep its UTF-8 form on the
+    string, for as long as the caller's record lives (8.5 MB for the corpus, measured);
+    ``str.encode`` keeps nothing. (Documents hold strings, lists of them and numbers, never
+    bytes: :func:`decode_documents` turns every ``bytes`` back.)"""
+    return pickle.dumps([_encoded(document) for document in documents], pickle.HIGHEST_PROTOCOL)
+
+
+def decode_documents(payload: bytes) -> list[dict[str, Any]]:
+    """The documents :func:`encode_documents` sent."""
+    documents: list[dict[str, Any]] = pickle.loads(payload)
+    for document in documents:
+        for name, value in document.items():
+            if type(value) is bytes:
+                document[name] = value.decode("utf-8", "surrogatepass")
+            elif type(value) is list:
+                document[name] = [_decoded_item(item) for item in value]
+    return documents
+
+
+def _encoded(document: dict[str, Any]) -> dict[str, Any]:
+    encoded = {}
+    for name, value in document.items():
+        if type(value) is str:
+            if not value.isascii():
+                value = value.encode("utf-8", "surrogatepass")
+        elif type(value) is list:
+            value = [_encoded_item(item) for item in value]
+        encoded[name] = value
+    return encoded
+
+
+def _encoded_item(item: Any) -> Any:
+    if type(item) is str and not item.isascii():
+        return item.encode("utf-8", "surrogatepass")
+    return item
+
+
+def _decoded_item(item: Any) -> Any:
+    return item.decode("utf-8", "surrogatepass") if type(item) is bytes else item
 
 
 def _package_root() -> str:
@@ -57,7 +101,9 @@ def start_builder(
     child_out, from_child = os.pipe()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH")]))
-    argv = [sys.executable, "-m", f"{__package__}._builder_main", str(index.storage.folder)]
+    main = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_builder_main.py")
+    argv = [sys.executable, "-P", main, str(index.storage.folder)]
+    started = time.monotonic()
     try:
         pid = os.posix_spawn(
             sys.executable,
@@ -72,7 +118,7 @@ def start_builder(
         os.close(to_child)
         os.close(from_child)
     builder = BuilderProcess(pid, child_in, child_out, stall_timeout)
-    setup = (index, backward, postings_per_segment)
+    setup = (index, backward, postings_per_segment, started)
     builder.send(INDEX, pickle.dumps(setup, pickle.HIGHEST_PROTOCOL))
     return builder
 
@@ -90,6 +136,7 @@ class BuilderProcess:
         self.stall_timeout = stall_timeout
         self.status: int | None = None  # once it has ended
         self.in_flight = 0  # chunks sent and not yet acknowledged
+        self.started: tuple[float, float] | None = None  # its start's wall and CPU seconds
         self._stopped_at: float | None = None
         self._out = bytearray()  # sent, not yet taken by the pipe
         self._in = bytearray()  # received, not yet parsed
@@ -144,6 +191,8 @@ class BuilderProcess:
                 return
             if kind == ACK:
                 self.in_flight -= 1
+            elif kind == READY:
+                self.started = _READY.unpack_from(buffer, _HEADER.size)
             elif kind == RESULT:
                 self._result = bytes(buffer[_HEADER.size : end])
             del buffer[:end]
@@ -249,14 +298,16 @@ def serve(source: BinaryIO, answer: BinaryIO) -> int:
     from .parallel import Segments  # (here: parallel.py imports this module)
 
     gc.disable()
-    index, backward, postings_per_segment = pickle.loads(_read_message(source)[1])
+    index, backward, postings_per_segment, started = pickle.loads(_read_message(source)[1])
+    answer.write(frame(READY, _READY.pack(time.monotonic() - started, time.process_time())))
+    answer.flush()
     segments = Segments(index, backward=backward, postings_per_segment=postings_per_segment)
     try:
         while True:
             kind, payload = _read_message(source)
             if kind == END:
                 break
-            for document in pickle.loads(payload):
+            for document in decode_documents(payload):
                 segments.add(document)
             answer.write(frame(ACK))
             answer.flush()

@@ -23,23 +23,82 @@ import gc
 import mmap
 import multiprocessing
 import os
-import pickle
 import select
 import struct
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from whoosh.writing import SegmentWriter
 
 from .._errors import IndexWriteError
 from . import segment as _segment
-from .builder import DOCUMENTS, END, BuilderProcess, start_builder
+from .builder import DOCUMENTS, END, BuilderProcess, encode_documents, start_builder
 from .memory import memory_for_builder
 
-PARALLEL_MIN_DOCS = 4000
-"""Batches smaller than this are not worth a second process."""
+
+@dataclass
+class Costs:
+    """What the number of processes for a batch is decided from (:func:`workers_for`):
+    seconds, as measured on a 2-core development machine; what a builder's start costs, and
+    how much of a core it gets, measured again each time one starts."""
+
+    builder_start: float = 0.30
+    """From starting a builder to its reading its first documents: a fresh interpreter and
+    its imports (0.28-0.33 s measured on an idle machine, 0.7-1.9 s on a busy one)."""
+
+    builder_speed: float = 1.0
+    """The share of a core a builder gets: its start's CPU seconds over their wall seconds
+    (on a machine whose cores are all busy, a builder helps little)."""
+
+    per_record: float = 40e-6
+    per_char: float = 120e-9
+    """This process's indexing of a record, and of each character of its text (its
+    ``Record`` fields; made into the documents, analysed, written into segments): 3,000
+    records of the corpus (372 characters each) in about 0.25 s on an idle machine."""
+
+    feeding: float = 0.10
+    """The fraction of a document's cost this process spends making it and sending it to a
+    builder instead of building it (0.04-0.08 measured, with room for the pipe)."""
+
+    measure: bool = True
+    """Whether each builder's start replaces :attr:`builder_start` and
+    :attr:`builder_speed` (the tests fix them instead)."""
+
+    def builder_started(self, wall: float, cpu: float) -> None:
+        """Take a builder's start: ``wall`` seconds from its spawn to its first read, ``cpu``
+        of them its own."""
+        if self.measure and wall > 0:
+            self.builder_start = wall
+            self.builder_speed = min(1.0, cpu / wall)
+
+    def work(self, records: int, chars: int) -> float:
+        """The expected seconds of building ``records`` of ``chars`` text in one process."""
+        return records * self.per_record + chars * self.per_char
+
+    def seconds(self, work: float, workers: int) -> float:
+        """The expected seconds of ``work`` (seconds in one process) built by ``workers``
+        processes. This process builds alone until the builders have started (that part is
+        hidden), then the rest is shared so that every process ends together, this process
+        also making and sending the builders' documents (:attr:`feeding`), each builder at
+        :attr:`builder_speed`; a batch shorter than the start waits for the builders all the
+        same."""
+        if workers <= 1:
+            return work
+        rest = max(0.0, work - self.builder_start)
+        rate, feeding = (workers - 1) * self.builder_speed, self.feeding
+        # Its own share ``own`` and the feeding of the others end when the builders' do:
+        # own + feeding * (rest - own) == (rest - own) / rate.
+        own = rest
+        if rate > 0:
+            own = max(0.0, rest * (1 / rate - feeding) / (1 - feeding + 1 / rate))
+        return self.builder_start + own + feeding * (rest - own)
+
+
+COSTS = Costs()
+"""This process's costs: what :func:`workers_for` decides from."""
 
 CLAIM = 48
 """Documents claimed at a time (by this process for itself, or as one builder's chunk)."""
@@ -169,16 +228,21 @@ def build(
             gc.enable()
 
 
-def workers_for(documents: int, processes: int) -> int:
-    """How many processes build a batch of ``documents``: one for a small batch (not worth a
-    builder), while other threads run (the caller, a Dask worker for one, runs its own
-    parallelism), or when the memory available could not hold a builder (see
+def workers_for(records: int, chars: int, processes: int, costs: Costs | None = None) -> int:
+    """How many processes build a batch of ``records`` holding ``chars`` characters of text:
+    as many as are expected to end it soonest by ``costs`` (:data:`COSTS`), fewer on a tie,
+    so one when the builders' start would take about as long as the whole batch in this
+    process. One, too, while other threads run (the caller, a Dask worker for one, runs its
+    own parallelism), or when the memory available could not hold a builder (see
     :func:`memory_for_builder`)."""
-    if documents < PARALLEL_MIN_DOCS or threading.active_count() > 1 or processes <= 1:
+    if processes <= 1 or threading.active_count() > 1:
         return 1
-    if not memory_for_builder():
+    costs = costs or COSTS
+    work = costs.work(records, chars)
+    best = min(range(1, processes + 1), key=lambda workers: costs.seconds(work, workers))
+    if best > 1 and not memory_for_builder():
         return 1
-    return processes
+    return best
 
 
 Key = tuple[int, bool]
@@ -190,18 +254,17 @@ def build_batch(
     items: list[Any],
     to_document: Callable[[Any], dict[str, Any]],
     *,
-    processes: int,
+    workers: int,
     progress: Callable[[int], None] | None = None,
     stall_timeout: float = 10.0,
 ) -> list[Any]:
     """Write the documents ``to_document`` makes of ``items`` into new segments, not yet
-    committed; the finished segments, in document order. Shared among ``processes``
-    processes (this one, and builders it starts) when :func:`workers_for` allows.
+    committed; the finished segments, in document order. Shared among ``workers``
+    processes (this one, and builders it starts: see :func:`workers_for`).
 
     A builder that dies (killed, as by the OOM killer) fails the batch as soon as it is seen;
     one stopped (``SIGSTOP``) for ``stall_timeout`` seconds is killed and fails it too: both
     with :class:`IndexWriteError`, never a wait without end."""
-    workers = workers_for(len(items), processes)
     ranges = _split(items, -(-workers // 2))
     plan: list[Key] = [(r, backward) for r in range(len(ranges)) for backward in (False, True)]
     plan = plan[: max(1, workers)]  # the last is this process's own
@@ -259,6 +322,8 @@ class _Feeder:
             if not builder.receive():  # its output ended: finished, failed or died
                 self._built[key] = self._running.pop(key).result()
                 continue
+            if builder.started is not None:
+                COSTS.builder_started(*builder.started)
             builder.alive()
             if key not in self._sent_all:
                 self._feed(key, builder)
@@ -281,7 +346,7 @@ class _Feeder:
             raise IndexWriteError(
                 f"an indexing process failed: {type(error).__name__}: {error}"
             ) from error
-        return pickle.dumps(documents, pickle.HIGHEST_PROTOCOL)
+        return encode_documents(documents)
 
     def finish(self) -> dict[Key, list[Any]]:
         """Every builder's segments, once it has built all of its range that is left."""

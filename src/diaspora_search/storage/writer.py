@@ -19,7 +19,7 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from .._errors import IndexLockedError
 from .._fields import ID, document
-from .._records import Record
+from .._records import Record, record_chars
 from .parallel import Claims, build, build_batch, default_processes, workers_for
 from .segment import SerialBuilder
 
@@ -30,6 +30,7 @@ STREAM_BATCH = 20_000
 """Records read from a stream (an iterable without a length) before they are written."""
 
 _LOCK_POLL = 0.05
+_SAMPLE = 256
 
 
 def _locked(timeout: float) -> IndexLockedError:
@@ -131,7 +132,7 @@ class Writer:
         if backward:
             claims = Claims(len(batch), shared=False)
             self._segments += build(self._index, batch, document, claims, backward=True)
-        elif self._fast and workers_for(len(batch), self._processes) == 1:
+        elif self._fast and (workers := self._workers_for(batch)) == 1:
             # Built here, continuing the segment of the stream's previous batch.
             if self._serial is None:
                 self._serial = SerialBuilder(self._index, document)
@@ -142,7 +143,7 @@ class Writer:
                 self._index,
                 batch,
                 document,
-                processes=self._processes,
+                workers=workers,
                 progress=report,
                 stall_timeout=self._timeout,
             )
@@ -151,6 +152,16 @@ class Writer:
                 writer.add_document(**document(record))
                 if report is not None and count % 256 == 0:
                     report(count)
+
+    def _workers_for(self, batch: list[Record]) -> int:
+        """The processes to build ``batch`` with (:func:`.parallel.workers_for`): its text
+        measured on at most :data:`_SAMPLE` records spread over it (cheap, and as fair)."""
+        if self._processes <= 1:
+            return 1
+        step = max(1, len(batch) // _SAMPLE)
+        sample = batch[::step]
+        chars = sum(map(record_chars, sample)) * len(batch) // len(sample)
+        return workers_for(len(batch), chars, self._processes)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete records by id; how many were there."""
