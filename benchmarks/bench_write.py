@@ -4,7 +4,8 @@ Each run is a fresh process with ``PYTHONPATH`` set to one of the ``--src`` fold
 ``src`` and a branch's): it loads the first ``--limit`` records of ``--corpus``, validates them,
 then times ``Writer.add`` of the list with ``--processes`` processes and the commit. Rounds
 alternate the order of the trees (A B, B A, ...); the ratios of the second tree's seconds over
-the first's, round by round, and their median are printed.
+the first's, round by round, and their median are printed; and the same for CPU seconds (the
+process's and its builders', user and system), steadier than wall time on a busy machine.
 
 Run from the repository root::
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,8 +30,17 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "records.jsonl"
 
 
+def cpu_seconds() -> float:
+    """User and system seconds of this process and of its children waited for (builders)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def child(corpus: Path, limit: int, processes: int) -> None:
-    """Time one write; print ``{"seconds": ...}``."""
+    """Time one write; print ``{"seconds": ..., "cpu": ...}``."""
     import diaspora_search as ds
     from diaspora_search._records import validate_batch
 
@@ -43,20 +54,22 @@ def child(corpus: Path, limit: int, processes: int) -> None:
     batch = validate_batch(records)
     with tempfile.TemporaryDirectory() as folder:
         index = ds.SearchIndex.create(Path(folder) / "index")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         with index._store.writer(processes=processes) as writer:
             writer.add(batch)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         index.close()
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu}))
 
 
-def run(src: str, args: argparse.Namespace) -> float:
+def run(src: str, args: argparse.Namespace) -> tuple[float, float]:
+    """Wall and CPU seconds of one write in a fresh process."""
     command = [sys.executable, __file__, "--child", "--corpus", str(args.corpus)]
     command += ["--limit", str(args.limit), "--processes", str(args.processes)]
     env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(found["seconds"]), float(found["cpu"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,14 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if len(args.src) != 2:
         parser.error("give --src twice: the base tree, then the new one")
-    ratios = []
+    ratios, cpu_ratios = [], []
     for round_ in range(args.rounds):
         order = args.src if round_ % 2 == 0 else args.src[::-1]
-        seconds = {src: run(src, args) for src in order}
-        base, new = (seconds[src] for src in args.src)
+        measured = {src: run(src, args) for src in order}
+        (base, base_cpu), (new, new_cpu) = (measured[src] for src in args.src)
         ratios.append(new / base)
-        print(f"round {round_ + 1}: base {base:.2f} s, new {new:.2f} s, new/base {new / base:.3f}")
+        cpu_ratios.append(new_cpu / base_cpu)
+        print(
+            f"round {round_ + 1}: base {base:.2f} s, new {new:.2f} s, new/base {new / base:.3f};"
+            f" CPU base {base_cpu:.2f} s, new {new_cpu:.2f} s, new/base {new_cpu / base_cpu:.3f}"
+        )
     print(f"median new/base: {statistics.median(ratios):.3f}")
+    print(f"median CPU new/base: {statistics.median(cpu_ratios):.3f}")
     return 0
 
 
