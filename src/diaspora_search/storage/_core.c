@@ -841,6 +841,50 @@ done:
     return result;
 }
 
+/* Term sets for query lookups (storage/lookup.py) -------------------------------------------
+ *
+ * field_terms reads the keys of one field from a W3 terms file (Whoosh's OrderedHashWriter
+ * records: a big-endian int32 key length and value length, the key, the value; keys in order,
+ * each a 2-byte field number then the term's bytes), so that a query's words a field does not
+ * hold cost a set lookup instead of a probe of the file's hash tables. The pure-Python
+ * implementation is lookup.py's _python_field_terms; the tests compare them.
+ */
+
+PyDoc_STRVAR(field_terms_doc,
+             "field_terms(records, prefix) -> frozenset\n\n"
+             "The terms (the key bytes after prefix) of the records at the start of records "
+             "(a W3 terms file's, from a field's first key) whose keys start with prefix, up to "
+             "the first record whose key does not, or the end.");
+
+static PyObject *field_terms(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer records, prefix;
+    if (!PyArg_ParseTuple(args, "y*y*", &records, &prefix)) return NULL;
+    PyObject *found = PyFrozenSet_New(NULL);
+    const unsigned char *data = records.buf;
+    Py_ssize_t size = records.len, pos = 0, plen = prefix.len;
+    while (found != NULL && pos + 8 <= size) {
+        const unsigned char *p = data + pos;
+        int32_t keylen = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                   (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+        int32_t datalen = (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+                                    (uint32_t)p[6] << 8 | (uint32_t)p[7]);
+        if (keylen < 0 || datalen < 0 || pos + 8 + (Py_ssize_t)keylen + datalen > size) {
+            PyErr_SetString(PyExc_ValueError, "a terms file record runs past its end");
+            Py_CLEAR(found);
+            break;
+        }
+        if (keylen < plen || memcmp(p + 8, prefix.buf, (size_t)plen) != 0) break;
+        PyObject *term =
+            PyBytes_FromStringAndSize((const char *)p + 8 + plen, (Py_ssize_t)keylen - plen);
+        if (term == NULL || PySet_Add(found, term) < 0) Py_CLEAR(found);
+        Py_XDECREF(term);
+        pos += 8 + (Py_ssize_t)keylen + (Py_ssize_t)datalen;
+    }
+    PyBuffer_Release(&records);
+    PyBuffer_Release(&prefix);
+    return found;
+}
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -849,6 +893,7 @@ static PyMethodDef core_methods[] = {
     {"add_terms", add_terms, METH_VARARGS, add_terms_doc},
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
     {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
+    {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -270,3 +270,10 @@ Postings: type[FieldPostings] = CompiledPostings if _core is not None else Pytho
 
 IMPLEMENTATION = "c" if _core is not None else "python"
 """Which implementation :data:`Postings` is: ``"c"`` or ``"python"``."""
+
+
+def compiled_core() -> Any:
+    """The compiled core module (``_core``), or ``None`` when it was not built or
+    :data:`PURE_PYTHON_VARIABLE` asks for pure Python: for other users of its functions
+    (``lookup.py``'s term sets), each with a pure-Python fallback."""
+    return _core

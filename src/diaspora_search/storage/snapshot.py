@@ -152,6 +152,12 @@ class Snapshot:
         """Every term of ``fieldname``, in order."""
         return guarded_iter(self.path, map(_text, self._reader.lexicon(fieldname)))
 
+    @guarded
+    def term_set(self, fieldname: str) -> frozenset[str]:
+        """Every term of ``fieldname``, as a set (read from each segment's terms file in one
+        pass: much faster than :meth:`terms`, which merges the segments' terms in order)."""
+        return self._lookup.field_terms(fieldname)
+
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """Every term of ``fieldname`` with its document frequency (deleted documents
         included), in order: what a sharded index sums into its global statistics."""
