@@ -1,16 +1,23 @@
-"""The term sets query lookups read from a segment's terms file (``storage/lookup.py``): every
-field's terms, exactly as Whoosh's lexicon has them, by the compiled core and by Python alike."""
+"""What query lookups read from a segment's terms file (``storage/lookup.py``): every field's
+terms, exactly as Whoosh's lexicon has them, and the document holding each record id, by the
+compiled core and by Python alike."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import diaspora_search as ds
 from diaspora_search.storage import IndexStore, Snapshot
-from diaspora_search.storage.lookup import python_field_terms, read_field_terms
+from diaspora_search.storage.lookup import (
+    python_field_holders,
+    python_field_terms,
+    read_field_holders,
+    read_field_terms,
+)
 from diaspora_search.storage.postings import compiled_core
 from tests.fixtures.synthetic import synthetic_records
 
@@ -94,3 +101,53 @@ def test_the_compiled_core_reads_what_python_reads(snapshot: Snapshot) -> None:
             found = core.field_terms(records, prefix)
             assert found == python_field_terms(records, prefix), fieldname
             assert found == frozenset(reader.lexicon(fieldname))  # type: ignore[attr-defined]
+            holders = core.field_holders(records, prefix)
+            assert holders == python_field_holders(records, prefix), fieldname
+
+
+def _info(count: int, first: int, last: int) -> bytes:
+    """A W3 term info's first fields ("!BfIBBfII") and a postings pointer."""
+    return struct.pack("!BfIBBfIIqi", 0, float(count), count, 1, 1, 1.0, first, last, 0, 9)
+
+
+def test_record_ids_come_from_the_id_terms(tmp_path: Path) -> None:
+    records = synthetic_records(120, seed=9)
+    path = tmp_path / "index"
+    with ds.SearchIndex.create(path) as index:
+        index.add(records[:60])
+        index.add(records[60:])
+        index.add([{**records[7], "title_en": "Replaced"}])  # (the old one deleted)
+        index.delete([records[70]["id"]])
+    store = IndexStore.open(path)
+    try:
+        snapshot = store.snapshot()
+        ids = [snapshot.record_id(d) for d in range(snapshot.doc_count)]
+        assert ids == [str(snapshot.stored(d)["id"]) for d in range(snapshot.doc_count)]
+        assert ids.count(records[7]["id"]) == 2  # (the deleted document's too)
+        readers = _readers(snapshot)
+        assert sum(len(read_field_holders(r, "id")) for r in readers) == snapshot.doc_count
+    finally:
+        store.close()
+
+
+def test_the_holders_of_terms_one_or_two_documents_hold() -> None:
+    data = b"".join(
+        struct.pack("!ii", len(key), len(info)) + key + info
+        for key, info in [
+            (b"\x00\x02a", _info(1, 5, 5)),
+            (b"\x00\x02b", _info(2, 3, 9)),
+            (b"\x00\x02c", _info(3, 1, 8)),  # (more than two: left out)
+            (b"\x00\x02d", b"\x00" * 10),  # (too short to hold a term info's counts)
+            (b"\x00\x03e", _info(1, 4, 4)),
+        ]
+    )
+    assert python_field_holders(data, b"\x00\x02") == {5: b"a", 3: b"b", 9: b"b"}
+    assert python_field_holders(data, b"\x00\x03") == {}
+    core = compiled_core()
+    if core is not None:
+        for prefix in (b"\x00\x02", b"\x00\x03", b""):
+            assert core.field_holders(data, prefix) == python_field_holders(data, prefix)
+        with pytest.raises(ValueError):
+            core.field_holders(data[:-3], b"")
+    with pytest.raises(ValueError):
+        python_field_holders(data[:-3], b"")

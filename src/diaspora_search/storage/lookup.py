@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from whoosh.reading import TermNotFound
@@ -120,16 +121,42 @@ class TermLookup:
 
 
 def read_field_terms(reader: Any, fieldname: str) -> frozenset[bytes]:
-    """Every term (as bytes) of a field of a W3 segment, from its terms file: the file's records
-    from the field's first key on (keys are ordered, each the field's number then the term)."""
+    """Every term (as bytes) of a field of a W3 segment, from its terms file."""
+    found = _field_records(reader, fieldname)
+    if found is None:
+        return frozenset()
+    core = compiled_core()
+    if core is not None:
+        return frozenset(core.field_terms(*found))
+    return python_field_terms(*found)
+
+
+def read_field_holders(reader: Any, fieldname: str) -> dict[int, bytes]:
+    """The document (by the segment's numbers) holding each term of a field of a W3 segment
+    that one or two of its documents hold (a unique key such as the record id: two when a
+    record was replaced within the segment), from the term infos' document frequency and
+    first and last document; terms more documents hold are left out."""
+    found = _field_records(reader, fieldname)
+    if found is None:
+        return {}
+    core = compiled_core()
+    if core is not None:
+        return dict(core.field_holders(*found))
+    return python_field_holders(*found)
+
+
+def _field_records(reader: Any, fieldname: str) -> tuple[bytes | memoryview, bytes] | None:
+    """The records of a W3 segment's terms file from the field's first key on (keys are
+    ordered, each the field's number then the term's bytes) and that prefix; ``None`` when the
+    segment holds no term of the field."""
     terms = reader._terms
     if fieldname not in terms._fieldmap:
-        return frozenset()
+        return None
     prefix = struct.pack("!H", terms._fieldmap[fieldname])
     table = terms._tindex
     start = table.closest_key_pos(prefix)
     if start is None:
-        return frozenset()
+        return None
     dbfile = table.dbfile
     buffer = getattr(dbfile, "_buf", None)  # (an in-memory file: no copy of it)
     records = (
@@ -137,31 +164,50 @@ def read_field_terms(reader: Any, fieldname: str) -> frozenset[bytes]:
         if buffer is not None
         else dbfile.get(start, table.endofdata - start)
     )
-    core = compiled_core()
-    if core is not None:
-        return frozenset(core.field_terms(records, prefix))
-    return python_field_terms(records, prefix)
+    return records, prefix
 
 
 _RECORD_LENGTHS = struct.Struct("!ii")  # (Whoosh's filetables._lengths)
+_INFO_COUNT = struct.Struct("!I")  # (W3TermInfo's document frequency, first, last: "!BfIBBfII")
 
 
-def python_field_terms(records: bytes | memoryview, prefix: bytes) -> frozenset[bytes]:
-    """``_core.field_terms`` in Python: the terms of the records at the start of ``records``
-    whose keys start with ``prefix``, up to the first whose key does not."""
+def _python_records(records: bytes | memoryview, prefix: bytes) -> Iterator[tuple[int, int, int]]:
+    """Each record at the start of ``records`` whose key starts with ``prefix`` (up to the first
+    whose key does not): where its key starts, how long it is, and how long its value is."""
     data = memoryview(records)
-    found = set()
     pos, size, plen = 0, len(data), len(prefix)
     while pos + 8 <= size:
         keylen, datalen = _RECORD_LENGTHS.unpack_from(data, pos)
         if keylen < 0 or datalen < 0 or pos + 8 + keylen + datalen > size:
             raise ValueError("a terms file record runs past its end")
-        key = data[pos + 8 : pos + 8 + keylen]
-        if keylen < plen or key[:plen] != prefix:
+        if keylen < plen or data[pos + 8 : pos + 8 + plen] != prefix:
             break
-        found.add(bytes(key[plen:]))
+        yield pos + 8, keylen, datalen
         pos += 8 + keylen + datalen
-    return frozenset(found)
+
+
+def python_field_terms(records: bytes | memoryview, prefix: bytes) -> frozenset[bytes]:
+    """``_core.field_terms`` in Python."""
+    data = memoryview(records)
+    plen = len(prefix)
+    return frozenset(
+        bytes(data[at + plen : at + keylen]) for at, keylen, _ in _python_records(data, prefix)
+    )
+
+
+def python_field_holders(records: bytes | memoryview, prefix: bytes) -> dict[int, bytes]:
+    """``_core.field_holders`` in Python."""
+    data = memoryview(records)
+    plen = len(prefix)
+    found: dict[int, bytes] = {}
+    for at, keylen, datalen in _python_records(data, prefix):
+        info = at + keylen
+        count = _INFO_COUNT.unpack_from(data, info + 5)[0] if datalen >= 23 else 0
+        if count in (1, 2):
+            term = bytes(data[at + plen : at + keylen])
+            for place in (15, 19)[:count]:
+                found[_INFO_COUNT.unpack_from(data, info + place)[0]] = term
+    return found
 
 
 def _text(term: Any) -> str:
