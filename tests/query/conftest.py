@@ -38,6 +38,9 @@ class DictTerms:
     def terms(self, fieldname: str) -> Iterable[str]:
         return sorted(self.fields.get(fieldname, {}))
 
+    def term_set(self, fieldname: str) -> frozenset[str]:
+        return frozenset(self.fields.get(fieldname, {}))
+
 
 @pytest.fixture
 def vocabulary() -> Vocabulary:

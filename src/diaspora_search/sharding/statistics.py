@@ -97,6 +97,9 @@ class GlobalStatistics:
     def terms(self, fieldname: str) -> Iterator[str]:
         return iter(self._sorted.get(fieldname, ()))
 
+    def term_set(self, fieldname: str) -> frozenset[str]:
+        return frozenset(self._sorted.get(fieldname, ()))
+
 
 def _alternatives(plan: QueryPlan) -> Iterator[Alternative]:
     for group in plan.groups:

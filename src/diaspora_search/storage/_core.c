@@ -1009,6 +1009,97 @@ static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
     return found;
 }
 
+/* Term sets for query lookups (storage/lookup.py) -------------------------------------------
+ *
+ * field_terms reads the keys of one field from a W3 terms file (Whoosh's OrderedHashWriter
+ * records: a big-endian int32 key length and value length, the key, the value; keys in order,
+ * each a 2-byte field number then the term's bytes), so that a query's words a field does not
+ * hold cost a set lookup instead of a probe of the file's hash tables. The pure-Python
+ * implementation is lookup.py's _python_field_terms; the tests compare them.
+ */
+
+PyDoc_STRVAR(field_terms_doc,
+             "field_terms(records, prefix) -> frozenset\n\n"
+             "The terms (the key bytes after prefix) of the records at the start of records "
+             "(a W3 terms file's, from a field's first key) whose keys start with prefix, up to "
+             "the first record whose key does not, or the end.");
+
+static PyObject *field_terms(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer records, prefix;
+    if (!PyArg_ParseTuple(args, "y*y*", &records, &prefix)) return NULL;
+    PyObject *found = PyFrozenSet_New(NULL);
+    const unsigned char *data = records.buf;
+    Py_ssize_t size = records.len, pos = 0, plen = prefix.len;
+    while (found != NULL && pos + 8 <= size) {
+        const unsigned char *p = data + pos;
+        int32_t keylen = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                   (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+        int32_t datalen = (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+                                    (uint32_t)p[6] << 8 | (uint32_t)p[7]);
+        if (keylen < 0 || datalen < 0 || pos + 8 + (Py_ssize_t)keylen + datalen > size) {
+            PyErr_SetString(PyExc_ValueError, "a terms file record runs past its end");
+            Py_CLEAR(found);
+            break;
+        }
+        if (keylen < plen || memcmp(p + 8, prefix.buf, (size_t)plen) != 0) break;
+        PyObject *term =
+            PyBytes_FromStringAndSize((const char *)p + 8 + plen, (Py_ssize_t)keylen - plen);
+        if (term == NULL || PySet_Add(found, term) < 0) Py_CLEAR(found);
+        Py_XDECREF(term);
+        pos += 8 + (Py_ssize_t)keylen + (Py_ssize_t)datalen;
+    }
+    PyBuffer_Release(&records);
+    PyBuffer_Release(&prefix);
+    return found;
+}
+
+PyDoc_STRVAR(field_holders_doc,
+             "field_holders(records, prefix) -> dict\n\n"
+             "As field_terms, but for the terms held by one or two documents of the segment "
+             "(a unique key's): {document number: term}, from each term info's document "
+             "frequency and first and last document. Terms held by more are left out.");
+
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static PyObject *field_holders(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer records, prefix;
+    if (!PyArg_ParseTuple(args, "y*y*", &records, &prefix)) return NULL;
+    PyObject *found = PyDict_New();
+    const unsigned char *data = records.buf;
+    Py_ssize_t size = records.len, pos = 0, plen = prefix.len;
+    while (found != NULL && pos + 8 <= size) {
+        const unsigned char *p = data + pos;
+        int32_t keylen = (int32_t)be32(p), datalen = (int32_t)be32(p + 4);
+        if (keylen < 0 || datalen < 0 || pos + 8 + (Py_ssize_t)keylen + datalen > size) {
+            PyErr_SetString(PyExc_ValueError, "a terms file record runs past its end");
+            Py_CLEAR(found);
+            break;
+        }
+        if (keylen < plen || memcmp(p + 8, prefix.buf, (size_t)plen) != 0) break;
+        /* The term info (W3TermInfo, "!BfIBBfII..."): the document frequency at byte 5, the
+         * first and last documents at bytes 15 and 19. */
+        const unsigned char *info = p + 8 + keylen;
+        uint32_t count = datalen >= 23 ? be32(info + 5) : 0;
+        if (count == 1 || count == 2) {
+            PyObject *term =
+                PyBytes_FromStringAndSize((const char *)p + 8 + plen, (Py_ssize_t)keylen - plen);
+            for (int i = 0; term != NULL && found != NULL && i < (int)count; i++) {
+                PyObject *doc = PyLong_FromUnsignedLong(be32(info + (i ? 19 : 15)));
+                if (doc == NULL || PyDict_SetItem(found, doc, term) < 0) Py_CLEAR(found);
+                Py_XDECREF(doc);
+            }
+            if (term == NULL) Py_CLEAR(found);
+            Py_XDECREF(term);
+        }
+        pos += 8 + (Py_ssize_t)keylen + (Py_ssize_t)datalen;
+    }
+    PyBuffer_Release(&records);
+    PyBuffer_Release(&prefix);
+    return found;
+}
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -1018,6 +1109,8 @@ static PyMethodDef core_methods[] = {
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
     {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
     {"simple_words", simple_words, METH_O, simple_words_doc},
+    {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
+    {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,25 +8,26 @@ fields it looks them up in (the full-text fields of a collection without full te
 titles), which costs as much. :class:`TermLookup` probes each segment once per term and keeps
 the answer for the snapshot's life (a commit makes a new snapshot, so nothing is ever stale),
 and skips the segments whose terms file has no term of the field at all (its field map: an
-exact answer, read from the segment's header). A small field of a segment (the titles of a
-collection where few records have one) has its terms read into memory on first use, so that the
-many words it does not hold cost no probe at all.
+exact answer, read from the segment's header). Each field of a W3 segment has its terms read
+into a set on first use (one pass over the field's records of the terms file, in C: a few
+milliseconds for 25,000 terms), so that the many words a field does not hold (most of a
+query's accent variants, translations and spellings) cost a set lookup, not a probe.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import struct
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from whoosh.reading import TermNotFound
 
+from .._compiled import core as compiled_core
 from ..query.plan import Key
 
 MEMO_LIMIT = 200_000
 """Distinct ``(field, term)`` answers kept (then forgotten all at once and looked up again)."""
-SMALL_FIELD = 2_000
-"""A segment's field of at most this many terms has them kept in memory: read once per snapshot,
-a few milliseconds (and as much to find that a field has more)."""
 
 
 class SegmentTerm(NamedTuple):
@@ -49,7 +50,7 @@ class TermLookup:
             for r in readers
         ]
         self._found: dict[Key, tuple[SegmentTerm, ...]] = {}
-        self._small: dict[tuple[int, str], frozenset[bytes] | None] = {}
+        self._term_sets: dict[tuple[int, str], frozenset[bytes]] = {}
 
     def to_bytes(self, fieldname: str, term: str) -> bytes | None:
         """``term`` as ``fieldname`` stores it, or ``None`` (an unknown field, or a term the
@@ -85,8 +86,7 @@ class TermLookup:
             held = self._segment_fields[segment]
             if held is not None and fieldname not in held:
                 continue  # (the segment holds no term of the field)
-            small = self._small_field(segment, fieldname) if held is not None else None
-            if small is not None and btext not in small:
+            if held is not None and btext not in self.term_set(segment, fieldname):
                 continue
             try:
                 if held is not None:
@@ -98,14 +98,120 @@ class TermLookup:
             out.append(SegmentTerm(segment, info))
         return tuple(out)
 
-    def _small_field(self, segment: int, fieldname: str) -> frozenset[bytes] | None:
-        """Every term of a small field of a W3 segment, or ``None`` for a larger one."""
+    def field_terms(self, fieldname: str) -> frozenset[str]:
+        """Every term of ``fieldname`` in any segment (deleted documents' included, as
+        Whoosh's lexicon has them), as text."""
+        found: set[str] = set()
+        for segment, reader in enumerate(self._readers):
+            held = self._segment_fields[segment]
+            if held is None:
+                with contextlib.suppress(TermNotFound):  # (no term of the field there)
+                    found.update(map(_text, reader.lexicon(fieldname)))
+            elif fieldname in held:
+                found.update(term.decode("utf-8") for term in self.term_set(segment, fieldname))
+        return frozenset(found)
+
+    def term_set(self, segment: int, fieldname: str) -> frozenset[bytes]:
+        """Every term (as bytes) of ``fieldname`` in W3 segment ``segment``, read once."""
         key = (segment, fieldname)
-        if key not in self._small:
-            lexicon = self._readers[segment].lexicon(fieldname)
-            terms = list(itertools.islice(lexicon, SMALL_FIELD + 1))
-            self._small[key] = frozenset(terms) if len(terms) <= SMALL_FIELD else None
-        return self._small[key]
+        found = self._term_sets.get(key)
+        if found is None:
+            found = self._term_sets[key] = read_field_terms(self._readers[segment], fieldname)
+        return found
+
+
+def read_field_terms(reader: Any, fieldname: str) -> frozenset[bytes]:
+    """Every term (as bytes) of a field of a W3 segment, from its terms file."""
+    found = _field_records(reader, fieldname)
+    if found is None:
+        return frozenset()
+    core = compiled_core
+    if core is not None:
+        return frozenset(core.field_terms(*found))
+    return python_field_terms(*found)
+
+
+def read_field_holders(reader: Any, fieldname: str) -> dict[int, bytes]:
+    """The document (by the segment's numbers) holding each term of a field of a W3 segment
+    that one or two of its documents hold (a unique key such as the record id: two when a
+    record was replaced within the segment), from the term infos' document frequency and
+    first and last document; terms more documents hold are left out."""
+    found = _field_records(reader, fieldname)
+    if found is None:
+        return {}
+    core = compiled_core
+    if core is not None:
+        return dict(core.field_holders(*found))
+    return python_field_holders(*found)
+
+
+def _field_records(reader: Any, fieldname: str) -> tuple[bytes | memoryview, bytes] | None:
+    """The records of a W3 segment's terms file from the field's first key on (keys are
+    ordered, each the field's number then the term's bytes) and that prefix; ``None`` when the
+    segment holds no term of the field."""
+    terms = reader._terms
+    if fieldname not in terms._fieldmap:
+        return None
+    prefix = struct.pack("!H", terms._fieldmap[fieldname])
+    table = terms._tindex
+    start = table.closest_key_pos(prefix)
+    if start is None:
+        return None
+    dbfile = table.dbfile
+    buffer = getattr(dbfile, "_buf", None)  # (an in-memory file: no copy of it)
+    records = (
+        memoryview(buffer)[start : table.endofdata]
+        if buffer is not None
+        else dbfile.get(start, table.endofdata - start)
+    )
+    return records, prefix
+
+
+_RECORD_LENGTHS = struct.Struct("!ii")  # (Whoosh's filetables._lengths)
+_INFO_COUNT = struct.Struct("!I")  # (W3TermInfo's document frequency, first, last: "!BfIBBfII")
+
+
+def _python_records(records: bytes | memoryview, prefix: bytes) -> Iterator[tuple[int, int, int]]:
+    """Each record at the start of ``records`` whose key starts with ``prefix`` (up to the first
+    whose key does not): where its key starts, how long it is, and how long its value is."""
+    data = memoryview(records)
+    pos, size, plen = 0, len(data), len(prefix)
+    while pos + 8 <= size:
+        keylen, datalen = _RECORD_LENGTHS.unpack_from(data, pos)
+        if keylen < 0 or datalen < 0 or pos + 8 + keylen + datalen > size:
+            raise ValueError("a terms file record runs past its end")
+        if keylen < plen or data[pos + 8 : pos + 8 + plen] != prefix:
+            break
+        yield pos + 8, keylen, datalen
+        pos += 8 + keylen + datalen
+
+
+def python_field_terms(records: bytes | memoryview, prefix: bytes) -> frozenset[bytes]:
+    """``_core.field_terms`` in Python."""
+    data = memoryview(records)
+    plen = len(prefix)
+    return frozenset(
+        bytes(data[at + plen : at + keylen]) for at, keylen, _ in _python_records(data, prefix)
+    )
+
+
+def python_field_holders(records: bytes | memoryview, prefix: bytes) -> dict[int, bytes]:
+    """``_core.field_holders`` in Python."""
+    data = memoryview(records)
+    plen = len(prefix)
+    found: dict[int, bytes] = {}
+    for at, keylen, datalen in _python_records(data, prefix):
+        info = at + keylen
+        count = _INFO_COUNT.unpack_from(data, info + 5)[0] if datalen >= 23 else 0
+        if count in (1, 2):
+            term = bytes(data[at + plen : at + keylen])
+            for place in (15, 19)[:count]:
+                found[_INFO_COUNT.unpack_from(data, info + place)[0]] = term
+    return found
+
+
+def _text(term: Any) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
 
 
 def postings_reader(reader: Any, fieldname: str, btext: bytes, info: Any, fmt: Any) -> Any:

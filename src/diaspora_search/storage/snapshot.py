@@ -11,14 +11,16 @@ Nothing of Whoosh leaves this module, and no raw error of a damaged file either:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import field_lengths, read_blocks
 from .damage import guarded, guarded_iter
-from .lookup import TermLookup, postings_reader
+from .lookup import TermLookup, postings_reader, read_field_holders
 from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
 
@@ -58,6 +60,8 @@ class Snapshot:
         self._scorable = frozenset(n for n in self._schema.names() if self._schema[n].scorable)
         self._fields = {n: self._schema[n] for n in self._schema.names()}
         self._record_ids: dict[int, str] = {}
+        self._offsets = [offset for _, offset in self._segments]
+        self._segment_ids: dict[int, dict[int, bytes]] = {}
         self._stored: dict[int, dict[str, Any]] = {}
         self._lookup = TermLookup([reader for reader, _ in self._segments], self._fields)
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
@@ -104,10 +108,31 @@ class Snapshot:
 
     @guarded
     def record_id(self, docnum: int) -> str:
-        """The id of the record a document holds (kept: ties in ranking are broken by it)."""
+        """The id of the record a document holds (kept: ties in ranking are broken by it).
+
+        Read from the id field's terms file (each segment's, once: the document holding each
+        id is in its term info), not the stored record: a search breaks ties among its best
+        documents by id, and reading a stored record decompresses and unpickles all of it."""
         found = self._record_ids.get(docnum)
         if found is None:
-            found = self._record_ids[docnum] = str(self._stored_fields(docnum)["id"])
+            segment = bisect.bisect_right(self._offsets, docnum) - 1
+            term = self._ids_of(segment).get(docnum - self._offsets[segment])
+            if term is not None:
+                found = term.decode("utf-8")
+            else:  # (an id held by more than two documents of a segment)
+                found = str(self._stored_fields(docnum)["id"])
+            self._record_ids[docnum] = found
+        return found
+
+    def _ids_of(self, segment: int) -> dict[int, bytes]:
+        """The record id (its term) of each document of a W3 segment, by the segment's own
+        numbers, from the id field's term infos (:func:`~.lookup.read_field_holders`); empty
+        for another codec's."""
+        found = self._segment_ids.get(segment)
+        if found is None:
+            reader = self._segments[segment][0]
+            found = read_field_holders(reader, ID) if hasattr(reader, "_terms") else {}
+            self._segment_ids[segment] = found
         return found
 
     def _stored_fields(self, docnum: int) -> dict[str, Any]:
@@ -151,6 +176,12 @@ class Snapshot:
     def terms(self, fieldname: str) -> Iterator[str]:
         """Every term of ``fieldname``, in order."""
         return guarded_iter(self.path, map(_text, self._reader.lexicon(fieldname)))
+
+    @guarded
+    def term_set(self, fieldname: str) -> frozenset[str]:
+        """Every term of ``fieldname``, as a set (read from each segment's terms file in one
+        pass: much faster than :meth:`terms`, which merges the segments' terms in order)."""
+        return self._lookup.field_terms(fieldname)
 
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """Every term of ``fieldname`` with its document frequency (deleted documents

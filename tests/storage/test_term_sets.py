@@ -1,0 +1,153 @@
+"""What query lookups read from a segment's terms file (``storage/lookup.py``): every field's
+terms, exactly as Whoosh's lexicon has them, and the document holding each record id, by the
+compiled core and by Python alike."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import diaspora_search as ds
+from diaspora_search._compiled import core as compiled_core
+from diaspora_search.storage import IndexStore, Snapshot
+from diaspora_search.storage.lookup import (
+    python_field_holders,
+    python_field_terms,
+    read_field_holders,
+    read_field_terms,
+)
+from tests.fixtures.synthetic import synthetic_records
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshot]:
+    path = tmp_path_factory.mktemp("terms") / "index"
+    records = synthetic_records(400, seed=5)
+    with ds.SearchIndex.create(path) as index:
+        index.add(records[:200])  # (two segments)
+        index.add(records[200:])
+        index.delete([records[3]["id"], records[250]["id"]])
+    store = IndexStore.open(path)
+    try:
+        yield store.snapshot()
+    finally:
+        store.close()
+
+
+def _readers(snapshot: Snapshot) -> list[object]:
+    return [reader for reader, _ in snapshot._segments]
+
+
+def test_each_fields_terms_are_the_lexicons(snapshot: Snapshot) -> None:
+    readers = _readers(snapshot)
+    assert len(readers) == 2
+    compared = 0
+    for reader in readers:
+        held = reader._terms._fieldmap  # type: ignore[attr-defined]
+        for fieldname in snapshot._fields:
+            # (Whoosh's lexicon of a field without terms in the segment raises)
+            expected = frozenset(reader.lexicon(fieldname)) if fieldname in held else frozenset()  # type: ignore[attr-defined]
+            assert read_field_terms(reader, fieldname) == expected, fieldname
+            compared += bool(expected)
+    assert compared >= 10
+    # The whole snapshot's, as text (each segment's terms, deleted documents' too).
+    for fieldname in ("summary_en", "summary_es", "names", "forms_es", "id"):
+        assert snapshot.term_set(fieldname) == frozenset(snapshot.terms(fieldname))
+    assert snapshot.term_set("summary_es")  # (the collection holds Spanish text)
+
+
+def _records(*keys: bytes, value: bytes = b"\x00" * 3) -> bytes:
+    return b"".join(struct.pack("!ii", len(k), len(value)) + k + value for k in keys)
+
+
+def test_the_python_reader_stops_at_the_fields_end() -> None:
+    data = _records(b"\x00\x04ab", b"\x00\x04abc", b"\x00\x05ab", b"\x00\x04zz")
+    assert python_field_terms(data, b"\x00\x04") == {b"ab", b"abc"}
+    assert python_field_terms(data[:5], b"\x00\x04") == frozenset()  # (no whole header)
+    with pytest.raises(ValueError):
+        python_field_terms(data[:12], b"\x00\x04")  # (a key cut short)
+
+
+@pytest.mark.skipif(compiled_core is None, reason="the compiled core is not built or is off")
+def test_the_compiled_core_reads_what_python_reads(snapshot: Snapshot) -> None:
+    core = compiled_core
+    assert core is not None
+    samples = [
+        _records(b"\x00\x04ab", b"\x00\x04abc", b"\x00\x05ab", b"\x00\x04zz"),
+        _records(b"\x00\x04", b"\x00\x04\xc3\xb1", value=b""),
+        _records(b"\x00", b"\x00\x04x"),  # (a key shorter than the prefix ends the field)
+        b"",
+    ]
+    for data in samples:
+        for prefix in (b"\x00\x04", b"\x00\x05", b""):
+            assert core.field_terms(data, prefix) == python_field_terms(data, prefix)
+    data = samples[0]
+    for cut in (12, 15 + 15):  # (into the first record's value, the second's)
+        with pytest.raises(ValueError):
+            core.field_terms(data[:cut], b"\x00\x04")
+        with pytest.raises(ValueError):
+            python_field_terms(data[:cut], b"\x00\x04")
+    # And on the terms files of a real index, from each field's first key.
+    for reader in _readers(snapshot):
+        terms = reader._terms  # type: ignore[attr-defined]
+        table = terms._tindex
+        for fieldname, number in terms._fieldmap.items():
+            prefix = struct.pack("!H", number)
+            start = table.closest_key_pos(prefix)
+            records = table.dbfile.get(start, table.endofdata - start)
+            found = core.field_terms(records, prefix)
+            assert found == python_field_terms(records, prefix), fieldname
+            assert found == frozenset(reader.lexicon(fieldname))  # type: ignore[attr-defined]
+            holders = core.field_holders(records, prefix)
+            assert holders == python_field_holders(records, prefix), fieldname
+
+
+def _info(count: int, first: int, last: int) -> bytes:
+    """A W3 term info's first fields ("!BfIBBfII") and a postings pointer."""
+    return struct.pack("!BfIBBfIIqi", 0, float(count), count, 1, 1, 1.0, first, last, 0, 9)
+
+
+def test_record_ids_come_from_the_id_terms(tmp_path: Path) -> None:
+    records = synthetic_records(120, seed=9)
+    path = tmp_path / "index"
+    with ds.SearchIndex.create(path) as index:
+        index.add(records[:60])
+        index.add(records[60:])
+        index.add([{**records[7], "title_en": "Replaced"}])  # (the old one deleted)
+        index.delete([records[70]["id"]])
+    store = IndexStore.open(path)
+    try:
+        snapshot = store.snapshot()
+        ids = [snapshot.record_id(d) for d in range(snapshot.doc_count)]
+        assert ids == [str(snapshot.stored(d)["id"]) for d in range(snapshot.doc_count)]
+        assert ids.count(records[7]["id"]) == 2  # (the deleted document's too)
+        readers = _readers(snapshot)
+        assert sum(len(read_field_holders(r, "id")) for r in readers) == snapshot.doc_count
+    finally:
+        store.close()
+
+
+def test_the_holders_of_terms_one_or_two_documents_hold() -> None:
+    data = b"".join(
+        struct.pack("!ii", len(key), len(info)) + key + info
+        for key, info in [
+            (b"\x00\x02a", _info(1, 5, 5)),
+            (b"\x00\x02b", _info(2, 3, 9)),
+            (b"\x00\x02c", _info(3, 1, 8)),  # (more than two: left out)
+            (b"\x00\x02d", b"\x00" * 10),  # (too short to hold a term info's counts)
+            (b"\x00\x03e", _info(1, 4, 4)),
+        ]
+    )
+    assert python_field_holders(data, b"\x00\x02") == {5: b"a", 3: b"b", 9: b"b"}
+    assert python_field_holders(data, b"\x00\x03") == {}
+    core = compiled_core
+    if core is not None:
+        for prefix in (b"\x00\x02", b"\x00\x03", b""):
+            assert core.field_holders(data, prefix) == python_field_holders(data, prefix)
+        with pytest.raises(ValueError):
+            core.field_holders(data[:-3], b"")
+    with pytest.raises(ValueError):
+        python_field_holders(data[:-3], b"")
