@@ -5,7 +5,7 @@ extension is compiled into the wheel, which is then tagged for this interpreter 
 for an editable install (``pip install -e .``, which imports from ``src/``) it is compiled in
 place beside its source. It needs nothing but a C compiler and the Python headers, which
 PyICU's build needs too; without them the build warns and the package stays pure Python
-(``storage/postings.py`` falls back to the Python implementation).
+(``_compiled.py`` finds no core, and every user of it falls back to Python).
 
 Run directly, ``python hatch_build.py`` compiles the core in place for a checkout used through
 ``PYTHONPATH=src``.

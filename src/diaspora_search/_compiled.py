@@ -3,8 +3,9 @@ used.
 
 It is used when it was built (``hatch_build.py`` builds it at install; ``python hatch_build.py``
 in place) and the environment variable :data:`PURE_PYTHON_VARIABLE` is not set to ``1``. The
-postings (``storage/postings.py``) and the word breaker (``analysis/tokenizer.py``) both use it,
-and each has a pure-Python fallback that gives the same results.
+postings (``storage/postings.py``), the word breaker (``analysis/tokenizer.py``) and the term
+sets of queries (``storage/lookup.py``) use it, and each has a pure-Python fallback that gives
+the same results.
 
 The extension lives in the storage package but is found and loaded here from that folder,
 under its own name ``diaspora_search.storage._core``, without importing the package: the
@@ -18,12 +19,25 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 PURE_PYTHON_VARIABLE = "DIASPORA_SEARCH_PURE_PYTHON"
 
 _NAME = "diaspora_search.storage._core"
+
+FUNCTIONS = (
+    "add_positions",
+    "add_words",
+    "add_terms",
+    "encode_term",
+    "encode_field",
+    "simple_words",
+    "field_terms",
+    "field_holders",
+)
+"""What the package calls in the core: a build lacking any of them is not used."""
 
 
 def _load() -> Any:
@@ -41,6 +55,16 @@ def _load() -> Any:
         spec.loader.exec_module(module)
     except ImportError:
         del sys.modules[_NAME]
+        return None
+    missing = [name for name in FUNCTIONS if not hasattr(module, name)]
+    if missing:  # built from an older _core.c (an in-place build, then a pull)
+        del sys.modules[_NAME]
+        warnings.warn(
+            f"{spec.origin}: built from an older source (no {', '.join(missing)}); "
+            "using pure Python: rebuild it with `python hatch_build.py`",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     return module
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from diaspora_search import _compiled
 from diaspora_search.storage import postings
 
 core = postings._core
@@ -48,3 +49,12 @@ def test_document_numbers_out_of_range_are_refused(docnum: int) -> None:
         core.add_terms({}, ["a"], docnum)
     with pytest.raises(OverflowError):
         core.add_positions({}, ["a"], docnum)
+
+
+@pytest.mark.skipif(_compiled.core is None, reason="the compiled core is not built or is off")
+def test_every_function_of_the_core_is_one_the_package_requires() -> None:
+    # (a build lacking one of _compiled.FUNCTIONS, from an older source, is not used: the list
+    # must name every function the package calls, so every function the core has)
+    core = _compiled.core
+    functions = {name for name in dir(core) if callable(getattr(core, name))}
+    assert functions - {"__loader__"} == set(_compiled.FUNCTIONS)

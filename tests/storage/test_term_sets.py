@@ -121,8 +121,16 @@ def test_record_ids_come_from_the_id_terms(tmp_path: Path) -> None:
     store = IndexStore.open(path)
     try:
         snapshot = store.snapshot()
-        ids = [snapshot.record_id(d) for d in range(snapshot.doc_count)]
-        assert ids == [str(snapshot.stored(d)["id"]) for d in range(snapshot.doc_count)]
+        stored = [str(snapshot.stored(d)["id"]) for d in range(snapshot.doc_count)]
+        fresh = store.new_snapshot()
+
+        def refuse(docnum: int) -> None:
+            raise AssertionError(f"document {docnum}'s stored record read for its id")
+
+        fresh._stored_fields = refuse  # type: ignore[method-assign,assignment]
+        ids = [fresh.record_id(d) for d in range(fresh.doc_count)]
+        fresh.close()
+        assert ids == stored
         assert ids.count(records[7]["id"]) == 2  # (the deleted document's too)
         readers = _readers(snapshot)
         assert sum(len(read_field_holders(r, "id")) for r in readers) == snapshot.doc_count

@@ -1,9 +1,11 @@
-/* The compiled core of the fast indexing path: postings accumulation and W3 block encoding,
- * and the word breaking of simple text (its own section below, for analysis/tokenizer.py).
+/* The compiled core: postings accumulation and W3 block encoding for the fast indexing path,
+ * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py)
+ * and the term sets of queries (storage/lookup.py).
  *
- * The pure-Python implementation of the same two jobs is storage/postings.py's PythonPostings
- * with codec.py's _block; storage/postings.py picks this module when it is built (and
- * DIASPORA_SEARCH_PURE_PYTHON is not set). Both write the same bytes: the tests compare them.
+ * The pure-Python implementation of the first two jobs is storage/postings.py's PythonPostings
+ * with codec.py's _block; _compiled.py decides whether this module is used (it is built, has
+ * every function of _compiled.FUNCTIONS, and DIASPORA_SEARCH_PURE_PYTHON is not set). Both
+ * write the same bytes: the tests compare them.
  *
  * Postings are kept per term in one growable bytearray, already in the order documents were
  * added: for each posting the document number, then (for a field with positions) the count of
@@ -954,6 +956,7 @@ static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
         PyErr_SetString(PyExc_TypeError, "simple_words() takes a str");
         return NULL;
     }
+    if (PyUnicode_READY(text) < 0) return NULL; /* (a legacy string: its data made canonical) */
     int kind = PyUnicode_KIND(text);
     if (kind == PyUnicode_4BYTE_KIND) Py_RETURN_NONE; /* a character past U+FFFF */
     const void *data = PyUnicode_DATA(text);
@@ -1116,7 +1119,7 @@ static PyMethodDef core_methods[] = {
 
 static struct PyModuleDef core_module = {
     PyModuleDef_HEAD_INIT, "_core",
-    "The compiled core of the fast indexing path (see storage/postings.py).", -1, core_methods,
+    "The compiled core of diaspora_search (see diaspora_search/_compiled.py).", -1, core_methods,
     NULL, NULL, NULL, NULL,
 };
 

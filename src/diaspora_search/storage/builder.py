@@ -1,6 +1,6 @@
 """A builder process: a fresh interpreter that builds segments of documents sent to it.
 
-A builder is started (``posix_spawn`` of ``python -P .../storage/_builder_main.py FOLDER``),
+A builder is started (``posix_spawn`` of ``python .../storage/_builder_main.py FOLDER``),
 not forked: a forked child maps every page of its parent (the caller's records, the batch)
 and copies those whose reference counts it touches, so its memory was the parent's plus its
 own. A started one holds the interpreter, the analysis, and its segment's buffers.
@@ -102,7 +102,7 @@ def start_builder(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH")]))
     main = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_builder_main.py")
-    argv = [sys.executable, "-P", main, str(index.storage.folder)]
+    argv = [sys.executable, main, str(index.storage.folder)]
     started = time.monotonic()
     try:
         pid = os.posix_spawn(

@@ -146,23 +146,24 @@ def read_field_holders(reader: Any, fieldname: str) -> dict[int, bytes]:
 
 
 def _field_records(reader: Any, fieldname: str) -> tuple[bytes | memoryview, bytes] | None:
-    """The records of a W3 segment's terms file from the field's first key on (keys are
-    ordered, each the field's number then the term's bytes) and that prefix; ``None`` when the
-    segment holds no term of the field."""
+    """The records of a W3 segment's terms file from the field's first key to the next field's
+    (keys are ordered, each the field's number then the term's bytes) and that prefix; ``None``
+    when the segment holds no term of the field."""
     terms = reader._terms
     if fieldname not in terms._fieldmap:
         return None
-    prefix = struct.pack("!H", terms._fieldmap[fieldname])
+    number = terms._fieldmap[fieldname]
+    prefix = struct.pack("!H", number)
     table = terms._tindex
     start = table.closest_key_pos(prefix)
     if start is None:
         return None
+    end = table.closest_key_pos(struct.pack("!H", number + 1)) if number < 0xFFFF else None
+    end = table.endofdata if end is None else end
     dbfile = table.dbfile
     buffer = getattr(dbfile, "_buf", None)  # (an in-memory file: no copy of it)
     records = (
-        memoryview(buffer)[start : table.endofdata]
-        if buffer is not None
-        else dbfile.get(start, table.endofdata - start)
+        memoryview(buffer)[start:end] if buffer is not None else dbfile.get(start, end - start)
     )
     return records, prefix
 

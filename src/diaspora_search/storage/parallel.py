@@ -51,7 +51,7 @@ class Costs:
 
     builder_speed: float = 1.0
     """The share of a core a builder gets: its start's CPU seconds over their wall seconds
-    (on a machine whose cores are all busy, a builder helps little)."""
+    (on a machine whose cores are all busy, a builder's share of the work is smaller)."""
 
     per_record: float = 40e-6
     per_char: float = 120e-9
@@ -69,10 +69,13 @@ class Costs:
 
     def builder_started(self, wall: float, cpu: float) -> None:
         """Take a builder's start: ``wall`` seconds from its spawn to its first read, ``cpu``
-        of them its own."""
+        of them its own. Halfway from the last estimate to the measurement, and never above
+        :data:`MAX_BUILDER_START`: builders are started (and so measured again) only while
+        the estimate is below a batch's work, so one start slowed by a busy moment must not
+        keep every later batch of the process in one process."""
         if self.measure and wall > 0:
-            self.builder_start = wall
-            self.builder_speed = min(1.0, cpu / wall)
+            self.builder_start = min(MAX_BUILDER_START, (self.builder_start + wall) / 2)
+            self.builder_speed = (self.builder_speed + min(1.0, cpu / wall)) / 2
 
     def work(self, records: int, chars: int) -> float:
         """The expected seconds of building ``records`` of ``chars`` text in one process."""
@@ -98,6 +101,10 @@ class Costs:
 
 
 COSTS = Costs()
+
+MAX_BUILDER_START = 1.2
+"""The most a builder's start is estimated at (four idle starts): a stream's batch of 20,000
+records (about 1.7 s of work) stays shared among processes whatever the starts measured."""
 """This process's costs: what :func:`workers_for` decides from."""
 
 CLAIM = 48
@@ -230,9 +237,10 @@ def build(
 
 def workers_for(records: int, chars: int, processes: int, costs: Costs | None = None) -> int:
     """How many processes build a batch of ``records`` holding ``chars`` characters of text:
-    as many as are expected to end it soonest by ``costs`` (:data:`COSTS`), fewer on a tie,
-    so one when the builders' start would take about as long as the whole batch in this
-    process. One, too, while other threads run (the caller, a Dask worker for one, runs its
+    as many as are expected to end it soonest by ``costs`` (:data:`COSTS`), fewer on a tie.
+    The model charges a builder nothing past its start and its feeding, so once a batch's work
+    exceeds the start every builder is expected to help: in practice the answer is one, or
+    ``processes``. One, too, while other threads run (the caller, a Dask worker for one, runs its
     own parallelism), or when the memory available could not hold a builder (see
     :func:`memory_for_builder`)."""
     if processes <= 1 or threading.active_count() > 1:
@@ -322,8 +330,9 @@ class _Feeder:
             if not builder.receive():  # its output ended: finished, failed or died
                 self._built[key] = self._running.pop(key).result()
                 continue
-            if builder.started is not None:
+            if builder.started is not None:  # (taken once)
                 COSTS.builder_started(*builder.started)
+                builder.started = None
             builder.alive()
             if key not in self._sent_all:
                 self._feed(key, builder)
