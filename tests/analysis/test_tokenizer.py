@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +9,7 @@ from hypothesis import strategies as st
 from diaspora_search import _compiled
 from diaspora_search.analysis import _icu, tokenizer, word_texts, words
 from diaspora_search.storage.analyzers import WordTokenizer
+from tests.fixtures.pure_python import pytest_without_core
 
 # ---------------------------------------------------------------------------------------------
 # Golden cases: text -> the words as written.
@@ -260,7 +256,6 @@ def test_word_texts_equal_word_spans_with_elisions(text: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # The compiled word breaker (``_core.simple_words``) against the regex fast path.
 
-REPO = Path(__file__).resolve().parents[2]
 needs_core = pytest.mark.skipif(_compiled.core is None, reason="the compiled core is not built")
 
 # Letters and digits (ASCII, Latin-1, Latin Extended-A), the joiners, "_", spaces, "@", the
@@ -364,15 +359,5 @@ def test_compiled_breaker_refuses_what_is_not_a_str() -> None:
 
 @pytest.mark.skipif(tokenizer.IMPLEMENTATION != "c", reason="this run already uses the regexes")
 def test_the_tokenizer_without_the_compiled_core() -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    env[_compiled.PURE_PYTHON_VARIABLE] = "1"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", __file__],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert " passed" in done.stdout and " skipped" in done.stdout  # the compiled tests skipped
+    output = pytest_without_core(__file__)
+    assert " passed" in output and " skipped" in output  # the compiled tests skipped
