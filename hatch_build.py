@@ -4,7 +4,8 @@ A hatchling build hook (``[tool.hatch.build.targets.wheel.hooks.custom]``): for 
 extension is compiled into the wheel, which is then tagged for this interpreter and platform;
 for an editable install (``pip install -e .``, which imports from ``src/``) it is compiled in
 place beside its source. It needs nothing but a C compiler and the Python headers, which
-PyICU's build needs too; without them the build warns and the package stays pure Python
+PyICU's build needs too (and uses zlib's header where it is installed, as it is with the Python
+headers on Debian and Ubuntu); without them the build warns and the package stays pure Python
 (``_compiled.py`` finds no core, and every user of it falls back to Python).
 
 Run directly, ``python hatch_build.py`` compiles the core in place for a checkout used through
@@ -38,7 +39,9 @@ def extension_name() -> str:
 
 def compile_core(directory: Path) -> Path:
     """Compile the core into ``directory`` with the compiler and flags Python was built with;
-    the path of the extension."""
+    the path of the extension. With zlib (its header and library) when it is installed, for
+    the compression of stored fields beside the indexing (``_core.deflate_blobs``); without,
+    and with a warning, when that build fails."""
     target = directory / extension_name()
     linker = shlex.split(str(sysconfig.get_config_var("LDSHARED") or "cc -shared"))
     command = [
@@ -51,12 +54,28 @@ def compile_core(directory: Path) -> Path:
         str(target),
     ]
     try:
+        _run([*command, *WITH_ZLIB])
+    except CompileError as error:
+        _run(command)
+        warnings.warn(
+            f"the compiled core was built without zlib (stored fields are compressed in "
+            f"Python): {error}",
+            stacklevel=1,
+        )
+    return target
+
+
+WITH_ZLIB = ("-DDIASPORA_ZLIB", "-lz")
+"""What the core is built with when zlib's header and library are installed."""
+
+
+def _run(command: list[str]) -> None:
+    try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as error:
-        raise CompileError(f"{linker[0]}: {error}") from error
+        raise CompileError(f"{command[0]}: {error}") from error
     if done.returncode != 0:
         raise CompileError(f"{shlex.join(command)} failed:\n{done.stderr.strip()}")
-    return target
 
 
 try:

@@ -39,6 +39,10 @@ FUNCTIONS = (
 )
 """What the package calls in the core: a build lacking any of them is not used."""
 
+OPTIONAL_FUNCTIONS = ("deflate_blobs",)
+"""What the core has when it was built with zlib (``hatch_build.py``), used when it is there:
+``storage/stored.py`` compresses in Python without it."""
+
 
 def _load() -> Any:
     if os.environ.get(PURE_PYTHON_VARIABLE) == "1":

@@ -1,6 +1,7 @@
 /* The compiled core: postings accumulation and W3 block encoding for the fast indexing path,
  * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py)
- * and the term sets of queries (storage/lookup.py).
+ * the term sets of queries (storage/lookup.py) and the compression of stored fields
+ * (storage/stored.py).
  *
  * The pure-Python implementation of the first two jobs is storage/postings.py's PythonPostings
  * with codec.py's _block; _compiled.py decides whether this module is used (it is built, has
@@ -1103,6 +1104,146 @@ static PyObject *field_holders(PyObject *Py_UNUSED(self), PyObject *args) {
     return found;
 }
 
+/* Stored fields' compression (storage/stored.py) ---------------------------------------------
+ *
+ * deflate_blobs compresses a list of byte strings (documents' pickled stored fields) as
+ * codec.fast_compress does each: a zlib stream with a window just larger than the data and
+ * smaller hash tables below 2 KiB, the data given in one call, then finished. It does so
+ * without the GIL, so that stored.py's compressing thread runs beside the thread building the
+ * segment; the result is one bytes object of the compressed blobs end to end, and their sizes.
+ * An empty blob stays empty (a document with nothing stored). Built only where zlib's header
+ * is found (hatch_build.py); stored.py compresses in Python otherwise.
+ */
+
+#ifdef DIASPORA_ZLIB
+#include <zlib.h>
+
+typedef struct {
+    const unsigned char *data;
+    Py_ssize_t size;
+} Blob;
+
+/* Compress blobs[0..n) into a raw-malloced buffer (*out, its compressed sizes in sizes); no
+ * Python API, so callable without the GIL. Returns Z_OK or zlib's error. */
+static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, unsigned char **out,
+                       size_t *out_size, Py_ssize_t *sizes) {
+    size_t used = 0, alloc = 0;
+    unsigned char *buffer = NULL;
+    int status = Z_OK;
+    for (Py_ssize_t i = 0; i < n && status == Z_OK; i++) {
+        Py_ssize_t size = blobs[i].size;
+        sizes[i] = 0;
+        if (size == 0) continue;
+        int wbits = 0;
+        for (Py_ssize_t v = size; v; v >>= 1) wbits++; /* size.bit_length() */
+        wbits = wbits < 9 ? 9 : (wbits > 15 ? 15 : wbits);
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        status = deflateInit2(&z, level, Z_DEFLATED, wbits, size < 2048 ? 4 : 8,
+                              Z_DEFAULT_STRATEGY);
+        if (status != Z_OK) break;
+        size_t bound = deflateBound(&z, (uLong)size);
+        if (used + bound > alloc) {
+            size_t grown = alloc ? alloc : 65536;
+            while (grown < used + bound) grown *= 2;
+            unsigned char *larger = PyMem_RawRealloc(buffer, grown);
+            if (larger == NULL) {
+                deflateEnd(&z);
+                status = Z_MEM_ERROR;
+                break;
+            }
+            buffer = larger;
+            alloc = grown;
+        }
+        z.next_in = (Bytef *)blobs[i].data;
+        z.avail_in = (uInt)size;
+        z.next_out = buffer + used;
+        z.avail_out = (uInt)bound;
+        /* As zlib's compressobj: compress (no flush), then flush (finish). */
+        status = deflate(&z, Z_NO_FLUSH);
+        if (status == Z_OK) status = deflate(&z, Z_FINISH);
+        status = status == Z_STREAM_END ? Z_OK : (status == Z_OK ? Z_BUF_ERROR : status);
+        sizes[i] = (Py_ssize_t)z.total_out;
+        used += z.total_out;
+        deflateEnd(&z);
+    }
+    *out = buffer;
+    *out_size = used;
+    return status;
+}
+
+PyDoc_STRVAR(deflate_blobs_doc,
+             "deflate_blobs(blobs, level) -> (bytes, sizes)\n\n"
+             "Each bytes object of the list compressed as codec.fast_compress(blob, level) "
+             "does (an empty one left empty), without holding the GIL: the compressed blobs "
+             "end to end, and the list of their sizes.");
+
+static PyObject *deflate_blobs(PyObject *self, PyObject *args) {
+    PyObject *list;
+    int level;
+    if (!PyArg_ParseTuple(args, "O!i", &PyList_Type, &list, &level)) return NULL;
+    if (level < 0 || level > 9) {
+        PyErr_SetString(PyExc_ValueError, "level must be 0 to 9");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    /* The blobs are held (and the list's items may change) while the GIL is released. */
+    PyObject **held = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(PyObject *));
+    Blob *blobs = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Blob));
+    Py_ssize_t *sizes = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
+    PyObject *result = NULL, *joined = NULL, *counts = NULL;
+    Py_ssize_t taken = 0;
+    unsigned char *out = NULL;
+    size_t out_size = 0;
+    int status;
+    if (held == NULL || blobs == NULL || sizes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; taken < n; taken++) {
+        PyObject *item = PyList_GET_ITEM(list, taken);
+        if (!PyBytes_Check(item)) {
+            PyErr_SetString(PyExc_TypeError, "deflate_blobs takes a list of bytes");
+            goto done;
+        }
+        if (PyBytes_GET_SIZE(item) > (Py_ssize_t)UINT32_MAX / 2) {
+            PyErr_SetString(PyExc_OverflowError, "a blob is too large to compress");
+            goto done;
+        }
+        Py_INCREF(item);
+        held[taken] = item;
+        blobs[taken].data = (const unsigned char *)PyBytes_AS_STRING(item);
+        blobs[taken].size = PyBytes_GET_SIZE(item);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = deflate_all(blobs, n, level, &out, &out_size, sizes);
+    Py_END_ALLOW_THREADS
+    if (status != Z_OK) {
+        PyMem_RawFree(out);
+        if (status == Z_MEM_ERROR) PyErr_NoMemory();
+        else PyErr_Format(PyExc_RuntimeError, "zlib failed to compress (error %d)", status);
+        goto done;
+    }
+    joined = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)out_size);
+    PyMem_RawFree(out);
+    counts = joined ? PyList_New(n) : NULL;
+    for (Py_ssize_t i = 0; counts != NULL && i < n; i++) {
+        PyObject *count = PyLong_FromSsize_t(sizes[i]);
+        if (count == NULL) Py_CLEAR(counts);
+        else PyList_SET_ITEM(counts, i, count);
+    }
+    if (counts != NULL) result = PyTuple_Pack(2, joined, counts);
+    Py_XDECREF(joined);
+    Py_XDECREF(counts);
+done:
+    for (Py_ssize_t i = 0; i < taken; i++) Py_DECREF(held[i]);
+    PyMem_Free(held);
+    PyMem_Free(blobs);
+    PyMem_Free(sizes);
+    return result;
+}
+#endif /* DIASPORA_ZLIB */
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -1114,6 +1255,9 @@ static PyMethodDef core_methods[] = {
     {"simple_words", simple_words, METH_O, simple_words_doc},
     {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
     {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
+#ifdef DIASPORA_ZLIB
+    {"deflate_blobs", deflate_blobs, METH_VARARGS, deflate_blobs_doc},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

@@ -34,7 +34,7 @@ from .._fields import FORMS_SOURCES, NAMES, forms_field, forms_text
 from .._language import LANGUAGES
 from ..analysis import word_texts
 from .analyzers import NamedAnalyzer
-from .codec import fast_compress, length_byte, write_field
+from .codec import length_byte, write_field
 from .postings import FieldPostings, Postings
 from .stored import StoredBlobs
 
@@ -138,7 +138,10 @@ class SegmentBuilder:
         self._plan: dict[str, tuple[_Field | None, bool]] = {}
         stored_column = writer.perdocwriter._colwriters["_stored"]._child
         self._stored = StoredBlobs(
-            stored_column._dbfile, backward=backward, folder=getattr(writer.storage, "folder", None)
+            stored_column._dbfile,
+            level=_STORED_COMPRESSION,
+            backward=backward,
+            folder=getattr(writer.storage, "folder", None),
         )
         self._words: dict[str, list[str]] = {}  # this document's text, broken into words
 
@@ -162,8 +165,7 @@ class SegmentBuilder:
                 count += self._index(spec, value, docnum, fields)
             if store:
                 stored[fieldname] = value
-        blob = pickle.dumps(stored, 2) if stored else b""
-        self._stored.add(fast_compress(blob, _STORED_COMPRESSION) if blob else b"")
+        self._stored.add(pickle.dumps(stored, 2) if stored else b"")
         self.count += count
         self.docs += 1
 
