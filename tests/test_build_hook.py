@@ -50,3 +50,21 @@ def test_a_missing_compiler_is_a_compile_error(
     monkeypatch.setattr(hatch_build.sysconfig, "get_config_var", without_compiler)
     with pytest.raises(hatch_build.CompileError, match="no-such-cc"):
         hatch_build.compile_core(tmp_path)
+
+
+def test_without_zlib_the_core_is_built_all_the_same(
+    hatch_build: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linker = str(sysconfig.get_config_var("LDSHARED") or "cc").split()[0]
+    if shutil.which(linker) is None:
+        pytest.skip(f"no C compiler ({linker})")
+    # (a library that cannot be found fails the build with zlib, as a missing zlib would)
+    monkeypatch.setattr(hatch_build, "WITH_ZLIB", ("-DDIASPORA_ZLIB", "-lno-such-zlib"))
+    with pytest.warns(UserWarning, match="without zlib"):
+        built = hatch_build.compile_core(tmp_path)
+    spec = importlib.util.spec_from_file_location("_core", built)
+    assert spec is not None and spec.loader is not None
+    core = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(core)
+    assert not hasattr(core, "deflate_blobs")
+    assert core.add_terms({}, ["a"], 0) == 1
