@@ -1,7 +1,7 @@
 /* The compiled core: postings accumulation and W3 block encoding for the fast indexing path,
  * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py)
- * the term sets of queries (storage/lookup.py) and the compression of stored fields
- * (storage/stored.py).
+ * the term sets of queries (storage/lookup.py), the hash tables of terms files
+ * (storage/codec.py) and the compression of stored fields (storage/stored.py).
  *
  * The pure-Python implementation of the first two jobs is storage/postings.py's PythonPostings
  * with codec.py's _block; _compiled.py decides whether this module is used (it is built, has
@@ -1104,6 +1104,182 @@ static PyObject *field_holders(PyObject *Py_UNUSED(self), PyObject *args) {
     return found;
 }
 
+/* Terms tables' hashes (storage/codec.py) ----------------------------------------------------
+ *
+ * A W3 terms file ends in Whoosh's HashWriter tables: each key's hash (the low 32 bits of its
+ * MD5 digest, filetables.md5_hash) and position, in 256 open-addressing tables chosen by the
+ * hash's low byte. key_hashes gives the hashes of a field's keys, hash_tables the tables and
+ * their directory, byte for byte what HashWriter._write_hashes writes from the same pairs. The
+ * pure-Python implementation is codec.py's python_key_hashes and python_hash_tables; the tests
+ * compare them, and with Whoosh's.
+ */
+
+/* MD5 (RFC 1321), for keys of any length: only the digest's last 4 bytes are kept. */
+static const uint32_t MD5_K[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+    0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+    0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+    0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+    0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+    0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+    0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+    0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+    0xeb86d391};
+static const unsigned char MD5_R[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                                        5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+                                        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                                        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+static void md5_block(uint32_t h[4], const unsigned char *block) {
+    uint32_t w[16];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)block[4 * i] | (uint32_t)block[4 * i + 1] << 8 |
+               (uint32_t)block[4 * i + 2] << 16 | (uint32_t)block[4 * i + 3] << 24;
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+    for (int i = 0; i < 64; i++) {
+        uint32_t f;
+        int g;
+        if (i < 16) f = (b & c) | (~b & d), g = i;
+        else if (i < 32) f = (d & b) | (~d & c), g = (5 * i + 1) & 15;
+        else if (i < 48) f = b ^ c ^ d, g = (3 * i + 5) & 15;
+        else f = c ^ (b | ~d), g = (7 * i) & 15;
+        uint32_t t = d;
+        d = c;
+        c = b;
+        uint32_t x = a + f + MD5_K[i] + w[g];
+        b = b + (x << MD5_R[i] | x >> (32 - MD5_R[i]));
+        a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d;
+}
+
+/* md5_hash: the digest's last four bytes, big-endian (h[3] is stored little-endian). */
+static uint32_t md5_low32(const unsigned char *data, size_t size) {
+    uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    size_t done = 0;
+    for (; done + 64 <= size; done += 64) md5_block(h, data + done);
+    unsigned char tail[128];
+    size_t rest = size - done;
+    memcpy(tail, data + done, rest);
+    tail[rest] = 0x80;
+    size_t padded = rest + 1 + 8 <= 64 ? 64 : 128;
+    memset(tail + rest + 1, 0, padded - rest - 1);
+    uint64_t bits = (uint64_t)size * 8;
+    for (int i = 0; i < 8; i++) tail[padded - 8 + i] = (unsigned char)(bits >> (8 * i));
+    md5_block(h, tail);
+    if (padded == 128) md5_block(h, tail + 64);
+    uint32_t v = h[3];
+    return (v & 0xff) << 24 | (v >> 8 & 0xff) << 16 | (v >> 16 & 0xff) << 8 | v >> 24;
+}
+
+PyDoc_STRVAR(key_hashes_doc,
+             "key_hashes(keys) -> bytes\n\n"
+             "filetables.md5_hash of each bytes object of the list, as native unsigned 32-bit "
+             "integers (an array('I')'s bytes).");
+
+static PyObject *key_hashes(PyObject *self, PyObject *keys) {
+    if (!PyList_Check(keys)) {
+        PyErr_SetString(PyExc_TypeError, "key_hashes takes a list of bytes");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    if (out == NULL) return NULL;
+    uint32_t *hashes = (uint32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (!PyBytes_Check(key)) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_TypeError, "key_hashes takes a list of bytes");
+            return NULL;
+        }
+        hashes[i] = md5_low32((const unsigned char *)PyBytes_AS_STRING(key),
+                              (size_t)PyBytes_GET_SIZE(key));
+    }
+    return out;
+}
+
+PyDoc_STRVAR(hash_tables_doc,
+             "hash_tables(hashes, positions, start) -> (bytes, directory)\n\n"
+             "HashWriter._write_hashes for the (hash, position) pairs of hashes (an array('I')) "
+             "and positions (an array('q')), in the order added, the tables starting at file "
+             "offset start: their bytes, and the directory's (offset, slots) of each.");
+
+static PyObject *hash_tables(PyObject *self, PyObject *args) {
+    Py_buffer hv, pv;
+    long long start;
+    if (!PyArg_ParseTuple(args, "y*y*L", &hv, &pv, &start)) return NULL;
+    PyObject *out = NULL, *directory = NULL;
+    Py_ssize_t n = hv.len / (Py_ssize_t)sizeof(uint32_t);
+    Py_ssize_t *counts = NULL, *firsts = NULL, *slots = NULL;
+    if (hv.itemsize != sizeof(uint32_t) || pv.itemsize != sizeof(int64_t) ||
+        pv.len / (Py_ssize_t)sizeof(int64_t) != n || start < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "hash_tables takes as many 32-bit hashes as 64-bit positions");
+        goto done;
+    }
+    const uint32_t *hashes = hv.buf;
+    const int64_t *positions = pv.buf;
+    counts = PyMem_Calloc(256, sizeof(Py_ssize_t));
+    firsts = PyMem_Calloc(257, sizeof(Py_ssize_t));
+    if (counts == NULL || firsts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) counts[hashes[i] & 255]++;
+    for (int b = 0; b < 256; b++) firsts[b + 1] = firsts[b] + 2 * counts[b];
+    /* Every table's slots, end to end: (hash, position), position 0 meaning empty (as (0, 0)
+     * in Whoosh: no key is at offset 0, the header is). */
+    Py_ssize_t total = firsts[256];
+    slots = PyMem_Calloc((size_t)(total ? total : 1), 2 * sizeof(Py_ssize_t));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t h = hashes[i];
+        Py_ssize_t numslots = 2 * counts[h & 255], *table = slots + 2 * firsts[h & 255];
+        Py_ssize_t slot = (Py_ssize_t)((h >> 8) % (uint32_t)numslots);
+        while (table[2 * slot] != 0 || table[2 * slot + 1] != 0) slot = (slot + 1) % numslots;
+        table[2 * slot] = (Py_ssize_t)h;
+        table[2 * slot + 1] = (Py_ssize_t)positions[i];
+    }
+    out = PyBytes_FromStringAndSize(NULL, total * 12);
+    directory = PyList_New(256);
+    if (out == NULL || directory == NULL) goto done;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < total; k++, p += 12) { /* "!Iq" */
+        uint32_t h = (uint32_t)slots[2 * k];
+        uint64_t at = (uint64_t)(int64_t)slots[2 * k + 1];
+        for (int j = 0; j < 4; j++) p[j] = (unsigned char)(h >> (24 - 8 * j));
+        for (int j = 0; j < 8; j++) p[4 + j] = (unsigned char)(at >> (56 - 8 * j));
+    }
+    for (int b = 0; b < 256; b++) {
+        PyObject *entry = Py_BuildValue("(Ln)", start + 12 * (long long)firsts[b], 2 * counts[b]);
+        if (entry == NULL) goto done;
+        PyList_SET_ITEM(directory, b, entry);
+    }
+    PyObject *result = PyTuple_Pack(2, out, directory);
+    Py_CLEAR(out);
+    Py_CLEAR(directory);
+    PyMem_Free(counts);
+    PyMem_Free(firsts);
+    PyMem_Free(slots);
+    PyBuffer_Release(&hv);
+    PyBuffer_Release(&pv);
+    return result;
+done:
+    Py_XDECREF(out);
+    Py_XDECREF(directory);
+    PyMem_Free(counts);
+    PyMem_Free(firsts);
+    PyMem_Free(slots);
+    PyBuffer_Release(&hv);
+    PyBuffer_Release(&pv);
+    return NULL;
+}
+
 /* Stored fields' compression (storage/stored.py) ---------------------------------------------
  *
  * deflate_blobs compresses a list of byte strings (documents' pickled stored fields) as
@@ -1255,6 +1431,8 @@ static PyMethodDef core_methods[] = {
     {"simple_words", simple_words, METH_O, simple_words_doc},
     {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
     {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
+    {"key_hashes", key_hashes, METH_O, key_hashes_doc},
+    {"hash_tables", hash_tables, METH_VARARGS, hash_tables_doc},
 #ifdef DIASPORA_ZLIB
     {"deflate_blobs", deflate_blobs, METH_VARARGS, deflate_blobs_doc},
 #endif

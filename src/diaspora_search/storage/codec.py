@@ -18,7 +18,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from operator import sub
 from typing import Any, NamedTuple
@@ -28,6 +28,8 @@ from whoosh.filedb.filetables import md5_hash
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .._compiled import core as _core
+
 _COMPRESS_FROM = 128
 """Blocks smaller than this are stored uncompressed (they do not shrink)."""
 
@@ -35,7 +37,6 @@ _BLOCK_PROTOCOL = 3
 _INT = struct.Struct("!i")
 _TERM_INFO = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's struct, then pack_long + pack_int
 _KEY_VALUE = struct.Struct("!ii")  # whoosh.filedb.filetables._lengths
-_LAST_FOUR = struct.Struct("!I")
 _MAGIC = WHOOSH3_HEADER_MAGIC
 _LENGTH_BYTES = bytes(length_to_byte(n) for n in range(1, 4096))
 
@@ -59,11 +60,6 @@ def fast_compress(data: bytes, level: int) -> bytes:
     wbits = max(9, min(15, len(data).bit_length()))
     compressor = zlib.compressobj(level, zlib.DEFLATED, wbits, 4 if len(data) < 2048 else 8)
     return compressor.compress(data) + compressor.flush()
-
-
-def _md5_hash(key: bytes) -> int:
-    # whoosh.filedb.filetables.md5_hash: the low 32 bits of the digest as a big number.
-    return int(_LAST_FOUR.unpack_from(hashlib.md5(key, usedforsecurity=False).digest(), 12)[0])
 
 
 class TermBlocks(NamedTuple):
@@ -286,47 +282,104 @@ def write_field(
     )
     postwriter._postfile.write(tables.postings)
     tindex.dbfile.write(tables.table)
-    hashfn: Callable[[bytes], int] = tindex.hashfn
-    if hashfn is md5_hash:
-        hashfn = _md5_hash
-    buckets = tindex.buckets
-    if type(buckets[0]) is list:
-        tindex.buckets = buckets = [HashBucket(bucket) for bucket in buckets]
-    for key, at in zip(tables.keys, tables.key_offsets, strict=True):
-        h = hashfn(key)
-        buckets[h & 255].add(h, at)
+    hashes = tindex.buckets
+    if not isinstance(hashes, TermHashes):
+        tindex.buckets = hashes = TermHashes.take_over(tindex)
+    hashes.add_keys(tables.keys, tables.key_offsets)
     tindex.index.extend(tables.key_offsets)
     if tables.keys:
         tindex.lastkey = tables.keys[-1]
     fieldwriter.finish_field()
 
 
-class HashBucket:
-    """One of a terms table's 256 hash buckets (``HashWriter.buckets``): its (hash, position)
-    pairs in two arrays instead of a list of tuples. A segment's buckets hold a pair for every
-    term of every field until the terms file is closed (about 90 bytes a term as tuples, 12
-    here); Whoosh appends pairs and reads them back as it does with its lists."""
+class TermHashes:
+    """A terms table's (hash, position) pairs, for every term of every field of a segment, in
+    place of ``HashWriter.buckets`` (256 lists of tuples, about 90 bytes a term): two flat
+    arrays, 12 bytes a term, in the order added, made into the hash tables when the terms file
+    is closed (its ``_write_hashes``). Hashes and tables are computed in C when the compiled
+    core is used, as Whoosh computes them otherwise (``python_key_hashes``,
+    ``python_hash_tables``): the same bytes."""
 
     __slots__ = ("hashes", "positions")
 
-    def __init__(self, pairs: Iterable[tuple[int, int]] = ()) -> None:
+    def __init__(self) -> None:
         self.hashes = array("I")  # (md5_hash: 32 bits)
         self.positions = array("q")
-        for h, at in pairs:
-            self.add(h, at)
 
-    def add(self, h: int, at: int) -> None:
-        self.hashes.append(h)
-        self.positions.append(at)
+    @classmethod
+    def take_over(cls, tindex: Any) -> TermHashes:
+        """The pairs of ``tindex`` (an open ``HashWriter`` hashing with MD5, as W3's terms
+        files do), which from now on adds to them and writes its tables from them."""
+        if tindex.hashfn is not md5_hash:  # pragma: no cover - W3 hashes with MD5
+            raise TypeError("the fast path writes MD5-hashed terms tables only")
+        hashes = cls()
+        for bucket in tindex.buckets:
+            for pair in bucket:
+                hashes.append(pair)
+        tindex._write_hashes = lambda: hashes.write_tables(tindex)
+        return hashes
+
+    def __getitem__(self, bucket: int) -> TermHashes:
+        # (HashWriter.add: ``self.buckets[h & 255].append((h, pos))``; the bucket is the
+        # hash's, so one list of pairs serves)
+        return self
 
     def append(self, pair: tuple[int, int]) -> None:
-        self.add(*pair)
+        self.hashes.append(pair[0])
+        self.positions.append(pair[1])
+
+    def add_keys(self, keys: list[bytes], positions: list[int]) -> None:
+        self.hashes.frombytes(key_hashes(keys))
+        self.positions.extend(positions)
 
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        return zip(self.hashes, self.positions, strict=True)
+    def write_tables(self, tindex: Any) -> None:
+        """``HashWriter._write_hashes``: the tables, and their directory."""
+        tables, directory = hash_tables(self.hashes, self.positions, tindex.dbfile.tell())
+        tindex.dbfile.write(tables)
+        tindex.directory = directory
+
+
+def python_key_hashes(keys: list[bytes]) -> bytes:
+    """``md5_hash`` of each key, as an ``array("I")``'s bytes (``_core.key_hashes``)."""
+    digests = b"".join([hashlib.md5(key, usedforsecurity=False).digest() for key in keys])
+    return array("I", struct.unpack(f"!{4 * len(keys)}I", digests)[3::4]).tobytes()
+
+
+def python_hash_tables(
+    hashes: Sequence[int], positions: Sequence[int], start: int
+) -> tuple[bytes, list[tuple[int, int]]]:
+    """``HashWriter._write_hashes`` of these pairs, its tables starting at offset ``start``:
+    their bytes and the directory's ``(offset, slots)`` of each (``_core.hash_tables``)."""
+    buckets: list[list[tuple[int, int]]] = [[] for _ in range(256)]
+    for h, at in zip(hashes, positions, strict=True):
+        buckets[h & 255].append((h, at))
+    out: list[bytes] = []
+    directory: list[tuple[int, int]] = []
+    for entries in buckets:
+        numslots = 2 * len(entries)
+        directory.append((start, numslots))
+        table = [(0, 0)] * numslots  # (no key is at offset 0: the header is)
+        for h, at in entries:
+            slot = (h >> 8) % numslots
+            while table[slot] != (0, 0):
+                slot = (slot + 1) % numslots
+            table[slot] = (h, at)
+        out.extend(_POINTER.pack(h, at) for h, at in table)
+        start += numslots * _POINTER.size
+    return b"".join(out), directory
+
+
+_POINTER = struct.Struct("!Iq")  # whoosh.filedb.filetables._pointer
+
+key_hashes: Callable[[list[bytes]], bytes] = (
+    _core.key_hashes if _core is not None else python_key_hashes
+)
+hash_tables: Callable[..., tuple[bytes, list[tuple[int, int]]]] = (
+    _core.hash_tables if _core is not None else python_hash_tables
+)
 
 
 def _mini_values(values: list[bytes], values_size: int | None) -> Any:
