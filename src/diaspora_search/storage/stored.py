@@ -22,6 +22,7 @@ import queue
 import tempfile
 import threading
 from array import array
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .._compiled import core as _core
@@ -38,7 +39,9 @@ the interpreter's switch interval, 5 ms) leave the thread ahead of the builder."
 QUEUED = 4
 """Chunks waiting for the compressing thread before :meth:`StoredBlobs.add` waits for it."""
 
-_deflate_blobs = getattr(_core, "deflate_blobs", None)
+_deflate_blobs: Callable[[list[bytes], int], tuple[bytes, list[int]]] | None = getattr(
+    _core, "deflate_blobs", None
+)
 
 
 class StoredBlobs:
@@ -74,6 +77,7 @@ class StoredBlobs:
             self._pending = []
 
     def _write_chunk(self, blobs: list[bytes]) -> None:
+        assert _deflate_blobs is not None  # (only called with it)
         data, sizes = _deflate_blobs(blobs, self._level)
         self._write(data)
         self.sizes.extend(sizes)
@@ -144,7 +148,7 @@ class _Compressor:
             if self._error is None:  # (after an error, the rest is taken and dropped)
                 try:
                     self._work(chunk)
-                except BaseException as error:  # noqa: BLE001 (raised in the caller's thread)
+                except BaseException as error:  # (raised in the caller's thread)
                     self._error = error
 
     def put(self, chunk: list[bytes]) -> None:
