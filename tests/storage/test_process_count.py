@@ -3,9 +3,11 @@ never from timings; and what a builder is sent and how it starts."""
 
 from __future__ import annotations
 
+import io
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 import diaspora_search as ds
 from diaspora_search.storage import builder as _builder
 from diaspora_search.storage import parallel as _parallel
+from diaspora_search.storage import stored
 from diaspora_search.storage.parallel import Costs, workers_for
 from diaspora_search.storage.writer import STREAM_BATCH
 
@@ -61,6 +64,35 @@ def test_no_builder_for_a_batch_its_start_would_outlast() -> None:
     assert workers_for(4000, 0, 2, costs) == 2
     assert workers_for(40_000, 0, 4, costs) == 4
     assert workers_for(40_000, 0, 1, costs) == 1  # one allowed
+
+
+def test_the_callers_threads_keep_a_batch_in_one_process_but_its_compressing_thread_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    costs = idle(per_record=1e-4, per_char=0.0)
+    # A stream's segment built here, its stored fields being compressed by their own thread
+    # (the compiled core with zlib, or not: the thread is the module's in either case).
+    monkeypatch.setattr(stored, "CHUNK", 2)
+    if stored._deflate_blobs is None:
+        monkeypatch.setattr(
+            stored,
+            "_deflate_blobs",
+            lambda blobs, level: (b"".join(blobs), [len(b) for b in blobs]),
+        )
+    blobs = stored.StoredBlobs(io.BytesIO(), level=3, backward=False, folder=None)
+    for _ in range(4):
+        blobs.add(b"x")
+    assert any(stored.is_compressor(t) for t in threading.enumerate())
+    assert workers_for(40_000, 0, 2, costs) == 2
+    release = threading.Event()
+    caller = threading.Thread(target=release.wait)
+    caller.start()
+    try:
+        assert workers_for(40_000, 0, 2, costs) == 1
+    finally:
+        release.set()
+        caller.join()
+        blobs.finish()
 
 
 def test_long_texts_are_shared_where_as_many_short_records_are_not() -> None:

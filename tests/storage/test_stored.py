@@ -108,7 +108,7 @@ def test_a_failed_write_is_raised_in_the_callers_thread(
             spool.add(blob)
         spool.finish()
     spool.close()  # (returns: the thread, if any, has stopped)
-    assert not [t for t in threading.enumerate() if t.name == "diaspora-stored"]
+    assert not [t for t in threading.enumerate() if stored.is_compressor(t)]
 
 
 def test_closing_without_finishing_stops_the_thread(compressing: str) -> None:
@@ -116,7 +116,7 @@ def test_closing_without_finishing_stops_the_thread(compressing: str) -> None:
     for blob in _blobs(100):
         spool.add(blob)
     spool.close()
-    assert not [t for t in threading.enumerate() if t.name == "diaspora-stored"]
+    assert not [t for t in threading.enumerate() if stored.is_compressor(t)]
 
 
 @needs_deflate_blobs

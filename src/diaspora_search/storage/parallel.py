@@ -37,6 +37,7 @@ from .._errors import IndexWriteError
 from . import segment as _segment
 from .builder import DOCUMENTS, END, BuilderProcess, encode_documents, start_builder
 from .memory import memory_for_builder
+from .stored import is_compressor
 
 
 @dataclass
@@ -243,7 +244,7 @@ def workers_for(records: int, chars: int, processes: int, costs: Costs | None = 
     ``processes``. One, too, while other threads run (the caller, a Dask worker for one, runs its
     own parallelism), or when the memory available could not hold a builder (see
     :func:`memory_for_builder`)."""
-    if processes <= 1 or threading.active_count() > 1:
+    if processes <= 1 or _other_threads():
         return 1
     costs = costs or COSTS
     work = costs.work(records, chars)
@@ -251,6 +252,15 @@ def workers_for(records: int, chars: int, processes: int, costs: Costs | None = 
     if best > 1 and not memory_for_builder():
         return 1
     return best
+
+
+def _other_threads() -> bool:
+    """Whether threads other than this one and the stored fields' compressing threads (this
+    package's own, :mod:`.stored`) are running."""
+    current = threading.current_thread()
+    return any(
+        thread is not current and not is_compressor(thread) for thread in threading.enumerate()
+    )
 
 
 Key = tuple[int, bool]

@@ -130,6 +130,15 @@ class StoredBlobs:
             self._spool = None
 
 
+_THREAD_NAME = "diaspora-search-stored"
+
+
+def is_compressor(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is one of this module's compressing threads (which do not keep a
+    batch in one process: ``parallel.workers_for``)."""
+    return thread.name == _THREAD_NAME and thread.daemon
+
+
 class _Compressor:
     """A thread that runs ``work`` on each chunk put, in order; :meth:`finish` waits for the
     last and raises the first error ``work`` raised (:meth:`put` raises it as soon as it is
@@ -140,7 +149,7 @@ class _Compressor:
         self._chunks: queue.Queue[list[bytes] | None] = queue.Queue(QUEUED)
         self._error: BaseException | None = None
         # A daemon: a caller that dies with chunks queued is not kept waiting for them.
-        self._thread = threading.Thread(target=self._run, name="diaspora-stored", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=_THREAD_NAME, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
