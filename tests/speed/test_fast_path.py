@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from whoosh import index as whoosh_index
 import diaspora_search as ds
 from diaspora_search._fields import document
 from diaspora_search._records import validate_batch
-from diaspora_search.storage import IndexStore
+from diaspora_search.storage import IndexStore, stored
 from diaspora_search.storage import parallel as _parallel
 from diaspora_search.storage import segment as _segment
 from diaspora_search.storage.schema import build_schema
@@ -268,6 +269,29 @@ def test_a_failing_process_fails_the_batch_with_its_error(
     store.close()
     assert len(index) == 50
     assert {h.id for h in index.search("module", limit=100)} <= {r.id for r in records[-50:]}
+    index.close()
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_segment_that_fails_to_finish_releases_its_stored_blobs(
+    tmp_path: Path, records: list[ds.Record], monkeypatch: pytest.MonkeyPatch, backward: bool
+) -> None:
+    # The stored fields' compressing thread (and, backward, its temporary file) are the
+    # segment's: released when writing the segment fails, not left to the dropped builder.
+    monkeypatch.setattr(stored, "CHUNK", 16)  # (the thread starts on the first 16 records)
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    index = ds.SearchIndex.create(tmp_path / "index")
+    index.add(records[-50:])
+    monkeypatch.setattr(_segment, "write_field", full_disk)
+    store = IndexStore.open(tmp_path / "index")
+    with pytest.raises(OSError, match="No space left"), store.writer(processes=1) as writer:
+        writer.add(records[:-50], backward=backward)
+    store.close()
+    assert not [t for t in threading.enumerate() if stored.is_compressor(t)]
+    assert len(index) == 50
     index.close()
 
 

@@ -137,3 +137,16 @@ def test_deflate_blobs_refuses_what_it_cannot_compress() -> None:
     with pytest.raises(ValueError, match="level"):
         core.deflate_blobs([b"a"], 10)
     assert core.deflate_blobs([], LEVEL) == (b"", [])
+
+
+@needs_deflate_blobs
+def test_deflate_blobs_takes_zlibs_levels() -> None:
+    blobs = _blobs(20)
+    for level in (-1, 0, 9):  # (-1: zlib's default)
+        compressed = [fast_compress(b, level) if b else b"" for b in blobs]
+        assert core.deflate_blobs(blobs, level) == (
+            b"".join(compressed),
+            list(map(len, compressed)),
+        )
+    with pytest.raises(ValueError, match="level"):
+        core.deflate_blobs([b"a"], -2)

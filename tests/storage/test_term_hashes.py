@@ -77,8 +77,25 @@ def test_compiled_hash_tables_refuse_mismatched_arrays() -> None:
         core.hash_tables(array("I", [1, 2]), array("q", [5]), 16)
     with pytest.raises(ValueError, match="as many"):
         core.hash_tables(array("q", [1]), array("q", [5]), 16)
+    with pytest.raises(ValueError, match="as many"):  # (signed hashes)
+        core.hash_tables(array("i", [1]), array("q", [5]), 16)
+    with pytest.raises(ValueError, match="as many"):  # (not integers)
+        core.hash_tables(array("f", [1.0]), array("q", [5]), 16)
     with pytest.raises(TypeError, match="list of bytes"):
         core.key_hashes([b"a", "b"])
+
+
+@needs_core
+@pytest.mark.parametrize("start", [-1, 2**62 + 1])
+def test_compiled_hash_tables_refuse_an_offset_out_of_range(start: int) -> None:
+    with pytest.raises(ValueError, match="start must be an offset"):
+        core.hash_tables(array("I", [1]), array("q", [5]), start)
+
+
+def test_term_hashes_are_not_iterated_as_buckets() -> None:
+    # (With ``__getitem__`` alone, iterating would ask for "bucket" after bucket forever.)
+    with pytest.raises(TypeError):
+        iter(codec.TermHashes())
 
 
 def test_term_hashes_take_over_what_whoosh_added() -> None:

@@ -1,5 +1,5 @@
 /* The compiled core: postings accumulation and W3 block encoding for the fast indexing path,
- * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py)
+ * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py),
  * the term sets of queries (storage/lookup.py), the hash tables of terms files
  * (storage/codec.py) and the compression of stored fields (storage/stored.py).
  *
@@ -1206,17 +1206,35 @@ PyDoc_STRVAR(hash_tables_doc,
              "and positions (an array('q')), in the order added, the tables starting at file "
              "offset start: their bytes, and the directory's (offset, slots) of each.");
 
+/* Whether a buffer holds native integers of one of these struct formats and of this size. */
+static int integer_buffer(const Py_buffer *view, const char *formats, Py_ssize_t size) {
+    const char *f = view->format;
+    if (f != NULL && (*f == '@' || *f == '=')) f++;
+    return f != NULL && f[0] != '\0' && f[1] == '\0' && strchr(formats, f[0]) != NULL &&
+           view->itemsize == size;
+}
+
 static PyObject *hash_tables(PyObject *self, PyObject *args) {
-    Py_buffer hv, pv;
+    PyObject *hashes_obj, *positions_obj;
     long long start;
-    if (!PyArg_ParseTuple(args, "y*y*L", &hv, &pv, &start)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOL", &hashes_obj, &positions_obj, &start)) return NULL;
+    if (start < 0 || start > (1LL << 62)) {
+        PyErr_SetString(PyExc_ValueError, "hash_tables: start must be an offset from 0 to 2**62");
+        return NULL;
+    }
+    Py_buffer hv, pv;
+    if (PyObject_GetBuffer(hashes_obj, &hv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(positions_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&hv);
+        return NULL;
+    }
     PyObject *out = NULL, *directory = NULL;
     Py_ssize_t n = hv.len / (Py_ssize_t)sizeof(uint32_t);
     Py_ssize_t *counts = NULL, *firsts = NULL, *slots = NULL;
-    if (hv.itemsize != sizeof(uint32_t) || pv.itemsize != sizeof(int64_t) ||
-        pv.len / (Py_ssize_t)sizeof(int64_t) != n || start < 0) {
-        PyErr_SetString(PyExc_ValueError,
-                        "hash_tables takes as many 32-bit hashes as 64-bit positions");
+    if (!integer_buffer(&hv, "IL", sizeof(uint32_t)) || !integer_buffer(&pv, "qlQ", 8) ||
+        pv.len / (Py_ssize_t)sizeof(int64_t) != n) {
+        PyErr_SetString(PyExc_ValueError, "hash_tables takes as many 32-bit unsigned hashes "
+                                          "(array('I')) as 64-bit positions (array('q'))");
         goto done;
     }
     const uint32_t *hashes = hv.buf;
@@ -1318,27 +1336,35 @@ static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, unsigned char
         status = deflateInit2(&z, level, Z_DEFLATED, wbits, size < 2048 ? 4 : 8,
                               Z_DEFAULT_STRATEGY);
         if (status != Z_OK) break;
+        /* deflateBound is not always an upper bound (level 0 with a small memLevel makes more
+         * stored blocks than it counts): while the stream does not end, room is added. */
         size_t bound = deflateBound(&z, (uLong)size);
-        if (used + bound > alloc) {
-            size_t grown = alloc ? alloc : 65536;
-            while (grown < used + bound) grown *= 2;
-            unsigned char *larger = PyMem_RawRealloc(buffer, grown);
-            if (larger == NULL) {
-                deflateEnd(&z);
-                status = Z_MEM_ERROR;
-                break;
-            }
-            buffer = larger;
-            alloc = grown;
-        }
         z.next_in = (Bytef *)blobs[i].data;
         z.avail_in = (uInt)size;
-        z.next_out = buffer + used;
-        z.avail_out = (uInt)bound;
-        /* As zlib's compressobj: compress (no flush), then flush (finish). */
-        status = deflate(&z, Z_NO_FLUSH);
-        if (status == Z_OK) status = deflate(&z, Z_FINISH);
-        status = status == Z_STREAM_END ? Z_OK : (status == Z_OK ? Z_BUF_ERROR : status);
+        int flush = Z_NO_FLUSH; /* as zlib's compressobj: compress, then flush (finish) */
+        while (status == Z_OK) {
+            size_t at = used + z.total_out;
+            if (at + bound > alloc) {
+                size_t grown = alloc ? alloc : 65536;
+                while (grown < at + bound) grown *= 2;
+                unsigned char *larger = PyMem_RawRealloc(buffer, grown);
+                if (larger == NULL) {
+                    status = Z_MEM_ERROR;
+                    break;
+                }
+                buffer = larger;
+                alloc = grown;
+            }
+            z.next_out = buffer + at;
+            z.avail_out = (uInt)bound;
+            status = deflate(&z, flush);
+            if (status == Z_BUF_ERROR) status = Z_OK; /* (no progress possible: more room) */
+            if (flush == Z_NO_FLUSH && status == Z_OK && z.avail_in == 0) flush = Z_FINISH;
+            if (status == Z_STREAM_END) {
+                status = Z_OK;
+                break;
+            }
+        }
         sizes[i] = (Py_ssize_t)z.total_out;
         used += z.total_out;
         deflateEnd(&z);
@@ -1358,8 +1384,8 @@ static PyObject *deflate_blobs(PyObject *self, PyObject *args) {
     PyObject *list;
     int level;
     if (!PyArg_ParseTuple(args, "O!i", &PyList_Type, &list, &level)) return NULL;
-    if (level < 0 || level > 9) {
-        PyErr_SetString(PyExc_ValueError, "level must be 0 to 9");
+    if (level < -1 || level > 9) { /* (-1: zlib's default, as zlib.compress takes it) */
+        PyErr_SetString(PyExc_ValueError, "level must be -1 to 9");
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(list);

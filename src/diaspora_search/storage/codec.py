@@ -284,7 +284,7 @@ def write_field(
     tindex.dbfile.write(tables.table)
     hashes = tindex.buckets
     if not isinstance(hashes, TermHashes):
-        tindex.buckets = hashes = TermHashes.take_over(tindex)
+        hashes = TermHashes.take_over(tindex)
     hashes.add_keys(tables.keys, tables.key_offsets)
     tindex.index.extend(tables.key_offsets)
     if tables.keys:
@@ -316,6 +316,7 @@ class TermHashes:
         for bucket in tindex.buckets:
             for pair in bucket:
                 hashes.append(pair)
+        tindex.buckets = hashes
         tindex._write_hashes = lambda: hashes.write_tables(tindex)
         return hashes
 
@@ -323,6 +324,9 @@ class TermHashes:
         # (HashWriter.add: ``self.buckets[h & 255].append((h, pos))``; the bucket is the
         # hash's, so one list of pairs serves)
         return self
+
+    # Not iterable: with ``__getitem__`` alone, Python would iterate "buckets" forever.
+    __iter__ = None
 
     def append(self, pair: tuple[int, int]) -> None:
         self.hashes.append(pair[0])

@@ -218,7 +218,16 @@ class SegmentBuilder:
         return [word for text in texts for word in (seen.get(text) or word_texts(text))]
 
     def finish(self) -> Any:
-        """Write the segment's files; the finished (uncommitted) segment."""
+        """Write the segment's files; the finished (uncommitted) segment. On an error, the
+        stored fields' temporary file and compressing thread are released before it is
+        raised (the callers drop a builder whose finish failed: nothing else would)."""
+        try:
+            return self._finish()
+        except BaseException:
+            self._stored.close()
+            raise
+
+    def _finish(self) -> Any:
         writer = self.writer
         last = self.docs - 1 if self.backward else None
         lengths: dict[str, bytes] = {}  # each scorable field's length bytes, in segment order

@@ -56,7 +56,8 @@ class StoredBlobs:
             tempfile.TemporaryFile(dir=folder, prefix=".stored-") if backward else None  # noqa: SIM115 (closed by finish or close)
         )
         self._write = (self._spool or column).write
-        self.sizes = array("I")  # in the order added
+        # In the order added; behind the blobs added while the compressing thread runs.
+        self.sizes = array("I")
         self._pending: list[bytes] = []  # (with the compressing thread) not yet handed to it
         self._thread: _Compressor | None = None
 
@@ -144,8 +145,9 @@ class _Compressor:
     last and raises the first error ``work`` raised (:meth:`put` raises it as soon as it is
     known)."""
 
-    def __init__(self, work: Any) -> None:
+    def __init__(self, work: Callable[[list[bytes]], None]) -> None:
         self._work = work
+        self._ended = False  # the end marker is queued
         self._chunks: queue.Queue[list[bytes] | None] = queue.Queue(QUEUED)
         self._error: BaseException | None = None
         # A daemon: a caller that dies with chunks queued is not kept waiting for them.
@@ -169,9 +171,12 @@ class _Compressor:
         self._raise()
 
     def stop(self) -> None:
-        if self._thread.is_alive():
+        # The end marker once, and always the join: a join cut short (KeyboardInterrupt) is
+        # taken up again by the next stop, which must not see a thread still alive as ended.
+        if not self._ended:
             self._chunks.put(None)
-            self._thread.join()
+            self._ended = True
+        self._thread.join()
 
     def _raise(self) -> None:
         if self._error is not None:
