@@ -48,6 +48,9 @@ def compile_core(directory: Path) -> Path:
         *linker,
         "-O2",
         "-fPIC",
+        # (a * b + c rounded twice, as Python computes it: search/scorer.py's scores are
+        # Python's to the bit)
+        "-ffp-contract=off",
         f"-I{sysconfig.get_paths()['include']}",
         str(SOURCE),
         "-o",

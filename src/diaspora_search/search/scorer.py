@@ -19,9 +19,11 @@ scores with Whoosh's.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Callable
 
 from .. import _ranking as ranking
+from .._compiled import core as _core
 from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
@@ -138,7 +140,7 @@ def score_documents(
     # Per segment: where its numbers start, every document's running total (by the segment's
     # own numbers: no offset added, no dict probed per posting), and the documents it is kept
     # for.
-    totals: dict[int, tuple[int, list[float], set[int]]] = {}
+    totals: dict[int, tuple[int, array[float], set[int]]] = {}
     holders: dict[Key, set[int]] = {}
     k1p1 = norms.k1 + 1.0
     entries: list[tuple[Key, float, Language | None]] = [
@@ -174,28 +176,66 @@ def score_documents(
             norm, tf_one = norms.norms(postings.segment, fieldname, stats)
             if postings.segment not in totals:
                 size = snapshot.segment_size(postings.segment)
-                totals[postings.segment] = (offset, [0.0] * size, set())
+                totals[postings.segment] = (offset, array("d", bytes(8 * size)), set())
             _, total, touched = totals[postings.segment]
+            skip = deleted or None
+            # (Each leaf adds its score in the order of the leaves, as a dict of totals would:
+            # the same sums, to the bit.)
             for ids, weights in postings.blocks:
-                if deleted:
-                    kept = [i for i, d in enumerate(ids) if d not in deleted]
-                    ids = [ids[i] for i in kept]
-                    weights = [weights[i] for i in kept] if weights is not None else None
-                # (Each leaf adds its score in the order of the leaves, as a dict of totals
-                # would: the same sums, to the bit.)
-                if weights is None:
-                    for d in ids:
-                        total[d] = total[d] + idf * tf_one[d] * boost
-                else:
-                    for d, w in zip(ids, weights, strict=True):
-                        # bm25_saturate(w, norm[d], k1), written out: the hot loop.
-                        total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
-                touched.update(ids)
-                held.update([d + offset for d in ids])
-    scores = {d + start: total[d] for start, total, touched in totals.values() for d in touched}
+                add_scores(
+                    total, ids, weights, norm, tf_one, skip, idf, boost, k1p1, touched, held, offset
+                )
+    scores: dict[int, float] = {}
+    for start, total, touched in totals.values():
+        collect_scores(scores, total, touched, start)
     for docnum in excluded or ():
         scores.pop(docnum, None)
     return scores, holders
+
+
+def python_add_scores(
+    total: array[float],
+    ids: list[int],
+    weights: list[float] | None,
+    norm: list[float],
+    tf_one: list[float],
+    skipped: frozenset[int] | None,
+    idf: float,
+    boost: float,
+    k1p1: float,
+    touched: set[int],
+    held: set[int],
+    offset: int,
+) -> None:
+    """One block of a term's postings in one segment, scored (``_core.add_scores``): each
+    document of ``ids`` not ``skipped`` gets its BM25 score added to its ``total``, and is
+    noted in ``touched`` and (numbered in the whole index, ``offset`` added) in ``held``."""
+    if skipped:
+        kept = [i for i, d in enumerate(ids) if d not in skipped]
+        ids = [ids[i] for i in kept]
+        weights = [weights[i] for i in kept] if weights is not None else None
+    if weights is None:
+        for d in ids:
+            total[d] = total[d] + idf * tf_one[d] * boost
+    else:
+        for d, w in zip(ids, weights, strict=True):
+            # bm25_saturate(w, norm[d], k1), written out: the hot loop.
+            total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
+    touched.update(ids)
+    held.update([d + offset for d in ids])
+
+
+def python_collect_scores(
+    scores: dict[int, float], total: array[float], touched: set[int], start: int
+) -> None:
+    """``scores[d + start] = total[d]`` for each ``touched`` document (``_core.collect_scores``)."""
+    scores.update({d + start: total[d] for d in touched})
+
+
+add_scores: Callable[..., None] = _core.add_scores if _core is not None else python_add_scores
+collect_scores: Callable[[dict[int, float], array[float], set[int], int], None] = (
+    _core.collect_scores if _core is not None else python_collect_scores
+)
 
 
 def best(

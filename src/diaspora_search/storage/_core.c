@@ -1,7 +1,8 @@
 /* The compiled core: postings accumulation and W3 block encoding for the fast indexing path,
  * and, each in its own section below, the word breaking of simple text (analysis/tokenizer.py),
  * the term sets of queries (storage/lookup.py), the hash tables of terms files
- * (storage/codec.py) and the compression of stored fields (storage/stored.py).
+ * (storage/codec.py), the scoring of word queries (search/scorer.py) and the compression of
+ * stored fields (storage/stored.py).
  *
  * The pure-Python implementation of the first two jobs is storage/postings.py's PythonPostings
  * with codec.py's _block; _compiled.py decides whether this module is used (it is built, has
@@ -1206,8 +1207,8 @@ PyDoc_STRVAR(hash_tables_doc,
              "and positions (an array('q')), in the order added, the tables starting at file "
              "offset start: their bytes, and the directory's (offset, slots) of each.");
 
-/* Whether a buffer holds native integers of one of these struct formats and of this size. */
-static int integer_buffer(const Py_buffer *view, const char *formats, Py_ssize_t size) {
+/* Whether a buffer holds native numbers of one of these struct formats and of this size. */
+static int typed_buffer(const Py_buffer *view, const char *formats, Py_ssize_t size) {
     const char *f = view->format;
     if (f != NULL && (*f == '@' || *f == '=')) f++;
     return f != NULL && f[0] != '\0' && f[1] == '\0' && strchr(formats, f[0]) != NULL &&
@@ -1231,7 +1232,7 @@ static PyObject *hash_tables(PyObject *self, PyObject *args) {
     PyObject *out = NULL, *directory = NULL;
     Py_ssize_t n = hv.len / (Py_ssize_t)sizeof(uint32_t);
     Py_ssize_t *counts = NULL, *firsts = NULL, *slots = NULL;
-    if (!integer_buffer(&hv, "IL", sizeof(uint32_t)) || !integer_buffer(&pv, "qlQ", 8) ||
+    if (!typed_buffer(&hv, "IL", sizeof(uint32_t)) || !typed_buffer(&pv, "qlQ", 8) ||
         pv.len / (Py_ssize_t)sizeof(int64_t) != n) {
         PyErr_SetString(PyExc_ValueError, "hash_tables takes as many 32-bit unsigned hashes "
                                           "(array('I')) as 64-bit positions (array('q'))");
@@ -1295,6 +1296,157 @@ done:
     PyMem_Free(slots);
     PyBuffer_Release(&hv);
     PyBuffer_Release(&pv);
+    return NULL;
+}
+
+/* Query scoring (search/scorer.py) ------------------------------------------------------------
+ *
+ * add_scores is the scorer's loop over one block of a term's postings in one segment: each
+ * posting's BM25 score added to its document's running total, the document noted as touched
+ * and (numbered in the whole index) as holding the term. The arithmetic is the Python loop's,
+ * operation by operation in the same order (idf * (w * k1p1 / (w + norm)), times boost, added
+ * to the total), in doubles as Python's floats are: the same totals to the bit (the build turns
+ * off the contraction of a * b + c into one rounding, -ffp-contract=off). collect_scores makes
+ * the scores dict of a segment's touched documents. The pure-Python implementation is
+ * scorer.py's python_add_scores and python_collect_scores; the tests compare them.
+ */
+
+/* A writable buffer of doubles (an array('d')). */
+static int double_buffer(PyObject *obj, Py_buffer *view, int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    if (!typed_buffer(view, "d", sizeof(double))) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "the running totals must be an array('d')");
+        return -1;
+    }
+    return 0;
+}
+
+static int list_double(PyObject *list, Py_ssize_t i, double *out) {
+    if (i < 0 || i >= PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the length norms");
+        return -1;
+    }
+    PyObject *item = PyList_GET_ITEM(list, i);
+    *out = PyFloat_CheckExact(item) ? PyFloat_AS_DOUBLE(item) : PyFloat_AsDouble(item);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+PyDoc_STRVAR(add_scores_doc,
+             "add_scores(total, ids, weights, norm, tf_one, skipped, idf, boost, k1p1, touched, "
+             "held, offset) -> None\n\n"
+             "For each document d of the list ids (a segment's numbers) not in skipped (a set, "
+             "or None): total[d] (an array('d')) += idf * (w * k1p1 / (w + norm[d])) * boost "
+             "with w its weight in the list weights, or, with weights None, idf * tf_one[d] * "
+             "boost; d added to the set touched and d + offset to the set held.");
+
+static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 12) {
+        PyErr_SetString(PyExc_TypeError, "add_scores takes 12 arguments");
+        return NULL;
+    }
+    PyObject *ids = args[1], *weights = args[2], *norm = args[3], *tf_one = args[4];
+    PyObject *skipped = args[5], *touched = args[9], *held = args[10];
+    if (!PyList_Check(ids) || (weights != Py_None && !PyList_Check(weights)) ||
+        !PyList_Check(norm) || !PyList_Check(tf_one) || !PyAnySet_Check(touched) ||
+        !PyAnySet_Check(held) || (skipped != Py_None && !PyAnySet_Check(skipped))) {
+        PyErr_SetString(PyExc_TypeError, "add_scores: ids, weights, norm and tf_one are lists; "
+                                         "skipped, touched and held sets");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    if (weights != Py_None && PyList_GET_SIZE(weights) != n) {
+        PyErr_SetString(PyExc_ValueError, "add_scores: as many weights as documents");
+        return NULL;
+    }
+    double idf = PyFloat_AsDouble(args[6]), boost = PyFloat_AsDouble(args[7]);
+    double k1p1 = PyFloat_AsDouble(args[8]);
+    Py_ssize_t offset = PyLong_AsSsize_t(args[11]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer tv;
+    if (double_buffer(args[0], &tv, 1) < 0) return NULL;
+    double *total = tv.buf;
+    Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *doc = PyList_GET_ITEM(ids, i);
+        Py_ssize_t d = PyLong_AsSsize_t(doc);
+        if (d == -1 && PyErr_Occurred()) goto error;
+        if (skipped != Py_None) {
+            int in = PySet_Contains(skipped, doc);
+            if (in < 0) goto error;
+            if (in) continue;
+        }
+        if (d < 0 || d >= size) {
+            PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the totals");
+            goto error;
+        }
+        double score;
+        if (weights == Py_None) {
+            double tf;
+            if (list_double(tf_one, d, &tf) < 0) goto error;
+            score = idf * tf;
+        } else {
+            double w, nd;
+            PyObject *item = PyList_GET_ITEM(weights, i);
+            w = PyFloat_CheckExact(item) ? PyFloat_AS_DOUBLE(item) : PyFloat_AsDouble(item);
+            if (w == -1.0 && PyErr_Occurred()) goto error;
+            if (list_double(norm, d, &nd) < 0) goto error;
+            score = idf * (w * k1p1 / (w + nd));
+        }
+        score = score * boost;
+        total[d] = total[d] + score;
+        if (PySet_Add(touched, doc) < 0) goto error;
+        PyObject *numbered = PyLong_FromSsize_t(d + offset);
+        if (numbered == NULL) goto error;
+        int added = PySet_Add(held, numbered);
+        Py_DECREF(numbered);
+        if (added < 0) goto error;
+    }
+    PyBuffer_Release(&tv);
+    Py_RETURN_NONE;
+error:
+    PyBuffer_Release(&tv);
+    return NULL;
+}
+
+PyDoc_STRVAR(collect_scores_doc,
+             "collect_scores(scores, total, touched, start) -> None\n\n"
+             "scores[d + start] = total[d] for each document d of the set touched, in its "
+             "order (total: an array('d')).");
+
+static PyObject *collect_scores(PyObject *self, PyObject *args) {
+    PyObject *scores, *totals, *touched;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "O!OOn", &PyDict_Type, &scores, &totals, &touched, &start))
+        return NULL;
+    Py_buffer tv;
+    if (double_buffer(totals, &tv, 0) < 0) return NULL;
+    const double *total = tv.buf;
+    Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
+    PyObject *iterator = PyObject_GetIter(touched), *doc;
+    if (iterator == NULL) goto error;
+    while ((doc = PyIter_Next(iterator)) != NULL) {
+        Py_ssize_t d = PyLong_AsSsize_t(doc);
+        Py_DECREF(doc);
+        if (d == -1 && PyErr_Occurred()) goto error;
+        if (d < 0 || d >= size) {
+            PyErr_SetString(PyExc_IndexError, "collect_scores: a document beyond the totals");
+            goto error;
+        }
+        PyObject *key = PyLong_FromSsize_t(d + start), *value = PyFloat_FromDouble(total[d]);
+        int set = (key == NULL || value == NULL) ? -1 : PyDict_SetItem(scores, key, value);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        if (set < 0) goto error;
+    }
+    if (PyErr_Occurred()) goto error;
+    Py_DECREF(iterator);
+    PyBuffer_Release(&tv);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(iterator);
+    PyBuffer_Release(&tv);
     return NULL;
 }
 
@@ -1459,6 +1611,8 @@ static PyMethodDef core_methods[] = {
     {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
     {"key_hashes", key_hashes, METH_O, key_hashes_doc},
     {"hash_tables", hash_tables, METH_VARARGS, hash_tables_doc},
+    {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
+    {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
 #ifdef DIASPORA_ZLIB
     {"deflate_blobs", deflate_blobs, METH_VARARGS, deflate_blobs_doc},
 #endif

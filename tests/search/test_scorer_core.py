@@ -1,0 +1,97 @@
+"""The scorer's loop over a block of postings in C (``_core.add_scores``, ``collect_scores``)
+against its Python (``scorer.python_add_scores``, ``python_collect_scores``): the same running
+totals to the bit, the same documents noted; and the scorer's and the golden ranking's tests
+again with the compiled core switched off."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from diaspora_search import _ranking as ranking
+from diaspora_search._compiled import core
+from diaspora_search.search import scorer
+from tests.fixtures.pure_python import pytest_without_core
+
+needs_core = pytest.mark.skipif(core is None, reason="the compiled core is not used")
+
+SIZE = 64
+K1P1 = ranking.BM25_K1 + 1.0
+finite = st.floats(min_value=1e-3, max_value=50.0, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> tuple[object, ...]:
+    ids = sorted(draw(st.sets(st.integers(0, SIZE - 1), max_size=30)))
+    weights = draw(st.none() | st.lists(finite, min_size=len(ids), max_size=len(ids)))
+    skipped = draw(st.none() | st.frozensets(st.integers(0, SIZE - 1), max_size=10))
+    return ids, weights, skipped, draw(finite), draw(finite), draw(st.integers(0, 10**6))
+
+
+def _run(add, collect, runs, norm, tf_one):  # type: ignore[no-untyped-def]
+    total = array("d", bytes(8 * SIZE))
+    touched: set[int] = set()
+    held: set[int] = set()
+    for ids, weights, skipped, idf, boost, offset in runs:
+        add(
+            total,
+            list(ids),
+            weights,
+            norm,
+            tf_one,
+            skipped,
+            idf,
+            boost,
+            K1P1,
+            touched,
+            held,
+            offset,
+        )
+    scores: dict[int, float] = {}
+    collect(scores, total, touched, 7)
+    return total.tobytes(), touched, held, list(scores.items())
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(blocks(), min_size=1, max_size=6),
+    st.lists(finite, min_size=SIZE, max_size=SIZE),
+)
+def test_compiled_scores_are_pythons_to_the_bit(
+    runs: list[tuple[object, ...]], norms: list[float]
+) -> None:
+    tf_one = [ranking.bm25_saturate(1.0, n, ranking.BM25_K1) for n in norms]
+    compiled = _run(core.add_scores, core.collect_scores, runs, norms, tf_one)
+    python = _run(scorer.python_add_scores, scorer.python_collect_scores, runs, norms, tf_one)
+    assert compiled == python
+
+
+@needs_core
+def test_compiled_scores_refuse_what_python_would_not_index() -> None:
+    total, norms = array("d", bytes(8 * 4)), [1.0] * 4
+    args = (norms, norms, None, 1.0, 1.0, K1P1, set(), set(), 0)
+    with pytest.raises(IndexError, match="beyond the totals"):
+        core.add_scores(total, [4], None, *args)
+    with pytest.raises(IndexError, match="beyond the length norms"):
+        core.add_scores(array("d", bytes(8 * 9)), [5], None, *args)
+    with pytest.raises(ValueError, match="as many weights"):
+        core.add_scores(total, [1, 2], [1.0], *args)
+    with pytest.raises(TypeError, match=r"array\('d'\)"):
+        core.add_scores(array("f", [0.0] * 4), [1], None, *args)
+    with pytest.raises(TypeError, match="bytes-like"):
+        core.add_scores([0.0] * 4, [1], None, *args)
+    with pytest.raises(TypeError, match="12 arguments"):
+        core.add_scores(total, [1])
+    with pytest.raises(IndexError, match="beyond the totals"):
+        core.collect_scores({}, total, {9}, 0)
+
+
+@pytest.mark.skipif(core is None, reason="this run already uses the pure-Python scorer")
+@pytest.mark.parametrize("test_file", ["test_scorer.py", "test_ranking_golden.py"])
+def test_the_scorer_without_the_compiled_core(test_file: str) -> None:
+    assert " passed" in pytest_without_core(Path(__file__).with_name(test_file))
