@@ -17,6 +17,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 import diaspora_search as ds
+from diaspora_search import _compiled
 from diaspora_search._fields import document
 from diaspora_search._records import validate_batch
 from diaspora_search.storage import IndexStore, stored
@@ -28,6 +29,9 @@ from tests.fixtures import synthetic
 from tests.fixtures.builders import builders_from
 
 SHARED_CORPUS = SHARED / "corpus" / "records.jsonl"
+# Shared records add time, not code paths: the rerun without the compiled core
+# (test_pure_python.py) leaves them out.
+WITH_SHARED = SHARED_CORPUS.exists() and _compiled.core is not None
 DEFAULT_POSTINGS_PER_SEGMENT = _segment.POSTINGS_PER_SEGMENT
 LOCAL_QUERIES = [  # the bundled and synthetic records hold these
     "integration policies",
@@ -50,7 +54,7 @@ SHARED_QUERIES = [  # the shared corpus (Python documentation) holds these
     "thread lock",
     "excepción",
 ]
-QUERIES = LOCAL_QUERIES + (SHARED_QUERIES if SHARED_CORPUS.exists() else [])
+QUERIES = LOCAL_QUERIES + (SHARED_QUERIES if WITH_SHARED else [])
 
 
 def synthetic_records(n: int) -> list[dict[str, Any]]:
@@ -73,7 +77,7 @@ def records() -> list[ds.Record]:
     batch: list[Any] = list(ds.read_corpus(ds.bundled_corpus()).records)
     batch += synthetic_records(600)
     batch += synthetic.synthetic_records(1200, seed=5)
-    if SHARED_CORPUS.exists():
+    if WITH_SHARED:
         with SHARED_CORPUS.open(encoding="utf-8") as f:
             batch += [json.loads(line) for line in itertools.islice(f, 2500)]
     return validate_batch(batch)
