@@ -177,23 +177,8 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
     for fields in hits:
         forms: dict[tuple[Language, str], set[str]] = {}
         for lang in plan.exact_forms:
-            text = _text_of(fields, lang)
-            if text.isascii() and "." not in text:  # every word as below, in one pass in C
-                for written in folded_wanted.intersection(map(str.lower, word_texts(text))):
-                    key = (lang, written)
-                    if key in wanted:
-                        forms.setdefault(key, set()).add(written)
-                        seen[key].add(written)
-                continue
-            for word in word_texts(text):
-                if word.isascii() and "." not in word:  # normalized, folded: just lowercase
-                    written = word.lower()
-                    if written not in folded_wanted:
-                        continue
-                    key = (lang, written)
-                else:
-                    written, folded = _written_and_folded(word)
-                    key = (lang, folded)
+            for folded, written in _candidate_forms(_text_of(fields, lang), folded_wanted):
+                key = (lang, folded)
                 if key in wanted:
                     forms.setdefault(key, set()).add(written)
                     seen[key].add(written)
@@ -211,6 +196,25 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
         )
         for forms in held
     ]
+
+
+def _candidate_forms(text: str, folded_wanted: set[str]) -> list[tuple[str, str]]:
+    """``(folded, written)`` of the words of ``text`` that may be typed forms: every word that
+    is not plain ASCII, and the plain ones whose lowercase (their normalized, folded form) is
+    in ``folded_wanted``."""
+    words = word_texts(text)
+    if text.isascii() and "." not in text:  # plain words only: matched in one pass in C
+        return [(w, w) for w in folded_wanted.intersection(map(str.lower, words))]
+    out: list[tuple[str, str]] = []
+    for word in words:
+        if word.isascii() and "." not in word:
+            written = word.lower()
+            if written in folded_wanted:
+                out.append((written, written))
+        else:
+            written, folded = _written_and_folded(word)
+            out.append((folded, written))
+    return out
 
 
 _WRITTEN: dict[str, tuple[str, str]] = {}

@@ -1311,7 +1311,7 @@ done:
  * scorer.py's python_add_scores and python_collect_scores; the tests compare them.
  */
 
-/* A writable buffer of doubles (an array('d')). */
+/* A buffer of doubles (an array('d')), writable when asked. */
 static int double_buffer(PyObject *obj, Py_buffer *view, int writable) {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
@@ -1323,14 +1323,18 @@ static int double_buffer(PyObject *obj, Py_buffer *view, int writable) {
     return 0;
 }
 
+/* A Python number's value as a double (a float's own, at once). */
+static int as_double(PyObject *item, double *out) {
+    *out = PyFloat_CheckExact(item) ? PyFloat_AS_DOUBLE(item) : PyFloat_AsDouble(item);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
 static int list_double(PyObject *list, Py_ssize_t i, double *out) {
     if (i < 0 || i >= PyList_GET_SIZE(list)) {
         PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the length norms");
         return -1;
     }
-    PyObject *item = PyList_GET_ITEM(list, i);
-    *out = PyFloat_CheckExact(item) ? PyFloat_AS_DOUBLE(item) : PyFloat_AsDouble(item);
-    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    return as_double(PyList_GET_ITEM(list, i), out);
 }
 
 PyDoc_STRVAR(add_scores_doc,
@@ -1388,9 +1392,7 @@ static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t na
             score = idf * tf;
         } else {
             double w, nd;
-            PyObject *item = PyList_GET_ITEM(weights, i);
-            w = PyFloat_CheckExact(item) ? PyFloat_AS_DOUBLE(item) : PyFloat_AsDouble(item);
-            if (w == -1.0 && PyErr_Occurred()) goto error;
+            if (as_double(PyList_GET_ITEM(weights, i), &w) < 0) goto error;
             if (list_double(norm, d, &nd) < 0) goto error;
             score = idf * (w * k1p1 / (w + nd));
         }
