@@ -1600,6 +1600,311 @@ done:
 }
 #endif /* DIASPORA_ZLIB */
 
+/* Reading a term's postings blocks (storage/codec.py) -----------------------------------------
+ *
+ * term_blocks reads every block of one term's postings in a W3 postings file, giving what
+ * codec.read_blocks gives through Whoosh's W3LeafMatcher: for each block its document numbers
+ * (the deltas summed) and its weights (None when all are 1.0). The term's extent starts with
+ * the 4 bytes "W3Bl"; each block is a big-endian int32 size (negative for the last block), the
+ * header (count, last id, max weight, compression, min length, max length) pickled with
+ * protocol 2, then the data (deltas, weights, values) pickled with protocol 2 or 3 and, when
+ * the header's compression is not 0, compressed with zlib.
+ *
+ * The pickles are parsed, never unpickled: only the opcodes pickle.dumps writes for these
+ * values are read (ints, floats, None, tuples, memo puts), and the values (a posting's
+ * positions) not at all. Anything else (another opcode, a count that disagrees with the
+ * header, a block past the extent, a compressed block in a build without zlib) gives None,
+ * and codec.py reads the term through Whoosh instead, which reports damage as it always did.
+ */
+
+typedef struct {
+    const unsigned char *p, *end;
+} PickleReader;
+
+/* One int opcode (BININT1, BININT2, BININT, or LONG1 of up to 8 bytes): 1, or 0 if the next
+ * opcode is not one of them or runs past the end. */
+static int pickled_int(PickleReader *r, long long *out) {
+    if (r->p >= r->end) return 0;
+    const unsigned char *p = r->p;
+    Py_ssize_t left = r->end - p - 1;
+    switch (p[0]) {
+    case 'K':
+        if (left < 1) return 0;
+        *out = p[1];
+        r->p += 2;
+        return 1;
+    case 'M':
+        if (left < 2) return 0;
+        *out = p[1] | (p[2] << 8);
+        r->p += 3;
+        return 1;
+    case 'J':
+        if (left < 4) return 0;
+        *out = (int32_t)((uint32_t)p[1] | ((uint32_t)p[2] << 8) | ((uint32_t)p[3] << 16) |
+                         ((uint32_t)p[4] << 24));
+        r->p += 5;
+        return 1;
+    case 0x8a: { /* LONG1: a length byte, then the value little-endian, two's complement */
+        if (left < 1) return 0;
+        int n = p[1];
+        if (n < 1 || n > 8 || left < 1 + n) return 0;
+        uint64_t v = 0;
+        for (int i = 0; i < n; i++) v |= (uint64_t)p[2 + i] << (8 * i);
+        if (n < 8 && (p[1 + n] & 0x80)) v |= ~(uint64_t)0 << (8 * n); /* sign-extended */
+        *out = (long long)v;
+        r->p += 2 + n;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* One BINFLOAT (a big-endian IEEE 754 double): 1, or 0. */
+static int pickled_float(PickleReader *r, double *out) {
+    if (r->p >= r->end || r->p[0] != 'G' || r->end - r->p < 9) return 0;
+    uint64_t bits = 0;
+    for (int i = 1; i <= 8; i++) bits = (bits << 8) | r->p[i];
+    memcpy(out, &bits, sizeof *out);
+    r->p += 9;
+    return 1;
+}
+
+/* A memo put (BINPUT, LONG_BINPUT) where pickle.dumps writes one: skipped. */
+static void skip_memo(PickleReader *r) {
+    if (r->p < r->end && r->p[0] == 'q' && r->end - r->p >= 2) r->p += 2;
+    else if (r->p < r->end && r->p[0] == 'r' && r->end - r->p >= 5) r->p += 5;
+}
+
+/* Where a tuple of n items ends: 1 if the next opcode closes one of n items (TUPLE after a
+ * MARK, or TUPLE1 to TUPLE3 without), its memo put skipped. */
+static int tuple_closed(PickleReader *r, int marked, Py_ssize_t n) {
+    if (r->p >= r->end) return 0;
+    unsigned char op = r->p[0];
+    int ok = marked ? op == 't' : ((op == 0x85 && n == 1) || (op == 0x86 && n == 2) ||
+                                   (op == 0x87 && n == 3));
+    if (!ok) return 0;
+    r->p++;
+    skip_memo(r);
+    return 1;
+}
+
+/* A tuple's opening: 1 (and the items follow) after a MARK, 0 for the small tuples pickle
+ * writes without one (1 to 3 items, closed by TUPLE1 to TUPLE3). */
+static int tuple_marked(PickleReader *r) {
+    if (r->p < r->end && r->p[0] == '(') {
+        r->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* The header of a block: its count of postings and its compression; 1, or 0 if unreadable.
+ * r->p is left after its STOP, where the data starts. */
+static int block_header(PickleReader *r, long long *count, long long *compression) {
+    if (r->end - r->p < 2 || r->p[0] != 0x80 || r->p[1] != 2) return 0;
+    r->p += 2;
+    if (!tuple_marked(r)) return 0;
+    long long items[6];
+    for (int i = 0; i < 6; i++) {
+        double ignored;
+        if (i == 2 ? !(pickled_float(r, &ignored) || pickled_int(r, &items[i]))
+                   : !pickled_int(r, &items[i]))
+            return 0;
+    }
+    if (!tuple_closed(r, 1, 6) || r->p >= r->end || r->p[0] != '.') return 0;
+    r->p++;
+    *count = items[0];
+    *compression = items[3];
+    return 1;
+}
+
+/* Whether a tuple of count floats, written without a MARK (1 to 3 of them, then TUPLE1 to
+ * TUPLE3), comes next: a single float, the weight of a whole block, starts alike. */
+static int small_float_tuple(const PickleReader *r, long long count) {
+    if (count > 3 || r->end - r->p < 9 * count + 1) return 0;
+    for (int i = 0; i < count; i++)
+        if (r->p[9 * i] != 'G') return 0;
+    return r->p[9 * count] == 0x84 + count;
+}
+
+/* One block's (ids, weights) from its data pickle: a new tuple; NULL, no exception set, if
+ * unreadable; NULL with one set on no memory. */
+static PyObject *block_postings(PickleReader *r, long long count) {
+    if (count < 1 || count > r->end - r->p) return NULL; /* (an int takes 2 bytes or more) */
+    if (r->end - r->p < 2 || r->p[0] != 0x80 || (r->p[1] != 2 && r->p[1] != 3)) return NULL;
+    r->p += 2;
+    PyObject *ids = PyList_New((Py_ssize_t)count), *weights = NULL;
+    if (ids == NULL) return NULL;
+    int marked = tuple_marked(r);
+    long long id = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long long delta;
+        if (!pickled_int(r, &delta) || delta < 0 || delta > 0xFFFFFFFFLL) goto fail;
+        id += delta;
+        PyObject *item = PyLong_FromLongLong(id);
+        if (item == NULL) goto fail;
+        PyList_SET_ITEM(ids, i, item);
+    }
+    if (!tuple_closed(r, marked, (Py_ssize_t)count)) goto fail;
+    if (r->p < r->end && r->p[0] == 'N') { /* every weight 1.0 */
+        weights = Py_NewRef(Py_None);
+    } else if (r->p < r->end && r->p[0] == 'G' && !small_float_tuple(r, count)) {
+        /* One weight for the whole block: read through a float32 array, as Whoosh reads it. */
+        double w;
+        pickled_float(r, &w);
+        w = (double)(float)w;
+        if (w == 1.0) {
+            weights = Py_NewRef(Py_None);
+        } else {
+            PyObject *one = PyFloat_FromDouble(w);
+            if (one == NULL) goto fail;
+            weights = PyList_New((Py_ssize_t)count);
+            if (weights == NULL) {
+                Py_DECREF(one);
+                goto fail;
+            }
+            for (Py_ssize_t i = 0; i < count; i++) PyList_SET_ITEM(weights, i, Py_NewRef(one));
+            Py_DECREF(one);
+        }
+    } else {
+        int wmarked = tuple_marked(r);
+        weights = PyList_New((Py_ssize_t)count);
+        if (weights == NULL) goto fail;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            double w;
+            if (!pickled_float(r, &w)) goto fail;
+            PyObject *item = PyFloat_FromDouble(w);
+            if (item == NULL) goto fail;
+            PyList_SET_ITEM(weights, i, item);
+        }
+        if (!tuple_closed(r, wmarked, (Py_ssize_t)count)) goto fail;
+    }
+    PyObject *out = PyTuple_Pack(2, ids, weights);
+    Py_DECREF(ids);
+    Py_DECREF(weights);
+    return out;
+fail:
+    Py_DECREF(ids);
+    Py_XDECREF(weights);
+    return NULL;
+}
+
+#ifdef DIASPORA_ZLIB
+/* The first wanted bytes of a zlib stream (all of it if shorter) inflated into *out, grown to
+ * hold them (PyMem-allocated; *alloc its size), their count in *used, with the stream z (made
+ * by inflateInit, reset here: one per term, not per block): 1; 0 if the stream is not valid
+ * that far; -1 on no memory (an exception set). Only the start of a block's data is needed
+ * (its deltas and weights come before the values, a posting's positions): the rest is not
+ * inflated. (The file's checksum, verified when the index is opened, covers it whole.) */
+static int inflate_start(z_stream *z, const unsigned char *data, Py_ssize_t size,
+                         Py_ssize_t wanted, unsigned char **out, Py_ssize_t *alloc,
+                         Py_ssize_t *used) {
+    if (size > UINT_MAX || wanted > UINT_MAX || inflateReset(z) != Z_OK) return 0;
+    if (*alloc < wanted) {
+        unsigned char *bigger = PyMem_Realloc(*out, (size_t)wanted);
+        if (bigger == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *out = bigger;
+        *alloc = wanted;
+    }
+    z->next_in = (Bytef *)data;
+    z->avail_in = (uInt)size;
+    z->next_out = *out;
+    z->avail_out = (uInt)wanted;
+    int status;
+    do status = inflate(z, Z_SYNC_FLUSH);
+    while (status == Z_OK && z->avail_out > 0 && z->avail_in > 0);
+    *used = wanted - (Py_ssize_t)z->avail_out;
+    return status == Z_STREAM_END ||
+           ((status == Z_OK || status == Z_BUF_ERROR) && z->avail_out == 0);
+}
+#endif
+
+PyDoc_STRVAR(term_blocks_doc,
+             "term_blocks(postfile, start, length) -> list | None\n\n"
+             "Each block of the term whose postings are postfile[start:start + length] (a "
+             "buffer: a W3 postings file) as a tuple (ids, weights): its document numbers, a "
+             "list, and its weights, a list, or None when all are 1.0. None when a block is "
+             "not as W3PostingsWriter writes it (read it through Whoosh).");
+
+static PyObject *term_blocks(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start, length;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &length)) return NULL;
+    PyObject *blocks = NULL;
+    unsigned char *inflated = NULL;
+    Py_ssize_t inflated_alloc = 0;
+#ifdef DIASPORA_ZLIB
+    z_stream z;
+    int z_ready = 0;
+#endif
+    if (start < 0 || length < 8 || length > view.len - start) goto unreadable;
+    const unsigned char *base = view.buf, *at = base + start, *end = at + length;
+    if (memcmp(at, "W3Bl", 4) != 0) goto unreadable;
+    at += 4;
+    blocks = PyList_New(0);
+    if (blocks == NULL) goto done;
+    int last = 0;
+    while (!last) {
+        if (end - at < 4) goto unreadable;
+        int32_t size = (int32_t)(((uint32_t)at[0] << 24) | ((uint32_t)at[1] << 16) |
+                                 ((uint32_t)at[2] << 8) | (uint32_t)at[3]);
+        if (size == INT32_MIN) goto unreadable;
+        last = size < 0;
+        size = last ? -size : size;
+        if (size > end - at - 4) goto unreadable;
+        PickleReader r = {at + 4, at + 4 + size};
+        at = r.end;
+        long long count, compression;
+        if (!block_header(&r, &count, &compression)) goto unreadable;
+        if (compression != 0) {
+#ifdef DIASPORA_ZLIB
+            /* (deltas and weights: at most 10 bytes an int, 9 a float, and 32 of opcodes) */
+            Py_ssize_t used, wanted = count > 0 && count < (1 << 24) ? 20 * count + 32 : 0;
+            if (!z_ready) {
+                memset(&z, 0, sizeof z);
+                if (inflateInit(&z) != Z_OK) goto unreadable;
+                z_ready = 1;
+            }
+            int ok = wanted && inflate_start(&z, r.p, r.end - r.p, wanted, &inflated,
+                                             &inflated_alloc, &used);
+            if (ok < 0) goto error;
+            if (!ok) goto unreadable;
+            r.p = inflated;
+            r.end = inflated + used;
+#else
+            (void)inflated_alloc;
+            goto unreadable;
+#endif
+        }
+        PyObject *block = block_postings(&r, count);
+        if (block == NULL) {
+            if (PyErr_Occurred()) goto error;
+            goto unreadable;
+        }
+        int appended = PyList_Append(blocks, block);
+        Py_DECREF(block);
+        if (appended < 0) goto error;
+    }
+    goto done;
+unreadable:
+    Py_XDECREF(blocks);
+    blocks = Py_NewRef(Py_None);
+    goto done;
+error:
+    Py_CLEAR(blocks);
+done:
+#ifdef DIASPORA_ZLIB
+    if (z_ready) inflateEnd(&z);
+#endif
+    PyMem_Free(inflated);
+    PyBuffer_Release(&view);
+    return blocks;
+}
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -1615,6 +1920,7 @@ static PyMethodDef core_methods[] = {
     {"hash_tables", hash_tables, METH_VARARGS, hash_tables_doc},
     {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
+    {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},
 #ifdef DIASPORA_ZLIB
     {"deflate_blobs", deflate_blobs, METH_VARARGS, deflate_blobs_doc},
 #endif

@@ -6,7 +6,7 @@ writer, and the scorer's block reader.
 ``W3PostingsWriter`` and ``W3TermInfo`` of whoosh-reloaded 2.7.5, BSD licence), postings for
 postings, with the bytes of a whole field built in memory and written in one call: no Python call
 per posting, no ``tell()`` per block, and cheaper compression. ``tests/speed/test_fast_path.py``
-compares the indexes it writes with Whoosh's. :func:`read_blocks` reads a term's postings a
+compares the indexes it writes with Whoosh's. :func:`term_blocks` reads a term's postings a
 block at a time, as the W3 leaf matcher decodes them, for the term-at-a-time scorer.
 """
 
@@ -412,9 +412,30 @@ def term_postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[
     return matcher, info.doc_frequency()
 
 
+def term_blocks(
+    terms: Any, info: Any, fmt: Any, term: tuple[str, bytes]
+) -> Iterator[tuple[list[int], list[float] | None]]:
+    """Each block of a term's postings in a W3 segment (``terms``: its terms reader; ``info``:
+    the term's info there), as :func:`read_blocks` gives them: read by the core when it can
+    (``_core.term_blocks``, which parses the blocks' pickles without unpickling them, and
+    declines any it does not know), through Whoosh's matcher otherwise. Read when first
+    iterated: a scorer skips some terms' postings in some segments."""
+    if _core is not None and not info.is_inlined():
+        buffer = getattr(terms._postfile, "_buf", None)  # (a segment file in memory or mapped)
+        if buffer is not None:
+            start, length = info.extent()
+            if isinstance(length, tuple):  # (as W3TermInfo.from_bytes leaves it: unpacked)
+                (length,) = length
+            found = _core.term_blocks(buffer, start, length)
+            if found is not None:
+                yield from found
+                return
+    yield from read_blocks(terms._codec.postings_reader(terms._postfile, info, fmt, term=term))
+
+
 def read_blocks(matcher: Any) -> Iterator[tuple[list[int], list[float] | None]]:
     """Each block of a term's postings: its document numbers, and its weights (``None`` when all
-    are 1.0)."""
+    are 1.0). (The core's ``term_blocks`` gives the same from the file's bytes.)"""
     if not isinstance(matcher, W3LeafMatcher):  # pragma: no cover - another codec
         ids, weights = [], []
         while matcher.is_active():

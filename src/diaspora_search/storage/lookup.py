@@ -213,9 +213,3 @@ def python_field_holders(records: bytes | memoryview, prefix: bytes) -> dict[int
 
 def _text(term: Any) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else str(term)
-
-
-def postings_reader(reader: Any, fieldname: str, btext: bytes, info: Any, fmt: Any) -> Any:
-    """Whoosh's matcher of a term's postings in a W3 segment, from its term info."""
-    terms = reader._terms
-    return terms._codec.postings_reader(terms._postfile, info, fmt, term=(fieldname, btext))

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
-from .codec import field_lengths, read_blocks
+from .codec import field_lengths, term_blocks
 from .damage import guarded, guarded_iter
-from .lookup import TermLookup, postings_reader, read_field_holders
+from .lookup import TermLookup, read_field_holders
 from .lowering import lower, lower_alternative
 from .weighting import BM25, Statistics
 
@@ -211,14 +211,14 @@ class Snapshot:
             if not hasattr(reader, "_terms"):  # (not a W3 segment: not read a block at a time)
                 continue
             deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
-            matcher = postings_reader(reader, fieldname, btext, info, fmt)
+            blocks = term_blocks(reader._terms, info, fmt, (fieldname, btext))
             out.append(
                 SegmentPostings(
                     segment,
                     offset,
                     int(info.doc_frequency()),
                     deleted,
-                    guarded_iter(self.path, read_blocks(matcher)),
+                    guarded_iter(self.path, blocks),
                 )
             )
         return out

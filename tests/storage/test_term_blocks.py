@@ -1,0 +1,201 @@
+"""The core's reader of W3 postings blocks (``_core.term_blocks``) against Whoosh's matcher
+(``codec.read_blocks``): the same document numbers and weights for every term of real indexes
+written both ways (the fast path's protocol-3 blocks, Whoosh's own protocol-2 ones), and for
+blocks of every shape; and ``None`` (then Whoosh reads the term), never a crash or a different
+answer, for bytes it does not know."""
+
+from __future__ import annotations
+
+import pickle
+import random
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
+from whoosh.filedb.structfile import BufferFile
+from whoosh.formats import Positions
+
+import diaspora_search as ds
+from diaspora_search._compiled import core
+from diaspora_search._records import validate_batch
+from diaspora_search.storage import IndexStore, codec
+from tests.fixtures.synthetic import synthetic_records
+
+needs_core = pytest.mark.skipif(core is None, reason="the compiled core is not built or is off")
+
+Blocks = list[tuple[list[int], "list[float] | None"]]
+
+
+def _length(info: Any) -> int:
+    length = info.extent()[1]
+    return int(length[0] if isinstance(length, tuple) else length)
+
+
+def _index_terms(path: Path) -> Iterator[tuple[Any, Any, Any, tuple[str, bytes]]]:
+    """``(postings file, term info, format, (field, term))`` of every term of every segment."""
+    with ds.SearchIndex.open(path) as index:
+        snapshot = index._current_searcher().snapshot
+        for reader, _ in snapshot._segments:
+            terms = reader._terms
+            for key, info in terms.items():
+                if not info.is_inlined():  # (Whoosh's writer inlines a term of one posting)
+                    yield terms._postfile, info, snapshot._fields[key[0]].format, key
+
+
+def _whoosh_blocks(postfile: Any, info: Any, fmt: Any, key: tuple[str, bytes]) -> Blocks:
+    return list(codec.read_blocks(W3Codec().postings_reader(postfile, info, fmt, term=key)))
+
+
+def _records_with_weights() -> list[dict[str, Any]]:
+    """Synthetic records, and some repeating a word (weights above 1.0, alike in a block or
+    not) in enough records for several blocks."""
+    records = synthetic_records(900)
+    for i in range(300):
+        repeats = " ".join(["migrantes"] * (1 + i % 3 if i % 2 else 2))
+        records.append({"id": f"rep-{i:04d}", "summary_es": f"Los {repeats} y la educación."})
+    return records
+
+
+@needs_core
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "Whoosh's writer"])
+def test_every_term_of_an_index_reads_as_whoosh_reads_it(tmp_path: Path, fast: bool) -> None:
+    ds.SearchIndex.create(tmp_path / "ix").close()
+    store = IndexStore.open(tmp_path / "ix")
+    with store.writer(fast=fast) as writer:
+        writer.add(validate_batch(_records_with_weights()))
+    store.close()
+    terms = blocks = weighted = compressed = 0
+    for postfile, info, fmt, key in _index_terms(tmp_path / "ix"):
+        start, length = info.extent()[0], _length(info)
+        compiled = core.term_blocks(postfile._buf, start, length)
+        assert compiled is not None, key  # (every block as Whoosh and the fast path write it)
+        assert compiled == _whoosh_blocks(postfile, info, fmt, key), key
+        terms += 1
+        blocks += len(compiled)
+        weighted += sum(weights is not None for _, weights in compiled)
+        header = pickle.loads(bytes(postfile._buf[start + 8 : start + length]))
+        compressed += header[3] != 0
+    # (the shapes the reader must know are all there: many blocks, weights, compression)
+    assert terms > 1000 and blocks > terms and weighted > 50 and compressed > 50
+
+
+def _block(
+    ids: list[int], weights: list[float], values: Any, protocol: int, comp: int, last: bool
+) -> bytes:
+    """One block as ``W3PostingsWriter._write_block`` writes it (with ``protocol`` for the
+    data, and the compression ``comp`` whatever the size)."""
+    if all(w == 1.0 for w in weights):
+        mini: Any = None
+    elif all(w == weights[0] for w in weights):
+        mini = weights[0]
+    else:
+        mini = tuple(weights)
+    deltas = tuple(b - a for a, b in zip([0, *ids], ids, strict=False))
+    data = pickle.dumps((deltas, mini, values), protocol)
+    if comp:
+        data = zlib.compress(data, comp)
+    info = pickle.dumps((len(ids), ids[-1], max(weights), comp, 1, 9), 2)
+    size = len(info) + len(data)
+    return struct.pack("!i", -size if last else size) + info + data
+
+
+weights_of = st.sampled_from([1.0, 2.0, 0.5, 3.25])
+
+
+@st.composite
+def terms(draw: st.DrawFn) -> bytes:
+    """A term's postings: blocks of 1 to 5 postings (tuples written with and without a MARK),
+    ids up to 2**32 - 1 (deltas from BININT1 to LONG1), weights all 1.0, all alike or not,
+    values or none, protocol 2 or 3, compressed or not."""
+    sizes = draw(st.lists(st.integers(1, 5), min_size=1, max_size=4))
+    numbers = st.integers(0, 300) | st.integers(0, 70_000) | st.integers(0, 2**32 - 1)
+    ids = sorted(draw(st.sets(numbers, min_size=sum(sizes), max_size=sum(sizes))))
+    out = [WHOOSH3_HEADER_MAGIC]
+    for i, n in enumerate(sizes):
+        block_ids, ids = ids[:n], ids[n:]
+        kind = draw(st.sampled_from(["ones", "alike", "mixed"]))
+        if kind == "ones":
+            weights = [1.0] * n
+        elif kind == "alike":
+            weights = [draw(weights_of)] * n
+        else:
+            weights = draw(st.lists(weights_of, min_size=n, max_size=n))
+        values = draw(st.none() | st.just(tuple(b"\x00\x00\x00\x01xy" for _ in range(n))))
+        protocol, comp = draw(st.sampled_from([2, 3])), draw(st.sampled_from([0, 1, 6]))
+        out.append(_block(block_ids, weights, values, protocol, comp, i == len(sizes) - 1))
+    return b"".join(out)
+
+
+def _matcher_blocks(buf: bytes) -> Blocks:
+    matcher = W3LeafMatcher(BufferFile(memoryview(buf)), 0, len(buf), Positions())
+    return list(codec.read_blocks(matcher))
+
+
+@needs_core
+@settings(max_examples=400, deadline=None)
+@given(terms())
+def test_blocks_of_every_shape_read_as_whoosh_reads_them(buf: bytes) -> None:
+    assert core.term_blocks(buf, 0, len(buf)) == _matcher_blocks(buf)
+
+
+@needs_core
+@settings(max_examples=400, deadline=None)
+@given(terms(), st.data())
+def test_damaged_blocks_are_declined_or_read_as_whoosh_reads_them(
+    term: bytes, data: st.DataObject
+) -> None:
+    buf = bytearray(term)
+    for _ in range(data.draw(st.integers(1, 3))):
+        buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
+    length = data.draw(st.integers(0, len(buf)))
+    compiled = core.term_blocks(bytes(buf), 0, length)  # (never a crash)
+    try:
+        whoosh = _matcher_blocks(bytes(buf[:length]))
+    except Exception:  # (Whoosh fails on damage in its own ways)
+        return  # (damage past what the core reads, in the values, is the checksum's to find)
+    assert compiled is None or compiled == whoosh
+
+
+@needs_core
+def test_a_term_outside_its_file_or_not_w3_is_declined() -> None:
+    buf = _block([3, 9], [1.0, 2.0], None, 3, 0, True)
+    term = WHOOSH3_HEADER_MAGIC + buf
+    assert core.term_blocks(term, 0, len(term)) == [([3, 9], [1.0, 2.0])]
+    assert core.term_blocks(term, 0, len(term) - 1) is None  # the last block runs past the end
+    assert core.term_blocks(term, 1, len(term)) is None  # past the file
+    assert core.term_blocks(term, -1, 5) is None
+    assert core.term_blocks(b"W3Bx" + buf, 0, len(term)) is None  # no W3 magic
+    not_last = WHOOSH3_HEADER_MAGIC + _block([3], [1.0], None, 3, 0, False)
+    assert core.term_blocks(not_last, 0, len(not_last)) is None  # no last block
+    rng = random.Random(5)
+    for _ in range(2000):  # random bytes after the magic: never a crash
+        junk = WHOOSH3_HEADER_MAGIC + rng.randbytes(rng.randrange(0, 60))
+        assert core.term_blocks(junk, 0, len(junk)) in (None, [])  # (no block ends the loop)
+
+
+def test_a_term_the_core_declines_is_read_through_whoosh() -> None:
+    """Postings pickled as lists (not as Whoosh writes them, but what its reader takes): the
+    core declines them, and ``codec.term_blocks`` reads them through Whoosh."""
+    deltas, weights = [4, 1, 7], [1.0, 2.0, 2.0]
+    data = pickle.dumps((deltas, weights, None), 2)
+    info_bytes = pickle.dumps((3, 12, 2.0, 0, 1, 9), 2)
+    block = struct.pack("!i", -(len(info_bytes) + len(data))) + info_bytes + data
+    buf = memoryview(b"\0" * 10 + WHOOSH3_HEADER_MAGIC + block)
+    info = W3TermInfo()
+    info._offset, info._length = 10, len(buf) - 10
+    if core is not None:
+        assert core.term_blocks(buf, 10, len(buf) - 10) is None
+
+    class Terms:  # (what codec.term_blocks uses of a segment's terms reader)
+        _postfile = BufferFile(buf)
+        _codec = W3Codec()
+
+    assert list(codec.term_blocks(Terms, info, Positions(), ("summary_es", b"x"))) == [
+        ([4, 5, 12], [1.0, 2.0, 2.0])
+    ]
