@@ -36,6 +36,7 @@ FUNCTIONS = (
     "encode_term",
     "encode_field",
     "simple_words",
+    "simple_word_spans",
     "field_terms",
     "field_holders",
     "key_hashes",

@@ -254,7 +254,8 @@ def test_word_texts_equal_word_spans_with_elisions(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The compiled word breaker (``_core.simple_words``) against the regex fast path.
+# The compiled word breaker (``_core.simple_words``, ``simple_word_spans``) against the regex
+# fast path.
 
 needs_core = pytest.mark.skipif(_compiled.core is None, reason="the compiled core is not built")
 
@@ -270,23 +271,24 @@ BREAKER_ALPHABET = [
 ]
 
 
-def compiled_words(text: str) -> list[str] | None:
-    found: list[str] | None = _compiled.core.simple_words(text)
-    return found
+def assert_compiled_agrees(text: str) -> None:
+    """The core's words and their spans are the regexes' (both ``None`` if not simple)."""
+    assert _compiled.core.simple_words(text) == tokenizer._regex_simple_words(text), text
+    assert _compiled.core.simple_word_spans(text) == tokenizer._regex_simple_word_spans(text), text
 
 
 @needs_core
 @FAST
 @given(st.text(st.sampled_from(BREAKER_ALPHABET), max_size=40))
 def test_compiled_breaker_equals_regex_on_random_characters(text: str) -> None:
-    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+    assert_compiled_agrees(text)
 
 
 @needs_core
 @FAST
 @given(any_text)
 def test_compiled_breaker_equals_regex_on_word_fragments(text: str) -> None:
-    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+    assert_compiled_agrees(text)
 
 
 @needs_core
@@ -339,7 +341,7 @@ def test_compiled_breaker_equals_regex_on_word_fragments(text: str) -> None:
     ],
 )
 def test_compiled_breaker_edge_cases(text: str) -> None:
-    assert compiled_words(text) == tokenizer._regex_simple_words(text)
+    assert_compiled_agrees(text)
 
 
 @needs_core
@@ -348,13 +350,15 @@ def test_compiled_breaker_elision_letters_and_vowels() -> None:
     chars = [chr(i) for i in range(0x180)] + ["’", "‘"]
     for c in chars:
         for text in (f"l'{c}x", f"l’{c}", f"{c}'ex", f"{c}’é", f"qu'{c}", f"{c}u'e", f"q{c}'e"):
-            assert compiled_words(text) == tokenizer._regex_simple_words(text), text
+            assert_compiled_agrees(text)
 
 
 @needs_core
 def test_compiled_breaker_refuses_what_is_not_a_str() -> None:
     with pytest.raises(TypeError):
         _compiled.core.simple_words(b"hola")
+    with pytest.raises(TypeError):
+        _compiled.core.simple_word_spans(b"hola")
 
 
 @pytest.mark.skipif(tokenizer.IMPLEMENTATION != "c", reason="this run already uses the regexes")

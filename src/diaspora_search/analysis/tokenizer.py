@@ -55,14 +55,14 @@ def words(text: str) -> list[tuple[int, int]]:
     >>> [text[a:b] for a, b in words(text)]
     ['Cuántos', '6½', 'sacks', 'état']
     """
-    if _SIMPLE_TEXT.fullmatch(text) is not None:
-        spans = [m.span() for m in _SIMPLE_WORD.finditer(text)]
-    else:
-        segments = _icu.word_segments(text)
-        word_min = _icu.WORD_STATUS_MIN
-        spans = [(a, b) for a, b, status in segments if status >= word_min]
-        if _FRACTION.search(text) is not None:
-            spans = _with_fractions(text, segments)
+    spans = _simple_word_spans(text)
+    if spans is not None:
+        return spans
+    segments = _icu.word_segments(text)
+    word_min = _icu.WORD_STATUS_MIN
+    spans = [(a, b) for a, b, status in segments if status >= word_min]
+    if _FRACTION.search(text) is not None:
+        spans = _with_fractions(text, segments)
     if "'" in text or "’" in text:
         spans = [_without_elision(text, a, b) for a, b in spans]
     return spans
@@ -91,10 +91,24 @@ def _regex_simple_words(text: str) -> list[str] | None:
     return found
 
 
-# The compiled core's simple_words (``_core.c``) does what the regexes do, about 5 times
-# faster; tests/analysis/test_tokenizer.py compares the two.
+def _regex_simple_word_spans(text: str) -> list[tuple[int, int]] | None:
+    """Where the words of ``text`` are if the fast path admits it (elisions split off), else
+    ``None``."""
+    if _SIMPLE_TEXT.fullmatch(text) is None:
+        return None
+    spans = [m.span() for m in _SIMPLE_WORD.finditer(text)]
+    if "'" in text or "’" in text:
+        spans = [_without_elision(text, a, b) for a, b in spans]
+    return spans
+
+
+# The compiled core's simple_words and simple_word_spans (``_core.c``) do what the regexes
+# do, about 5 times faster; tests/analysis/test_tokenizer.py compares them.
 _simple_words: Callable[[str], list[str] | None] = (
     _regex_simple_words if _core is None else _core.simple_words
+)
+_simple_word_spans: Callable[[str], list[tuple[int, int]] | None] = (
+    _regex_simple_word_spans if _core is None else _core.simple_word_spans
 )
 IMPLEMENTATION = "python" if _core is None else "c"
 """Which implementation breaks the words of simple text: ``"c"`` or ``"python"``."""

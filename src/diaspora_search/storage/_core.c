@@ -852,7 +852,8 @@ done:
  * and without the Python around them: None for text outside the "simple" character set
  * (_SIMPLE_TEXT: ASCII but "@", the Latin-1 and Latin Extended-A letters, common punctuation),
  * otherwise the words _SIMPLE_WORD.findall gives, each with a French elision split off as
- * tokenizer._ELISION does. It reads the PEP 393 data directly: simple text is UCS1 or UCS2.
+ * tokenizer._ELISION does; simple_word_spans gives where they are (tokenizer.words). It
+ * reads the PEP 393 data directly: simple text is UCS1 or UCS2.
  * tests/analysis/test_tokenizer.py compares the two on random text. */
 
 enum {
@@ -953,7 +954,14 @@ PyDoc_STRVAR(simple_words_doc,
              "The words of text as tokenizer._regex_simple_words gives them: None if text is "
              "not simple (the fast path's character set), else the words, elisions split off.");
 
-static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
+PyDoc_STRVAR(simple_word_spans_doc,
+             "simple_word_spans(text) -> list of (start, end), or None\n\n"
+             "Where the words of simple_words(text) are in text: None if text is not simple, "
+             "else each word's (start, end) offsets, as tokenizer.words gives them.");
+
+/* The words of simple text (see simple_words), each appended to a new list as its text
+ * (spans 0) or as its (start, end) offsets (spans 1); None if the text is not simple. */
+static PyObject *scan_simple_words(PyObject *text, int spans) {
     if (!PyUnicode_Check(text)) {
         PyErr_SetString(PyExc_TypeError, "simple_words() takes a str");
         return NULL;
@@ -1003,7 +1011,8 @@ static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
         }
         i = end;
         if (apostrophes) start = after_elision(kind, data, start, end);
-        PyObject *word = PyUnicode_Substring(text, start, end);
+        PyObject *word = spans ? Py_BuildValue("(nn)", start, end)
+                               : PyUnicode_Substring(text, start, end);
         if (word == NULL || PyList_Append(found, word) < 0) {
             Py_XDECREF(word);
             Py_DECREF(found);
@@ -1012,6 +1021,14 @@ static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
         Py_DECREF(word);
     }
     return found;
+}
+
+static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
+    return scan_simple_words(text, 0);
+}
+
+static PyObject *simple_word_spans(PyObject *Py_UNUSED(self), PyObject *text) {
+    return scan_simple_words(text, 1);
 }
 
 /* Term sets for query lookups (storage/lookup.py) -------------------------------------------
@@ -1914,6 +1931,7 @@ static PyMethodDef core_methods[] = {
     {"encode_term", encode_term, METH_VARARGS, encode_term_doc},
     {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
     {"simple_words", simple_words, METH_O, simple_words_doc},
+    {"simple_word_spans", simple_word_spans, METH_O, simple_word_spans_doc},
     {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
     {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
     {"key_hashes", key_hashes, METH_O, key_hashes_doc},
