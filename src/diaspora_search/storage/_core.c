@@ -1922,6 +1922,376 @@ done:
     return blocks;
 }
 
+/* Reading a document's stored fields (storage/codec.py) ---------------------------------------
+ *
+ * stored_fields reads one document's blob of Whoosh's stored column (a zlib stream of a pickled
+ * dict, what codec.fast_compress and Whoosh's CompressedBytesColumn write) as the restricted
+ * unpickler would, in one call and without the five layers of Whoosh's readers: inflated with
+ * one zlib stream kept for the process (reset per blob: no allocation of zlib's state for each),
+ * then parsed by a small stack machine that knows only the opcodes of plain values (dicts,
+ * lists, tuples, str, bytes, ints, floats, None, True, False; marks, memo puts and gets;
+ * frames). There is no opcode here that can name or call anything: a pickle holding any other
+ * (a global, a reduce, a persistent id) gives None, as does a blob that is not a dict or does
+ * not inflate, and codec.py reads the document through Whoosh and the restricted unpickler,
+ * which refuses or reports it as it always did. The GIL is held throughout (the stream and the
+ * buffer are the process's).
+ */
+
+#ifdef DIASPORA_ZLIB
+static z_stream stored_stream;
+static int stored_stream_ready = 0;
+static unsigned char *stored_out = NULL;
+static Py_ssize_t stored_out_alloc = 0;
+
+/* The whole of a zlib stream inflated into stored_out: its size, 0 if it is not whole and
+ * valid (or inflates to nothing), -1 on no memory (an exception set). */
+static Py_ssize_t inflate_stored(const unsigned char *data, Py_ssize_t size) {
+    if (size > UINT_MAX) return 0;
+    if (!stored_stream_ready) {
+        memset(&stored_stream, 0, sizeof stored_stream);
+        if (inflateInit(&stored_stream) != Z_OK) return 0;
+        stored_stream_ready = 1;
+    } else if (inflateReset(&stored_stream) != Z_OK) {
+        return 0;
+    }
+    z_stream *z = &stored_stream;
+    z->next_in = (Bytef *)data;
+    z->avail_in = (uInt)size;
+    Py_ssize_t used = 0;
+    int status = Z_OK;
+    while (status == Z_OK) {
+        if (used == stored_out_alloc) {
+            Py_ssize_t grown = stored_out_alloc ? 2 * stored_out_alloc : 16384;
+            unsigned char *bigger = PyMem_Realloc(stored_out, (size_t)grown);
+            if (bigger == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            stored_out = bigger;
+            stored_out_alloc = grown;
+        }
+        Py_ssize_t room = stored_out_alloc - used;
+        z->next_out = stored_out + used;
+        z->avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        uInt before = z->avail_out;
+        status = inflate(z, Z_NO_FLUSH);
+        used += before - z->avail_out;
+        if (status == Z_BUF_ERROR && z->avail_out == 0) status = Z_OK; /* (room ran out) */
+    }
+    return status == Z_STREAM_END && z->avail_in == 0 ? used : 0;
+}
+#endif
+
+/* The stack machine's state: the stack, the marks, the memo (each a growable array). */
+typedef struct {
+    PyObject **stack;
+    Py_ssize_t depth, stack_alloc;
+    Py_ssize_t *marks;
+    Py_ssize_t nmarks, marks_alloc;
+    PyObject **memo;
+    Py_ssize_t memo_alloc, memo_next;
+} PlainPickle;
+
+static int grow(void **array, Py_ssize_t *alloc, Py_ssize_t need, size_t item) {
+    if (need <= *alloc) return 0;
+    Py_ssize_t grown = *alloc ? *alloc : 16;
+    while (grown < need) grown *= 2;
+    void *bigger = PyMem_Realloc(*array, (size_t)grown * item);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *array = bigger;
+    *alloc = grown;
+    return 0;
+}
+
+/* Push a new reference (stolen; NULL: an error already set). */
+static int plain_push(PlainPickle *m, PyObject *item) {
+    if (item == NULL) return -1;
+    if (grow((void **)&m->stack, &m->stack_alloc, m->depth + 1, sizeof(PyObject *)) < 0) {
+        Py_DECREF(item);
+        return -1;
+    }
+    m->stack[m->depth++] = item;
+    return 0;
+}
+
+static int plain_memo_put(PlainPickle *m, Py_ssize_t index) {
+    if (m->depth < 1 || index < 0 || index > (1 << 24)) return 0;
+    Py_ssize_t old = m->memo_alloc;
+    if (grow((void **)&m->memo, &m->memo_alloc, index + 1, sizeof(PyObject *)) < 0) return -1;
+    for (Py_ssize_t i = old; i < m->memo_alloc; i++) m->memo[i] = NULL;
+    Py_XSETREF(m->memo[index], Py_NewRef(m->stack[m->depth - 1]));
+    if (index >= m->memo_next) m->memo_next = index + 1;
+    return 1;
+}
+
+static void plain_clear(PlainPickle *m) {
+    for (Py_ssize_t i = 0; i < m->depth; i++) Py_DECREF(m->stack[i]);
+    for (Py_ssize_t i = 0; i < m->memo_alloc; i++) Py_XDECREF(m->memo[i]);
+    PyMem_Free(m->stack);
+    PyMem_Free(m->marks);
+    PyMem_Free(m->memo);
+}
+
+static uint64_t little_endian(const unsigned char *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The pickle in [p, end) if it is a dict of plain values: a new reference; NULL, no exception
+ * set, if not (any other opcode, a malformed one, another top value); NULL with one set on no
+ * memory. */
+static PyObject *plain_dict(const unsigned char *p, const unsigned char *end) {
+    PlainPickle m = {0};
+    PyObject *result = NULL;
+#define NEED(n)                                                                                \
+    do {                                                                                       \
+        if (end - p < (Py_ssize_t)(n)) goto decline;                                           \
+    } while (0)
+#define PUSH(expr)                                                                             \
+    do {                                                                                       \
+        if (plain_push(&m, (expr)) < 0) goto error;                                            \
+    } while (0)
+    while (p < end) {
+        unsigned char op = *p++;
+        switch (op) {
+        case 0x80: /* PROTO */
+            NEED(1);
+            if (*p++ > 5) goto decline;
+            break;
+        case 0x95: /* FRAME: its length (there, as pickle checks), then its opcodes */
+            NEED(8);
+            if (little_endian(p, 8) > (uint64_t)(end - p - 8)) goto decline;
+            p += 8;
+            break;
+        case '}':
+            PUSH(PyDict_New());
+            break;
+        case ']':
+            PUSH(PyList_New(0));
+            break;
+        case ')':
+            PUSH(PyTuple_New(0));
+            break;
+        case 'N':
+            PUSH(Py_NewRef(Py_None));
+            break;
+        case 0x88:
+            PUSH(Py_NewRef(Py_True));
+            break;
+        case 0x89:
+            PUSH(Py_NewRef(Py_False));
+            break;
+        case 'K':
+            NEED(1);
+            PUSH(PyLong_FromLong(p[0]));
+            p += 1;
+            break;
+        case 'M':
+            NEED(2);
+            PUSH(PyLong_FromLong((long)little_endian(p, 2)));
+            p += 2;
+            break;
+        case 'J':
+            NEED(4);
+            PUSH(PyLong_FromLong((long)(int32_t)(uint32_t)little_endian(p, 4)));
+            p += 4;
+            break;
+        case 0x8a: { /* LONG1 of up to 8 bytes */
+            NEED(1);
+            int n = p[0];
+            if (n > 8) goto decline;
+            NEED(1 + n);
+            uint64_t v = little_endian(p + 1, n);
+            if (n > 0 && n < 8 && (p[n] & 0x80)) v |= ~(uint64_t)0 << (8 * n);
+            PUSH(PyLong_FromLongLong((long long)v));
+            p += 1 + n;
+            break;
+        }
+        case 'G': {
+            NEED(8);
+            uint64_t bits = 0;
+            for (int i = 0; i < 8; i++) bits = (bits << 8) | p[i];
+            double d;
+            memcpy(&d, &bits, sizeof d);
+            PUSH(PyFloat_FromDouble(d));
+            p += 8;
+            break;
+        }
+        case 'X':    /* BINUNICODE */
+        case 0x8c:   /* SHORT_BINUNICODE */
+        case 0x8d:   /* BINUNICODE8 */
+        case 'C':    /* SHORT_BINBYTES */
+        case 'B':    /* BINBYTES */
+        case 0x8e: { /* BINBYTES8 */
+            int width = (op == 0x8c || op == 'C') ? 1 : (op == 'X' || op == 'B') ? 4 : 8;
+            NEED(width);
+            uint64_t n = little_endian(p, width);
+            p += width;
+            if (n > (uint64_t)(end - p)) goto decline;
+            int text = op == 'X' || op == 0x8c || op == 0x8d;
+            PyObject *value = text ? PyUnicode_DecodeUTF8((const char *)p, (Py_ssize_t)n,
+                                                          "surrogatepass")
+                                   : PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+            if (value == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) goto error;
+                PyErr_Clear();
+                goto decline;
+            }
+            PUSH(value);
+            p += n;
+            break;
+        }
+        case '(':
+            if (grow((void **)&m.marks, &m.marks_alloc, m.nmarks + 1, sizeof(Py_ssize_t)) < 0)
+                goto error;
+            m.marks[m.nmarks++] = m.depth;
+            break;
+        case 'q':
+        case 'r':
+        case 0x94: { /* BINPUT, LONG_BINPUT, MEMOIZE */
+            Py_ssize_t index = m.memo_next;
+            if (op != 0x94) {
+                int width = op == 'q' ? 1 : 4;
+                NEED(width);
+                index = (Py_ssize_t)little_endian(p, width);
+                p += width;
+            }
+            int put = plain_memo_put(&m, index);
+            if (put < 0) goto error;
+            if (!put) goto decline;
+            break;
+        }
+        case 'h':
+        case 'j': { /* BINGET, LONG_BINGET */
+            int width = op == 'h' ? 1 : 4;
+            NEED(width);
+            Py_ssize_t index = (Py_ssize_t)little_endian(p, width);
+            p += width;
+            if (index >= m.memo_alloc || m.memo[index] == NULL) goto decline;
+            PUSH(Py_NewRef(m.memo[index]));
+            break;
+        }
+        case 's':
+        case 'a': { /* SETITEM, APPEND: into the object under the item(s) */
+            Py_ssize_t items = op == 's' ? 2 : 1;
+            if (m.depth < items + 1 || (m.nmarks && m.marks[m.nmarks - 1] > m.depth - items - 1))
+                goto decline;
+            PyObject *target = m.stack[m.depth - items - 1];
+            int done;
+            if (op == 's') {
+                if (!PyDict_CheckExact(target)) goto decline;
+                done = PyDict_SetItem(target, m.stack[m.depth - 2], m.stack[m.depth - 1]);
+            } else {
+                if (!PyList_CheckExact(target)) goto decline;
+                done = PyList_Append(target, m.stack[m.depth - 1]);
+            }
+            if (done < 0) {
+                if (!PyErr_ExceptionMatches(PyExc_TypeError)) goto error; /* (unhashable key) */
+                PyErr_Clear();
+                goto decline;
+            }
+            for (Py_ssize_t i = 0; i < items; i++) Py_DECREF(m.stack[--m.depth]);
+            break;
+        }
+        case 'u':
+        case 'e':
+        case 't': { /* SETITEMS, APPENDS, TUPLE: the items since the last mark */
+            if (!m.nmarks) goto decline;
+            Py_ssize_t mark = m.marks[--m.nmarks], n = m.depth - mark;
+            if (op == 't') {
+                PyObject *tuple = PyTuple_New(n);
+                if (tuple == NULL) goto error;
+                for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(tuple, i, m.stack[mark + i]);
+                m.depth = mark;
+                PUSH(tuple);
+                break;
+            }
+            if (mark < 1 || (op == 'u' && n % 2) || (m.nmarks && m.marks[m.nmarks - 1] > mark - 1))
+                goto decline; /* (the target below the mark, above any mark before it) */
+            PyObject *target = m.stack[mark - 1];
+            if (op == 'u' ? !PyDict_CheckExact(target) : !PyList_CheckExact(target)) goto decline;
+            for (Py_ssize_t i = 0; i < n; i += op == 'u' ? 2 : 1) {
+                int done = op == 'u' ? PyDict_SetItem(target, m.stack[mark + i], m.stack[mark + i + 1])
+                                     : PyList_Append(target, m.stack[mark + i]);
+                if (done < 0) {
+                    if (!PyErr_ExceptionMatches(PyExc_TypeError)) goto error;
+                    PyErr_Clear();
+                    goto decline;
+                }
+            }
+            while (m.depth > mark) Py_DECREF(m.stack[--m.depth]);
+            break;
+        }
+        case 0x85:
+        case 0x86:
+        case 0x87: { /* TUPLE1, TUPLE2, TUPLE3 */
+            Py_ssize_t n = op - 0x84;
+            if (m.depth < n || (m.nmarks && m.marks[m.nmarks - 1] > m.depth - n)) goto decline;
+            PyObject *tuple = PyTuple_New(n);
+            if (tuple == NULL) goto error;
+            for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(tuple, i, m.stack[m.depth - n + i]);
+            m.depth -= n;
+            PUSH(tuple);
+            break;
+        }
+        case '.': /* STOP: one dict on the stack, no mark open, nothing after */
+            if (m.depth != 1 || m.nmarks || p != end || !PyDict_CheckExact(m.stack[0]))
+                goto decline;
+            result = m.stack[0];
+            m.depth = 0;
+            plain_clear(&m);
+            return result;
+        default:
+            goto decline;
+        }
+    }
+decline:
+    plain_clear(&m);
+    return NULL;
+error:
+    plain_clear(&m);
+    return NULL;
+#undef NEED
+#undef PUSH
+}
+
+PyDoc_STRVAR(stored_fields_doc,
+             "stored_fields(column, start, length) -> dict | None\n\n"
+             "The stored fields of one document, whose blob is column[start:start + length] "
+             "(a buffer: a W3 stored column), as the restricted unpickler reads them; None if "
+             "the blob does not inflate or is not a dict of plain values (read it through "
+             "Whoosh), or where the core is built without zlib.");
+
+static PyObject *stored_fields(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start, length;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &length)) return NULL;
+    PyObject *found = NULL;
+#ifdef DIASPORA_ZLIB
+    if (start >= 0 && length > 0 && length <= view.len - start) {
+        Py_ssize_t size = inflate_stored((const unsigned char *)view.buf + start, length);
+        if (size < 0) {
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        if (size > 0) {
+            found = plain_dict(stored_out, stored_out + size);
+            if (found == NULL && PyErr_Occurred()) {
+                PyBuffer_Release(&view);
+                return NULL;
+            }
+        }
+    }
+#endif
+    PyBuffer_Release(&view);
+    if (found == NULL) Py_RETURN_NONE;
+    return found;
+}
+
 /* The module ----------------------------------------------------------------------------------- */
 
 static PyMethodDef core_methods[] = {
@@ -1939,6 +2309,7 @@ static PyMethodDef core_methods[] = {
     {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
     {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},
+    {"stored_fields", stored_fields, METH_VARARGS, stored_fields_doc},
 #ifdef DIASPORA_ZLIB
     {"deflate_blobs", deflate_blobs, METH_VARARGS, deflate_blobs_doc},
 #endif

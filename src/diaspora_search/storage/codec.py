@@ -23,7 +23,15 @@ from itertools import accumulate
 from operator import sub
 from typing import Any, NamedTuple
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    STORED_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3LeafMatcher,
+    W3PerDocReader,
+    _lenfield,
+)
+from whoosh.columns import CompressedBytesColumn, PickleColumn
 from whoosh.filedb.filetables import md5_hash
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -456,6 +464,35 @@ def read_blocks(matcher: Any) -> Iterator[tuple[list[int], list[float] | None]]:
             block = list(mini_weights)
         yield list(accumulate(deltas)), block
         matcher._next_block()
+
+
+def stored_fields_reader(reader: Any) -> Callable[[int], dict[str, Any] | None] | None:
+    """How the core reads the stored fields of a W3 segment's documents (by the segment's own
+    numbers), straight from its stored column (``_core.stored_fields``: what Whoosh's reader
+    gives through five layers, in half the time): a function giving a document's fields,
+    or ``None`` when the core declines the document (read it through Whoosh). ``None`` for a
+    segment the core cannot read (no core, another codec, a column not in memory)."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if _core is None or not isinstance(perdoc, W3PerDocReader):
+        return None
+    column = perdoc._cached_reader("_stored", STORED_COLUMN)
+    blobs: Any = getattr(column, "_child", None)
+    if type(column) is not PickleColumn.Reader or type(blobs) is not CompressedBytesColumn.Reader:
+        return None
+    buffer = getattr(blobs._dbfile, "_buf", None)
+    if buffer is None:
+        return None
+    base, offsets, lengths = blobs._basepos, blobs._offsets, blobs._lengths
+    read = _core.stored_fields
+
+    def fields(docnum: int) -> dict[str, Any] | None:
+        length = lengths[docnum]
+        if not length:  # (nothing stored: as Whoosh reads it)
+            return {}
+        found: dict[str, Any] | None = read(buffer, base + offsets[docnum], length)
+        return found
+
+    return fields
 
 
 def field_lengths(reader: Any, fieldname: str) -> list[int]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
-from .codec import field_lengths, term_blocks
+from .codec import field_lengths, stored_fields_reader, term_blocks
 from .damage import guarded, guarded_iter
 from .lookup import TermLookup, read_field_holders
 from .lowering import lower, lower_alternative
@@ -63,6 +63,8 @@ class Snapshot:
         self._offsets = [offset for _, offset in self._segments]
         self._segment_ids: dict[int, dict[int, bytes]] = {}
         self._stored: dict[int, dict[str, Any]] = {}
+        self._stored_readers: dict[int, Callable[[int], dict[str, Any] | None] | None] = {}
+        self._names = frozenset(self._fields)
         self._lookup = TermLookup([reader for reader, _ in self._segments], self._fields)
         # Whoosh's own (W3) segments can be read a block at a time; anything else is scored
         # by Whoosh.
@@ -143,8 +145,22 @@ class Snapshot:
         if found is None:
             if len(self._stored) >= STORED_MEMO:
                 self._stored.clear()
-            found = self._stored[docnum] = dict(self._searcher.stored_fields(docnum))
+            found = self._stored[docnum] = self._read_stored(docnum)
         return found
+
+    def _read_stored(self, docnum: int) -> dict[str, Any]:
+        """A document's stored fields as Whoosh's reader gives them (the fields the schema
+        has), read by the core where it can (``codec.stored_fields_reader``)."""
+        segment = bisect.bisect_right(self._offsets, docnum) - 1
+        if segment not in self._stored_readers:
+            self._stored_readers[segment] = stored_fields_reader(self._segments[segment][0])
+        read = self._stored_readers[segment]
+        found = read(docnum - self._offsets[segment]) if read is not None else None
+        if found is None:
+            return dict(self._searcher.stored_fields(docnum))
+        if self._names.issuperset(found):
+            return found
+        return {name: value for name, value in found.items() if name in self._schema}
 
     @guarded
     def stored_documents(self) -> Iterator[dict[str, Any]]:
