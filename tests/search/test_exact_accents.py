@@ -13,8 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diaspora_search as ds
+from diaspora_search._compiled import core
+from diaspora_search.analysis import fold_term, normalize, word_texts
+from diaspora_search.search import rerank
 
 PAIRS = [
     ("papá", "papa"),
@@ -114,3 +119,50 @@ def test_the_exact_form_wins_among_many_other_forms(tmp_path: Path) -> None:
         )
         assert index.search("papá")[0].id == "papá"
         assert index.search("papa")[0].id != "papá"
+
+
+# ---------------------------------------------------------------------------------------------
+# The head's texts that hold no accented form typed are left unread (rerank._may_hold): exact
+# only if a word's folded form is its characters' folded one by one (rerank._fold_table).
+
+FOLDED = [chr(c) for c, f in enumerate(rerank._fold_table()) if f is not None]
+IN_WORDS = [c for c in FOLDED if c.isalnum() or c in "_.'·,;\u00ad"]  # (what a word may hold)
+WORD_ALPHABET = [*IN_WORDS, *"’‘½"]
+
+
+def _as_the_words_fold(word: str) -> bool:
+    by_chars = rerank._fold_chars(word, rerank._fold_table())
+    if by_chars is None:  # (a character the table does not know: the words are read)
+        return True
+    folded = fold_term(normalize(word))
+    return folded in (by_chars, by_chars.replace(".", ""))
+
+
+def test_every_pair_of_characters_folds_as_its_characters() -> None:
+    bad = [a + b for a in IN_WORDS for b in IN_WORDS if not _as_the_words_fold(a + b)]
+    assert bad == []
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(st.sampled_from(WORD_ALPHABET), min_size=1, max_size=10))
+def test_a_word_folds_as_its_characters(word: str) -> None:
+    assert _as_the_words_fold(word)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from([*WORD_ALPHABET, *" +-¿?", "Ж", "“", "@"]), max_size=60), st.data())
+def test_a_text_left_unread_holds_no_form_typed(text: str, data: st.DataObject) -> None:
+    words = word_texts(text)
+    own = [rerank._written_and_folded(w)[1] for w in words]
+    wanted = set(data.draw(st.lists(st.sampled_from(own), max_size=2))) if own else set()
+    wanted |= set(data.draw(st.lists(st.sampled_from(["ano", "us", "papa", "ss", "x"]))))
+    if not rerank._may_hold(text, wanted):
+        assert [f for f, _ in rerank._candidate_forms(text, wanted) if f in wanted] == []
+
+
+@pytest.mark.skipif(core is None, reason="the compiled core is not built or is off")
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from([*WORD_ALPHABET, " ", "Ж", "😀", "\u0180", "\u017f"]), max_size=40))
+def test_compiled_folding_of_texts_equals_pythons(text: str) -> None:
+    table = rerank._fold_table()
+    assert core.fold_chars(text, table) == rerank._python_fold_chars(text, table)

@@ -9,10 +9,12 @@ collection statistics of the language of the hit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .. import _ranking as ranking
+from .._compiled import core as _core
 from .._fields import (
     NAMES,
     field_language,
@@ -177,7 +179,10 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
     for fields in hits:
         forms: dict[tuple[Language, str], set[str]] = {}
         for lang in plan.exact_forms:
-            for folded, written in _candidate_forms(_text_of(fields, lang), folded_wanted):
+            text = _text_of(fields, lang)
+            if not _may_hold(text, folded_wanted):
+                continue
+            for folded, written in _candidate_forms(text, folded_wanted):
                 key = (lang, folded)
                 if key in wanted:
                     forms.setdefault(key, set()).add(written)
@@ -196,6 +201,59 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
         )
         for forms in held
     ]
+
+
+def _may_hold(text: str, folded_wanted: set[str]) -> bool:
+    """Whether a word of ``text`` may be written as a form folded in ``folded_wanted``:
+    ``False`` only when none is (most of a head's texts hold none of the accented words typed,
+    and reading their words costs ten times more than this).
+
+    A word's folded form (:func:`_written_and_folded`) is the folding of each of its
+    characters in turn, where :func:`_fold_table` knows them all (Latin letters; and then the
+    dots of an abbreviation go too, as ``normalize`` takes them out): so each word's folded
+    form is then in the text's characters folded, and a wanted form found in neither the
+    folded text nor that without dots is in no word. With a character the table does not
+    know, the words are read."""
+    folded = _fold_chars(text, _fold_table())
+    if folded is None:
+        return True
+    if any(form in folded for form in folded_wanted):
+        return True
+    if "." in folded:
+        folded = folded.replace(".", "")
+        return any(form in folded for form in folded_wanted)
+    return False
+
+
+@functools.cache
+def _fold_table() -> tuple[str | None, ...]:
+    """Each character up to the end of Latin Extended-A, by code point, folded
+    (``fold_term(normalize(c))``, ICU's own) where that is ASCII, else ``None``.
+
+    Not the vulgar fractions (``normalize`` keeps a number and its fraction apart):
+    tests/search/test_exact_accents.py checks that a word's folded form is its characters'.
+    (What a character that is in no word maps to matters not.)"""
+    table: list[str | None] = []
+    for code in range(0x180):
+        char = chr(code)
+        folded = fold_term(normalize(char))
+        table.append(folded if folded.isascii() and char not in "¼½¾" else None)
+    return tuple(table)
+
+
+def _python_fold_chars(text: str, table: tuple[str | None, ...]) -> str | None:
+    """``_core.fold_chars`` in Python: ``str.translate``, a character without an entry left
+    as it is (none of them is ASCII)."""
+    folded = text.translate(_translation(table))
+    return folded if folded.isascii() else None
+
+
+@functools.cache
+def _translation(table: tuple[str | None, ...]) -> dict[int, str]:
+    return {code: folded for code, folded in enumerate(table) if folded is not None}
+
+
+_fold_chars = _core.fold_chars if _core is not None else _python_fold_chars
 
 
 def _candidate_forms(text: str, folded_wanted: set[str]) -> list[tuple[str, str]]:
