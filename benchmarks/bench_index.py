@@ -32,6 +32,11 @@ its total; the results-page kinds (``ours-facets``, ``ours-filter``, ``ours-sort
 ``ours-page3``, and ``fts5-total`` that also counts FTS5's matches) are described in
 ``baselines.py``.
 
+With ``--rounds N``, every engine runs N times, the order alternating; the table shows each
+engine's run of median indexing time, and the ratios of ours to each peer are printed round by
+round with their median, for indexing and for the latencies (one run's p95 of a few hundred
+queries moves with the machine: compare the rounds' neighbours).
+
 Run from the repository root::
 
     python benchmarks/bench_index.py
@@ -252,7 +257,26 @@ def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
             + ", ".join(f"{x:.2f}" for x in ratios)
             + f" (median {statistics.median(ratios):.2f})"
         )
+        # Latency too, round by round: one run's p95 of a few hundred queries moves with the
+        # machine, and the rounds' neighbours share its state.
+        for key, label in LATENCY_KEYS:
+            pairs = [(o.get(key), r.get(key)) for o, r in zip(ours, found, strict=True)]
+            if all(a and b for a, b in pairs):
+                ratios = [a / b for a, b in pairs]
+                lines.append(
+                    f"latency ours ÷ {name}, {label}, round by round: "
+                    + ", ".join(f"{x:.2f}" for x in ratios)
+                    + f" (median {statistics.median(ratios):.2f})"
+                )
     return lines
+
+
+LATENCY_KEYS = (
+    ("p95_ms", "p95 uniform words"),
+    ("p95_text_ms", "p95 words as in text"),
+    ("p50_ms", "p50 uniform words"),
+    ("p50_text_ms", "p50 words as in text"),
+)
 
 
 def fmt(value: Any, digits: int = 1) -> str:
