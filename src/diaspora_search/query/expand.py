@@ -81,9 +81,9 @@ class AccentVariants:
         if lang is Language.ES and folded.isascii() and len(folded) <= MAX_VARIANT_LENGTH:
             candidates.extend(spanish_variants(folded))
         seen = {own}
-        for surface in candidates:
-            term = chain.term(surface)
-            if term is not None and term not in seen and vocabulary.knows(lang, term):
+        # (The candidates' terms in one batch: each stage over all the new ones together.)
+        for term in chain.word_terms(candidates):
+            if term and term not in seen and vocabulary.knows(lang, term):
                 seen.add(term)
                 yield Expansion(lang, term, ranking.ACCENT_VARIANT_WEIGHT)
 
