@@ -44,6 +44,7 @@ FUNCTIONS = (
     "hash_tables",
     "add_scores",
     "collect_scores",
+    "best_candidates",
     "term_blocks",
     "stored_fields",
     "fold_chars",

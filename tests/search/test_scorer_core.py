@@ -1,6 +1,6 @@
 """The scorer's loop over a block of postings in C (``_core.add_scores``, ``collect_scores``)
 against its Python (``scorer.python_add_scores``, ``python_collect_scores``): the same running
-totals to the bit, the same documents noted; and the scorer's and the golden ranking's tests
+totals to the bit, the same documents noted; the cut of the best (``best_candidates``) too; and the scorer's and the golden ranking's tests
 again with the compiled core switched off."""
 
 from __future__ import annotations
@@ -89,6 +89,33 @@ def test_compiled_scores_refuse_what_python_would_not_index() -> None:
         core.add_scores(total, [1])
     with pytest.raises(IndexError, match="beyond the totals"):
         core.collect_scores({}, total, {9}, 0)
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.integers(0, 10**6),
+        # (few distinct scores: ties at the cut are the case to get right)
+        st.sampled_from([0.0, 0.5, 1.25, 2.0, 3.5, 7.0]) | finite,
+        max_size=80,
+    ),
+    st.integers(-1, 90),
+)
+def test_compiled_best_candidates_are_pythons(scores: dict[int, float], limit: int) -> None:
+    compiled = core.best_candidates(scores, limit)
+    assert compiled == scorer.python_best_candidates(scores, limit)
+    if limit >= 1 and scores:  # every candidate of the limit best, ties at the cut included
+        cut = sorted(scores.values(), reverse=True)[: limit][-1]
+        assert sorted(compiled) == sorted((s, d) for d, s in scores.items() if s >= cut)
+
+
+@needs_core
+def test_compiled_best_candidates_refuse_what_is_not_a_score() -> None:
+    with pytest.raises(TypeError):
+        core.best_candidates({1: "high"}, 1)
+    with pytest.raises(TypeError):
+        core.best_candidates([(1, 1.0)], 1)
 
 
 @pytest.mark.skipif(core is None, reason="this run already uses the pure-Python scorer")

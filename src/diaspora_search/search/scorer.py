@@ -242,15 +242,29 @@ def best(
     scores: dict[int, float], limit: int, record_id: Callable[[int], str]
 ) -> list[tuple[float, int]]:
     """The ``limit`` best ``(score, docnum)``, best first, ties by record id: the scores at or
-    above the ``limit``-th best found in C, then only those sorted (every document tied with
-    the ``limit``-th is a candidate, so the cut is by id too)."""
-    if len(scores) > limit:
-        floor = heapq.nlargest(limit, scores.values())[-1]
-        candidates = [(score, docnum) for docnum, score in scores.items() if score >= floor]
-    else:
-        candidates = [(score, docnum) for docnum, score in scores.items()]
+    above the ``limit``-th best (:func:`best_candidates`), then only those sorted (every
+    document tied with the ``limit``-th is a candidate, so the cut is by id too)."""
+    candidates = best_candidates(scores, limit)
     candidates.sort(key=_by_score)
     return ties_by_id(candidates, record_id)[:limit]
+
+
+def python_best_candidates(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
+    """The ``(score, docnum)`` of every document scored at least the ``limit``-th best score,
+    equal scores each counting (all of them when there are no more; ``_core.best_candidates``,
+    which makes no tuple for the others: a query matching thousands of documents spent a
+    millisecond here)."""
+    if limit < 1:
+        return []
+    if len(scores) <= limit:
+        return [(score, docnum) for docnum, score in scores.items()]
+    floor = heapq.nlargest(limit, scores.values())[-1]
+    return [(score, docnum) for docnum, score in scores.items() if score >= floor]
+
+
+best_candidates: Callable[[dict[int, float], int], list[tuple[float, int]]] = (
+    _core.best_candidates if _core is not None else python_best_candidates
+)
 
 
 def ties_by_id(

@@ -25,6 +25,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -1471,6 +1472,80 @@ error:
     return NULL;
 }
 
+PyDoc_STRVAR(best_candidates_doc,
+             "best_candidates(scores, limit) -> list\n\n"
+             "The (score, docnum) of every item of the dict scores (docnum -> float) whose score "
+             "is at least the limit-th largest (counting equal scores), in the dict's order: "
+             "every candidate of the limit best, ties included; all items when there are no "
+             "more than limit (and none when limit < 1).");
+
+/* scorer.best's cut: heapq.nlargest(limit, scores.values())[-1] as a floor, then the items at
+ * or above it. A min-heap of the limit largest scores so far (equal ones each count, as in
+ * nlargest), then one more pass over the dict making only the candidates' tuples. */
+static PyObject *best_candidates(PyObject *self, PyObject *args) {
+    PyObject *scores;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!n", &PyDict_Type, &scores, &limit)) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL || limit < 1) return out;
+    Py_ssize_t n = PyDict_GET_SIZE(scores), pos = 0;
+    PyObject *key, *value;
+    double floor = -HUGE_VAL;
+    if (n > limit) {
+        double *heap = PyMem_Malloc((size_t)limit * sizeof(double));
+        if (heap == NULL) {
+            Py_DECREF(out);
+            return PyErr_NoMemory();
+        }
+        Py_ssize_t size = 0;
+        while (PyDict_Next(scores, &pos, &key, &value)) {
+            double v;
+            if (as_double(value, &v) < 0) {
+                PyMem_Free(heap);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_ssize_t i;
+            if (size < limit) { /* sift up */
+                i = size++;
+                while (i > 0 && heap[(i - 1) / 2] > v) {
+                    heap[i] = heap[(i - 1) / 2];
+                    i = (i - 1) / 2;
+                }
+                heap[i] = v;
+            } else if (v > heap[0]) { /* replace the least, sift down */
+                i = 0;
+                for (;;) {
+                    Py_ssize_t child = 2 * i + 1;
+                    if (child >= size) break;
+                    if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+                    if (heap[child] >= v) break;
+                    heap[i] = heap[child];
+                    i = child;
+                }
+                heap[i] = v;
+            }
+        }
+        floor = heap[0];
+        PyMem_Free(heap);
+        pos = 0;
+    }
+    while (PyDict_Next(scores, &pos, &key, &value)) {
+        double v;
+        if (as_double(value, &v) < 0) goto error;
+        if (v < floor) continue;
+        PyObject *item = PyTuple_Pack(2, value, key);
+        if (item == NULL) goto error;
+        int appended = PyList_Append(out, item);
+        Py_DECREF(item);
+        if (appended < 0) goto error;
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* Stored fields' compression (storage/stored.py) ---------------------------------------------
  *
  * deflate_blobs compresses a list of byte strings (documents' pickled stored fields) as
@@ -2347,6 +2422,7 @@ static PyMethodDef core_methods[] = {
     {"hash_tables", hash_tables, METH_VARARGS, hash_tables_doc},
     {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
+    {"best_candidates", best_candidates, METH_VARARGS, best_candidates_doc},
     {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},
     {"stored_fields", stored_fields, METH_VARARGS, stored_fields_doc},
     {"fold_chars", fold_chars, METH_VARARGS, fold_chars_doc},
