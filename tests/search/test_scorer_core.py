@@ -1,7 +1,7 @@
 """The scorer's loop over a block of postings in C (``_core.add_scores``, ``collect_scores``)
 against its Python (``scorer.python_add_scores``, ``python_collect_scores``): the same running
-totals to the bit, the same documents noted; the cut of the best (``best_candidates``) too; and the scorer's and the golden ranking's tests
-again with the compiled core switched off."""
+totals to the bit, the same documents noted; the cut of the best (``best_candidates``) too;
+and the scorer's and the golden ranking's tests again with the compiled core switched off."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def test_compiled_best_candidates_are_pythons(scores: dict[int, float], limit: i
     compiled = core.best_candidates(scores, limit)
     assert compiled == scorer.python_best_candidates(scores, limit)
     if limit >= 1 and scores:  # every candidate of the limit best, ties at the cut included
-        cut = sorted(scores.values(), reverse=True)[: limit][-1]
+        cut = sorted(scores.values(), reverse=True)[:limit][-1]
         assert sorted(compiled) == sorted((s, d) for d, s in scores.items() if s >= cut)
 
 
