@@ -136,3 +136,32 @@ def test_a_new_glossary_changes_what_a_reused_index_finds(tmp_path: Path):
         assert sorted(h.id for h in index.search("florbito pueblo")) == ["en", "es"]
         index.set_glossary(None)
         assert [h.id for h in index.search("florbito pueblo")] == ["es"]
+
+
+def test_a_vocabulary_read_whole_knows_what_the_lookups_know(
+    built: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    # Vocabulary.knows answers from the language's vocabulary once a spelling correction has
+    # read it, from a lookup per field before: the same answer for every term of every field
+    # (a deleted record's terms too, as Whoosh's lexicon keeps them), the other language's,
+    # the forms fields', and terms the index does not hold.
+    from diaspora_search import Language
+    from diaspora_search._fields import TEXT_FIELDS
+    from diaspora_search.query import Vocabulary
+
+    path, _ = built
+    with ds.SearchIndex.open(path) as opened:
+        snapshot = opened._store.new_snapshot()
+        terms = {
+            t for fields in TEXT_FIELDS.values() for f in fields for t in snapshot.terms(f.name)
+        }
+        terms |= set(snapshot.terms("forms_es")) | {"zzzunheld", "", "migrant", "famili"}
+        assert len(terms) > 300
+        looked_up = Vocabulary(snapshot)
+        read_whole = Vocabulary(snapshot)
+        for lang in Language:
+            read_whole.vocabulary(lang)
+        for lang in Language:
+            known = {t for t in terms if looked_up.knows(lang, t)}
+            assert known == {t for t in terms if read_whole.knows(lang, t)}
+            assert 0 < len(known) < len(terms)
