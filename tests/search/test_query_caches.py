@@ -146,7 +146,7 @@ def test_a_vocabulary_read_whole_knows_what_the_lookups_know(
     # (a deleted record's terms too, as Whoosh's lexicon keeps them), the other language's,
     # the forms fields', and terms the index does not hold.
     from diaspora_search import Language
-    from diaspora_search._fields import TEXT_FIELDS
+    from diaspora_search._fields import TEXT_FIELDS, forms_field
     from diaspora_search.query import Vocabulary
 
     path, _ = built
@@ -155,7 +155,8 @@ def test_a_vocabulary_read_whole_knows_what_the_lookups_know(
         terms = {
             t for fields in TEXT_FIELDS.values() for f in fields for t in snapshot.terms(f.name)
         }
-        terms |= set(snapshot.terms("forms_es")) | {"zzzunheld", "", "migrant", "famili"}
+        terms |= set(snapshot.terms(forms_field(Language.ES)))
+        terms |= {"zzzunheld", "", "migrant", "famili"}
         assert len(terms) > 300
         looked_up = Vocabulary(snapshot)
         read_whole = Vocabulary(snapshot)
