@@ -1,6 +1,6 @@
 """What query lookups read from a segment's terms file (``storage/lookup.py``): every field's
-terms, exactly as Whoosh's lexicon has them, and the document holding each record id, by the
-compiled core and by Python alike."""
+terms, exactly as Whoosh's lexicon has them, each with the term info Whoosh's own lookup
+reads, and the document holding each record id, by the compiled core and by Python alike."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from diaspora_search.storage.lookup import (
     python_field_terms,
     read_field_holders,
     read_field_terms,
+    term_info_at,
 )
 from tests.fixtures.synthetic import synthetic_records
 
@@ -50,7 +51,11 @@ def test_each_fields_terms_are_the_lexicons(snapshot: Snapshot) -> None:
         for fieldname in snapshot._fields:
             # (Whoosh's lexicon of a field without terms in the segment raises)
             expected = frozenset(reader.lexicon(fieldname)) if fieldname in held else frozenset()  # type: ignore[attr-defined]
-            assert read_field_terms(reader, fieldname) == expected, fieldname
+            found = read_field_terms(reader, fieldname)
+            assert set(found.positions) == expected, fieldname
+            for term, at in found.positions.items():  # (what Whoosh's probe of its hash reads)
+                info = reader._terms.term_info(fieldname, term)  # type: ignore[attr-defined]
+                assert vars(term_info_at(found.records, at)) == vars(info), (fieldname, term)
             compared += bool(expected)
     assert compared >= 10
     # The whole snapshot's, as text (each segment's terms, deleted documents' too).
@@ -65,8 +70,10 @@ def _records(*keys: bytes, value: bytes = b"\x00" * 3) -> bytes:
 
 def test_the_python_reader_stops_at_the_fields_end() -> None:
     data = _records(b"\x00\x04ab", b"\x00\x04abc", b"\x00\x05ab", b"\x00\x04zz")
-    assert python_field_terms(data, b"\x00\x04") == {b"ab", b"abc"}
-    assert python_field_terms(data[:5], b"\x00\x04") == frozenset()  # (no whole header)
+    # (each record: 8 bytes of lengths, the key, 3 bytes of value)
+    assert python_field_terms(data, b"\x00\x04") == {b"ab": 0, b"abc": 15}
+    assert python_field_terms(data, b"\x00\x05") == {}  # (not the first field's)
+    assert python_field_terms(data[:5], b"\x00\x04") == {}  # (no whole header)
     with pytest.raises(ValueError):
         python_field_terms(data[:12], b"\x00\x04")  # (a key cut short)
 
@@ -79,11 +86,13 @@ def test_the_compiled_core_reads_what_python_reads(snapshot: Snapshot) -> None:
         _records(b"\x00\x04ab", b"\x00\x04abc", b"\x00\x05ab", b"\x00\x04zz"),
         _records(b"\x00\x04", b"\x00\x04\xc3\xb1", value=b""),
         _records(b"\x00", b"\x00\x04x"),  # (a key shorter than the prefix ends the field)
+        _records(b"\x00\x04ab", b"\x00\x04ab"),  # (a term twice, as only damage makes it)
         b"",
     ]
     for data in samples:
         for prefix in (b"\x00\x04", b"\x00\x05", b""):
             assert core.field_terms(data, prefix) == python_field_terms(data, prefix)
+    assert core.field_terms(samples[3], b"\x00\x04") == {b"ab": 0}  # (the first kept)
     data = samples[0]
     for cut in (12, 15 + 15):  # (into the first record's value, the second's)
         with pytest.raises(ValueError):
@@ -100,7 +109,7 @@ def test_the_compiled_core_reads_what_python_reads(snapshot: Snapshot) -> None:
             records = table.dbfile.get(start, table.endofdata - start)
             found = core.field_terms(records, prefix)
             assert found == python_field_terms(records, prefix), fieldname
-            assert found == frozenset(reader.lexicon(fieldname))  # type: ignore[attr-defined]
+            assert set(found) == set(reader.lexicon(fieldname))  # type: ignore[attr-defined]
             holders = core.field_holders(records, prefix)
             assert holders == python_field_holders(records, prefix), fieldname
 

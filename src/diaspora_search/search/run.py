@@ -20,7 +20,15 @@ from ..storage import Snapshot
 from .deadline import NO_DEADLINE, Deadline
 from .facets import Filters, RecordValues
 from .rerank import Reranker
-from .scorer import LengthNorms, Statistics, best, score_documents, ties_by_id, top_documents
+from .scorer import (
+    LengthNorms,
+    Statistics,
+    best,
+    held_leaves,
+    score_documents,
+    ties_by_id,
+    top_documents,
+)
 from .spelling import correct
 
 RERANK_DEPTH = 50
@@ -115,14 +123,7 @@ class Matches:
     def matched(self, docnums: list[int]) -> dict[int, set[Key]]:
         if self._holders is None:
             return self._snapshot.holders(self._plan.term_groups, docnums)
-        if len(docnums) <= RERANK_DEPTH * 2:
-            return {d: {key for key, ids in self._holders.items() if d in ids} for d in docnums}
-        wanted = set(docnums)
-        out: dict[int, set[Key]] = {d: set() for d in docnums}
-        for key, ids in self._holders.items():
-            for d in ids & wanted:
-                out[d].add(key)
-        return out
+        return held_leaves(self._holders, docnums)
 
 
 class Searcher:

@@ -30,7 +30,7 @@ from ..query.plan import Key
 from ..storage import Snapshot, Statistics
 from .deadline import NO_DEADLINE, Deadline
 
-__all__ = ["LengthNorms", "Statistics", "best", "top_documents"]
+__all__ = ["LengthNorms", "Statistics", "best", "held_leaves", "top_documents"]
 
 
 class LengthNorms:
@@ -118,8 +118,22 @@ def top_documents(
         chosen, count = preferred
         extra = best({d: scores[d] for d in chosen if d in scores}, count, record_id)
         ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
-    matched = {d: {key for key, ids in holders.items() if d in ids} for _, d in ranked}
-    return ranked, matched
+    return ranked, held_leaves(holders, [d for _, d in ranked])
+
+
+def held_leaves(holders: dict[Key, set[int]], docnums: list[int]) -> dict[int, set[Key]]:
+    """The leaves each of ``docnums`` holds, from the documents holding each leaf
+    (``holders``, as :func:`score_documents` gives them): one set intersection per leaf, in C,
+    rather than a test per leaf per document in Python (a fifth of the time a search spent
+    after its postings were read). Each document's leaves are added in the order of
+    ``holders``, so that their sets iterate in one order whatever the number of documents
+    (a hit's language sums idfs over them: the same sums, to the bit)."""
+    out: dict[int, set[Key]] = {d: set() for d in docnums}
+    wanted = set(out)
+    for key, ids in holders.items():
+        for d in ids & wanted:  # (iterates over the smaller of the two)
+            out[d].add(key)
+    return out
 
 
 def score_documents(

@@ -1034,33 +1034,38 @@ static PyObject *simple_word_spans(PyObject *Py_UNUSED(self), PyObject *text) {
     return scan_simple_words(text, 1);
 }
 
-/* Term sets for query lookups (storage/lookup.py) -------------------------------------------
+/* Term lookups for queries (storage/lookup.py) ---------------------------------------------
  *
  * field_terms reads the keys of one field from a W3 terms file (Whoosh's OrderedHashWriter
  * records: a big-endian int32 key length and value length, the key, the value; keys in order,
- * each a 2-byte field number then the term's bytes), so that a query's words a field does not
- * hold cost a set lookup instead of a probe of the file's hash tables. The pure-Python
- * implementation is lookup.py's _python_field_terms; the tests compare them.
+ * each a 2-byte field number then the term's bytes), with where each record starts: a query's
+ * words a field does not hold then cost a dict lookup instead of a probe of the file's hash
+ * tables, and those it holds have their term info read at that place (Whoosh's probe hashes
+ * the key with md5 and walks its tables in Python: ten microseconds). The pure-Python
+ * implementation is lookup.py's python_field_terms; the tests compare them.
  */
 
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
 PyDoc_STRVAR(field_terms_doc,
-             "field_terms(records, prefix) -> frozenset\n\n"
-             "The terms (the key bytes after prefix) of the records at the start of records "
-             "(a W3 terms file's, from a field's first key) whose keys start with prefix, up to "
-             "the first record whose key does not, or the end.");
+             "field_terms(records, prefix) -> dict\n\n"
+             "{term: where its record starts in records}: the terms (the key bytes after "
+             "prefix) of the records at the start of records (a W3 terms file's, from a "
+             "field's first key) whose keys start with prefix, up to the first record whose "
+             "key does not, or the end. A term held twice (only in a damaged file) keeps its "
+             "first record.");
 
 static PyObject *field_terms(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer records, prefix;
     if (!PyArg_ParseTuple(args, "y*y*", &records, &prefix)) return NULL;
-    PyObject *found = PyFrozenSet_New(NULL);
+    PyObject *found = PyDict_New();
     const unsigned char *data = records.buf;
     Py_ssize_t size = records.len, pos = 0, plen = prefix.len;
     while (found != NULL && pos + 8 <= size) {
         const unsigned char *p = data + pos;
-        int32_t keylen = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                   (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-        int32_t datalen = (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
-                                    (uint32_t)p[6] << 8 | (uint32_t)p[7]);
+        int32_t keylen = (int32_t)be32(p), datalen = (int32_t)be32(p + 4);
         if (keylen < 0 || datalen < 0 || pos + 8 + (Py_ssize_t)keylen + datalen > size) {
             PyErr_SetString(PyExc_ValueError, "a terms file record runs past its end");
             Py_CLEAR(found);
@@ -1069,8 +1074,10 @@ static PyObject *field_terms(PyObject *Py_UNUSED(self), PyObject *args) {
         if (keylen < plen || memcmp(p + 8, prefix.buf, (size_t)plen) != 0) break;
         PyObject *term =
             PyBytes_FromStringAndSize((const char *)p + 8 + plen, (Py_ssize_t)keylen - plen);
-        if (term == NULL || PySet_Add(found, term) < 0) Py_CLEAR(found);
+        PyObject *at = term == NULL ? NULL : PyLong_FromSsize_t(pos);
+        if (at == NULL || PyDict_SetDefault(found, term, at) == NULL) Py_CLEAR(found);
         Py_XDECREF(term);
+        Py_XDECREF(at);
         pos += 8 + (Py_ssize_t)keylen + (Py_ssize_t)datalen;
     }
     PyBuffer_Release(&records);
@@ -1083,10 +1090,6 @@ PyDoc_STRVAR(field_holders_doc,
              "As field_terms, but for the terms held by one or two documents of the segment "
              "(a unique key's): {document number: term}, from each term info's document "
              "frequency and first and last document. Terms held by more are left out.");
-
-static uint32_t be32(const unsigned char *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
 
 static PyObject *field_holders(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer records, prefix;

@@ -9,9 +9,11 @@ titles), which costs as much. :class:`TermLookup` probes each segment once per t
 the answer for the snapshot's life (a commit makes a new snapshot, so nothing is ever stale),
 and skips the segments whose terms file has no term of the field at all (its field map: an
 exact answer, read from the segment's header). Each field of a W3 segment has its terms read
-into a set on first use (one pass over the field's records of the terms file, in C: a few
-milliseconds for 25,000 terms), so that the many words a field does not hold (most of a
-query's accent variants, translations and spellings) cost a set lookup, not a probe.
+on first use, with where each term's record is (one pass over the field's records of the terms
+file, in C: a few milliseconds for 25,000 terms): the many words a field does not hold (most of
+a query's accent variants, translations and spellings) cost a dict lookup, not a probe, and
+those it holds have their term info read where the record is (Whoosh's probe hashes the key
+with md5 and walks its hash tables in Python: ten microseconds a lookup, three hundred a query).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.reading import TermNotFound
 
 from .._compiled import core as compiled_core
@@ -50,7 +53,7 @@ class TermLookup:
             for r in readers
         ]
         self._found: dict[Key, tuple[SegmentTerm, ...]] = {}
-        self._term_sets: dict[tuple[int, str], frozenset[bytes]] = {}
+        self._field_terms: dict[tuple[int, str], FieldTerms] = {}
 
     def to_bytes(self, fieldname: str, term: str) -> bytes | None:
         """``term`` as ``fieldname`` stores it, or ``None`` (an unknown field, or a term the
@@ -84,17 +87,19 @@ class TermLookup:
         out = []
         for segment, reader in enumerate(self._readers):
             held = self._segment_fields[segment]
-            if held is not None and fieldname not in held:
-                continue  # (the segment holds no term of the field)
-            if held is not None and btext not in self.term_set(segment, fieldname):
-                continue
-            try:
-                if held is not None:
-                    info = reader._terms.term_info(fieldname, btext)
-                else:
+            if held is None:
+                try:
                     info = reader.term_info(fieldname, term)
-            except TermNotFound:
-                continue
+                except TermNotFound:
+                    continue
+            elif fieldname not in held:
+                continue  # (the segment holds no term of the field)
+            else:
+                terms = self.segment_terms(segment, fieldname)
+                at = terms.positions.get(btext)
+                if at is None:
+                    continue
+                info = term_info_at(terms.records, at)
             out.append(SegmentTerm(segment, info))
         return tuple(out)
 
@@ -108,27 +113,43 @@ class TermLookup:
                 with contextlib.suppress(TermNotFound):  # (no term of the field there)
                     found.update(map(_text, reader.lexicon(fieldname)))
             elif fieldname in held:
-                found.update(term.decode("utf-8") for term in self.term_set(segment, fieldname))
+                terms = self.segment_terms(segment, fieldname).positions
+                found.update(term.decode("utf-8") for term in terms)
         return frozenset(found)
 
-    def term_set(self, segment: int, fieldname: str) -> frozenset[bytes]:
-        """Every term (as bytes) of ``fieldname`` in W3 segment ``segment``, read once."""
+    def segment_terms(self, segment: int, fieldname: str) -> FieldTerms:
+        """The terms of ``fieldname`` in W3 segment ``segment``, read once."""
         key = (segment, fieldname)
-        found = self._term_sets.get(key)
+        found = self._field_terms.get(key)
         if found is None:
-            found = self._term_sets[key] = read_field_terms(self._readers[segment], fieldname)
+            found = self._field_terms[key] = read_field_terms(self._readers[segment], fieldname)
         return found
 
 
-def read_field_terms(reader: Any, fieldname: str) -> frozenset[bytes]:
-    """Every term (as bytes) of a field of a W3 segment, from its terms file."""
+class FieldTerms(NamedTuple):
+    """The terms of a field of a W3 segment: its terms file's records of the field, and each
+    term (as bytes) with where its record starts in them."""
+
+    records: bytes | memoryview
+    positions: dict[bytes, int]
+
+
+def read_field_terms(reader: Any, fieldname: str) -> FieldTerms:
+    """Every term of a field of a W3 segment, from its terms file."""
     found = _field_records(reader, fieldname)
     if found is None:
-        return frozenset()
+        return FieldTerms(b"", {})
     core = compiled_core
-    if core is not None:
-        return frozenset(core.field_terms(*found))
-    return python_field_terms(*found)
+    read = core.field_terms if core is not None else python_field_terms
+    return FieldTerms(found[0], read(*found))
+
+
+def term_info_at(records: bytes | memoryview, at: int) -> Any:
+    """The term info (Whoosh's ``W3TermInfo``) of the record starting at ``at`` in
+    ``records``: what Whoosh's ``term_info`` reads for its key."""
+    keylen, datalen = _RECORD_LENGTHS.unpack_from(records, at)
+    start = at + _RECORD_LENGTHS.size + keylen
+    return W3TermInfo.from_bytes(bytes(records[start : start + datalen]))
 
 
 def read_field_holders(reader: Any, fieldname: str) -> dict[int, bytes]:
@@ -187,13 +208,15 @@ def _python_records(records: bytes | memoryview, prefix: bytes) -> Iterator[tupl
         pos += 8 + keylen + datalen
 
 
-def python_field_terms(records: bytes | memoryview, prefix: bytes) -> frozenset[bytes]:
-    """``_core.field_terms`` in Python."""
+def python_field_terms(records: bytes | memoryview, prefix: bytes) -> dict[bytes, int]:
+    """``_core.field_terms`` in Python: ``{term: where its record starts}``, a term held
+    twice (in a damaged file only) keeping its first."""
     data = memoryview(records)
     plen = len(prefix)
-    return frozenset(
-        bytes(data[at + plen : at + keylen]) for at, keylen, _ in _python_records(data, prefix)
-    )
+    found: dict[bytes, int] = {}
+    for at, keylen, _ in _python_records(data, prefix):
+        found.setdefault(bytes(data[at + plen : at + keylen]), at - _RECORD_LENGTHS.size)
+    return found
 
 
 def python_field_holders(records: bytes | memoryview, prefix: bytes) -> dict[int, bytes]:
