@@ -43,6 +43,7 @@ FUNCTIONS = (
     "key_hashes",
     "hash_tables",
     "add_scores",
+    "score_term",
     "collect_scores",
     "best_candidates",
     "term_blocks",

@@ -10,6 +10,7 @@ import pickle
 import random
 import struct
 import zlib
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,92 @@ def test_a_term_the_core_declines_is_read_through_whoosh() -> None:
     assert list(codec.term_blocks(Terms, info, Positions(), ("summary_es", b"x"))) == [
         ([4, 5, 12], [1.0, 2.0, 2.0])
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorer's fused reading (``_core.score_term``): add_scores over each block term_blocks
+# gives, without the lists; the same totals to the bit, the same documents in the same order,
+# the same error at the same posting, and nothing changed where term_blocks declines.
+
+
+def _scoring(size: int, seed: int) -> tuple[list[float], list[float], frozenset[int] | None]:
+    rng = random.Random(seed)
+    norm = [rng.uniform(0.3, 3.0) for _ in range(size)]
+    tf_one = [2.2 / (1.0 + n) for n in norm]
+    skipped = frozenset(rng.sample(range(size), size // 5)) if seed % 2 else None
+    return norm, tf_one, skipped
+
+
+def _score_both(buf: Any, start: int, length: int, size: int, seed: int = 1) -> Any:
+    """What ``score_term`` leaves (its answer or error, the totals, touched and held in
+    order), and what term_blocks then add_scores leave (``None`` when term_blocks declines)."""
+    norm, tf_one, skipped = _scoring(size, seed)
+    outcomes = []
+    for fused in (True, False):
+        total, touched, held = array("d", bytes(8 * size)), set(), set()  # type: ignore[var-annotated]
+        args = (norm, tf_one, skipped, 1.7, 0.8, 2.2, touched, held, 1000)
+        try:
+            if fused:
+                answer: Any = core.score_term(buf, start, length, total, *args)
+            else:
+                found = core.term_blocks(buf, start, length)
+                answer = found is not None
+                for ids, weights in found or ():
+                    core.add_scores(total, ids, weights, *args)
+        except IndexError as error:
+            answer = str(error)
+        outcomes.append((answer, total.tobytes(), list(touched), list(held)))
+    return outcomes
+
+
+@needs_core
+def test_every_term_of_an_index_scores_as_its_blocks_do(tmp_path: Path) -> None:
+    with ds.SearchIndex.create(tmp_path / "ix") as index:
+        index.add(_records_with_weights())
+    scored = 0
+    for postfile, info, _, key in _index_terms(tmp_path / "ix"):
+        start, length = info.extent()[0], _length(info)
+        fused, blocks = _score_both(postfile._buf, start, length, 1300, seed=scored)
+        assert fused == blocks, key
+        assert fused[0] is True, key
+        scored += 1
+    assert scored > 1000
+
+
+@needs_core
+@settings(max_examples=400, deadline=None)
+@given(terms(), st.integers(1, 400), st.integers(0, 9))
+def test_blocks_of_every_shape_score_as_they_read(buf: bytes, size: int, seed: int) -> None:
+    # (documents beyond the totals raise at the same posting, the earlier ones added alike)
+    fused, blocks = _score_both(buf, 0, len(buf), size, seed)
+    assert fused == blocks
+
+
+@needs_core
+@settings(max_examples=400, deadline=None)
+@given(terms(), st.data())
+def test_damaged_blocks_are_declined_by_the_scorer_with_nothing_changed(
+    term: bytes, data: st.DataObject
+) -> None:
+    buf = bytearray(term)
+    for _ in range(data.draw(st.integers(1, 3))):
+        buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
+    length = data.draw(st.integers(0, len(buf)))
+    fused, blocks = _score_both(bytes(buf), 0, length, 300)
+    assert fused == blocks
+    if fused[0] is False:
+        assert fused[1:] == (bytes(8 * 300), [], [])
+
+
+@needs_core
+def test_the_scorer_refuses_what_add_scores_refuses() -> None:
+    term = WHOOSH3_HEADER_MAGIC + _block([3, 9], [1.0, 2.0], None, 3, 0, True)
+    total, norms = array("d", bytes(8 * 4)), [1.0] * 4
+    args = (norms, norms, None, 1.0, 1.0, 2.2, set(), set(), 0)
+    with pytest.raises(IndexError, match="beyond the totals"):
+        core.score_term(term, 0, len(term), total, *args)
+    with pytest.raises(TypeError, match="13 arguments"):
+        core.score_term(term, 0, len(term), total)
+    with pytest.raises(TypeError, match=r"array\('d'\)"):
+        core.score_term(term, 0, len(term), array("f", [0.0] * 10), *args)
+    assert core.score_term(term, 1, len(term), total, *args) is False  # (past the file)

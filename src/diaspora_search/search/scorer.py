@@ -194,7 +194,13 @@ def score_documents(
             _, total, touched = totals[postings.segment]
             skip = deleted or None
             # (Each leaf adds its score in the order of the leaves, as a dict of totals would:
-            # the same sums, to the bit.)
+            # the same sums, to the bit.) In the core, straight from the postings file when it
+            # can, without a list of ids and weights for each block.
+            extent = postings.extent
+            if extent is not None and score_term is not None:
+                args = (total, norm, tf_one, skip, idf, boost, k1p1, touched, held, offset)
+                if score_term(*extent, *args):
+                    continue
             for ids, weights in postings.blocks:
                 add_scores(
                     total, ids, weights, norm, tf_one, skip, idf, boost, k1p1, touched, held, offset
@@ -247,6 +253,10 @@ def python_collect_scores(
 
 
 add_scores: Callable[..., None] = _core.add_scores if _core is not None else python_add_scores
+score_term: Callable[..., bool] | None = _core.score_term if _core is not None else None
+"""``add_scores`` over each block of a term's postings in one segment, read by the core from
+the postings file (``SegmentPostings.extent``): ``False``, nothing changed, when it cannot read
+them (then read them a block at a time). No Python twin: without the core, the blocks are read."""
 collect_scores: Callable[[dict[int, float], array[float], set[int], int], None] = (
     _core.collect_scores if _core is not None else python_collect_scores
 )

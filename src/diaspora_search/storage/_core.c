@@ -1368,16 +1368,82 @@ PyDoc_STRVAR(add_scores_doc,
              "with w its weight in the list weights, or, with weights None, idf * tf_one[d] * "
              "boost; d added to the set touched and d + offset to the set held.");
 
+/* What scoring a term's postings in one segment needs, checked and unpacked once. */
+typedef struct {
+    Py_buffer tv; /* the running totals */
+    double *total;
+    Py_ssize_t size, offset;
+    PyObject *norm, *tf_one, *skipped, *touched, *held;
+    double idf, boost, k1p1;
+} Scoring;
+
+/* The arguments norm, tf_one, skipped, idf, boost, k1p1, touched, held and offset of
+ * add_scores and score_term, after the totals: 0, or -1 (an exception set). Release sc->tv
+ * after a 0. */
+static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
+    sc->norm = args[0];
+    sc->tf_one = args[1];
+    sc->skipped = args[2];
+    sc->touched = args[6];
+    sc->held = args[7];
+    if (!PyList_Check(sc->norm) || !PyList_Check(sc->tf_one) || !PyAnySet_Check(sc->touched) ||
+        !PyAnySet_Check(sc->held) || (sc->skipped != Py_None && !PyAnySet_Check(sc->skipped))) {
+        PyErr_SetString(PyExc_TypeError, "add_scores: ids, weights, norm and tf_one are lists; "
+                                         "skipped, touched and held sets");
+        return -1;
+    }
+    sc->idf = PyFloat_AsDouble(args[3]);
+    sc->boost = PyFloat_AsDouble(args[4]);
+    sc->k1p1 = PyFloat_AsDouble(args[5]);
+    sc->offset = PyLong_AsSsize_t(args[8]);
+    if (PyErr_Occurred()) return -1;
+    if (double_buffer(totals, &sc->tv, 1) < 0) return -1;
+    sc->total = sc->tv.buf;
+    sc->size = sc->tv.len / (Py_ssize_t)sizeof(double);
+    return 0;
+}
+
+/* One posting scored: document d (doc, the same number as an int) with weight w (read from
+ * wobj when not NULL), or BM25's tf for a frequency of 1 when one. 0, or -1 (an exception
+ * set). The Python loop's arithmetic, operation by operation. */
+static int add_posting(const Scoring *sc, PyObject *doc, Py_ssize_t d, int one, double w,
+                       PyObject *wobj) {
+    if (sc->skipped != Py_None) {
+        int in = PySet_Contains(sc->skipped, doc);
+        if (in) return in < 0 ? -1 : 0;
+    }
+    if (d < 0 || d >= sc->size) {
+        PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the totals");
+        return -1;
+    }
+    double score;
+    if (one) {
+        double tf;
+        if (list_double(sc->tf_one, d, &tf) < 0) return -1;
+        score = sc->idf * tf;
+    } else {
+        double nd;
+        if (wobj != NULL && as_double(wobj, &w) < 0) return -1;
+        if (list_double(sc->norm, d, &nd) < 0) return -1;
+        score = sc->idf * (w * sc->k1p1 / (w + nd));
+    }
+    score = score * sc->boost;
+    sc->total[d] = sc->total[d] + score;
+    if (PySet_Add(sc->touched, doc) < 0) return -1;
+    PyObject *numbered = PyLong_FromSsize_t(d + sc->offset);
+    if (numbered == NULL) return -1;
+    int added = PySet_Add(sc->held, numbered);
+    Py_DECREF(numbered);
+    return added;
+}
+
 static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 12) {
         PyErr_SetString(PyExc_TypeError, "add_scores takes 12 arguments");
         return NULL;
     }
-    PyObject *ids = args[1], *weights = args[2], *norm = args[3], *tf_one = args[4];
-    PyObject *skipped = args[5], *touched = args[9], *held = args[10];
-    if (!PyList_Check(ids) || (weights != Py_None && !PyList_Check(weights)) ||
-        !PyList_Check(norm) || !PyList_Check(tf_one) || !PyAnySet_Check(touched) ||
-        !PyAnySet_Check(held) || (skipped != Py_None && !PyAnySet_Check(skipped))) {
+    PyObject *ids = args[1], *weights = args[2];
+    if (!PyList_Check(ids) || (weights != Py_None && !PyList_Check(weights))) {
         PyErr_SetString(PyExc_TypeError, "add_scores: ids, weights, norm and tf_one are lists; "
                                          "skipped, touched and held sets");
         return NULL;
@@ -1387,51 +1453,20 @@ static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_ValueError, "add_scores: as many weights as documents");
         return NULL;
     }
-    double idf = PyFloat_AsDouble(args[6]), boost = PyFloat_AsDouble(args[7]);
-    double k1p1 = PyFloat_AsDouble(args[8]);
-    Py_ssize_t offset = PyLong_AsSsize_t(args[11]);
-    if (PyErr_Occurred()) return NULL;
-    Py_buffer tv;
-    if (double_buffer(args[0], &tv, 1) < 0) return NULL;
-    double *total = tv.buf;
-    Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
+    Scoring sc;
+    if (scoring_args(&sc, args[0], args + 3) < 0) return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *doc = PyList_GET_ITEM(ids, i);
         Py_ssize_t d = PyLong_AsSsize_t(doc);
         if (d == -1 && PyErr_Occurred()) goto error;
-        if (skipped != Py_None) {
-            int in = PySet_Contains(skipped, doc);
-            if (in < 0) goto error;
-            if (in) continue;
-        }
-        if (d < 0 || d >= size) {
-            PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the totals");
+        int one = weights == Py_None;
+        if (add_posting(&sc, doc, d, one, 0.0, one ? NULL : PyList_GET_ITEM(weights, i)) < 0)
             goto error;
-        }
-        double score;
-        if (weights == Py_None) {
-            double tf;
-            if (list_double(tf_one, d, &tf) < 0) goto error;
-            score = idf * tf;
-        } else {
-            double w, nd;
-            if (as_double(PyList_GET_ITEM(weights, i), &w) < 0) goto error;
-            if (list_double(norm, d, &nd) < 0) goto error;
-            score = idf * (w * k1p1 / (w + nd));
-        }
-        score = score * boost;
-        total[d] = total[d] + score;
-        if (PySet_Add(touched, doc) < 0) goto error;
-        PyObject *numbered = PyLong_FromSsize_t(d + offset);
-        if (numbered == NULL) goto error;
-        int added = PySet_Add(held, numbered);
-        Py_DECREF(numbered);
-        if (added < 0) goto error;
     }
-    PyBuffer_Release(&tv);
+    PyBuffer_Release(&sc.tv);
     Py_RETURN_NONE;
 error:
-    PyBuffer_Release(&tv);
+    PyBuffer_Release(&sc.tv);
     return NULL;
 }
 
@@ -1825,66 +1860,94 @@ static int small_float_tuple(const PickleReader *r, long long count) {
     return r->p[9 * count] == 0x84 + count;
 }
 
-/* One block's (ids, weights) from its data pickle: a new tuple; NULL, no exception set, if
- * unreadable; NULL with one set on no memory. */
-static PyObject *block_postings(PickleReader *r, long long count) {
-    if (count < 1 || count > r->end - r->p) return NULL; /* (an int takes 2 bytes or more) */
-    if (r->end - r->p < 2 || r->p[0] != 0x80 || (r->p[1] != 2 && r->p[1] != 3)) return NULL;
+/* A term's postings decoded into C arrays: every posting's document number (a segment's) and
+ * weight, in order, with whether its block's weights are all 1.0 (one[i]: BM25's tf for a
+ * frequency of 1 is then read from the length norms, as the scorer does with weights None),
+ * and how many postings there are at the end of each block. */
+typedef struct {
+    long long *ids;
+    double *weights;
+    unsigned char *one;
+    Py_ssize_t *ends;
+    Py_ssize_t count, alloc, blocks, blocks_alloc;
+} Decoded;
+
+static void decoded_free(Decoded *t) {
+    PyMem_Free(t->ids);
+    PyMem_Free(t->weights);
+    PyMem_Free(t->one);
+    PyMem_Free(t->ends);
+}
+
+/* Room for more postings and one more block: 0, or -1 on no memory (an exception set). */
+static int decoded_reserve(Decoded *t, Py_ssize_t more) {
+    if (t->count + more > t->alloc) {
+        Py_ssize_t alloc = t->alloc ? t->alloc : 64;
+        while (alloc < t->count + more) alloc *= 2;
+        long long *ids = PyMem_Realloc(t->ids, (size_t)alloc * sizeof *ids);
+        if (ids != NULL) t->ids = ids;
+        double *weights = ids ? PyMem_Realloc(t->weights, (size_t)alloc * sizeof *weights) : NULL;
+        if (weights != NULL) t->weights = weights;
+        unsigned char *one = weights ? PyMem_Realloc(t->one, (size_t)alloc) : NULL;
+        if (one == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->one = one;
+        t->alloc = alloc;
+    }
+    if (t->blocks + 1 > t->blocks_alloc) {
+        Py_ssize_t alloc = t->blocks_alloc ? 2 * t->blocks_alloc : 16;
+        Py_ssize_t *ends = PyMem_Realloc(t->ends, (size_t)alloc * sizeof *ends);
+        if (ends == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->ends = ends;
+        t->blocks_alloc = alloc;
+    }
+    return 0;
+}
+
+/* One block's postings from its data pickle, appended to t: 1; 0 if unreadable (t's count
+ * unchanged); -1 on no memory (an exception set). */
+static int decode_block(PickleReader *r, long long count, Decoded *t) {
+    if (count < 1 || count > r->end - r->p) return 0; /* (an int takes 2 bytes or more) */
+    if (r->end - r->p < 2 || r->p[0] != 0x80 || (r->p[1] != 2 && r->p[1] != 3)) return 0;
     r->p += 2;
-    PyObject *ids = PyList_New((Py_ssize_t)count), *weights = NULL;
-    if (ids == NULL) return NULL;
+    if (decoded_reserve(t, (Py_ssize_t)count) < 0) return -1;
+    long long *ids = t->ids + t->count;
+    double *weights = t->weights + t->count;
+    unsigned char *one = t->one + t->count;
     int marked = tuple_marked(r);
     long long id = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         long long delta;
-        if (!pickled_int(r, &delta) || delta < 0 || delta > 0xFFFFFFFFLL) goto fail;
+        if (!pickled_int(r, &delta) || delta < 0 || delta > 0xFFFFFFFFLL) return 0;
         id += delta;
-        PyObject *item = PyLong_FromLongLong(id);
-        if (item == NULL) goto fail;
-        PyList_SET_ITEM(ids, i, item);
+        ids[i] = id;
     }
-    if (!tuple_closed(r, marked, (Py_ssize_t)count)) goto fail;
+    if (!tuple_closed(r, marked, (Py_ssize_t)count)) return 0;
     if (r->p < r->end && r->p[0] == 'N') { /* every weight 1.0 */
-        weights = Py_NewRef(Py_None);
+        memset(one, 1, (size_t)count);
+        for (Py_ssize_t i = 0; i < count; i++) weights[i] = 1.0;
     } else if (r->p < r->end && r->p[0] == 'G' && !small_float_tuple(r, count)) {
         /* One weight for the whole block: read through a float32 array, as Whoosh reads it. */
         double w;
         pickled_float(r, &w);
         w = (double)(float)w;
-        if (w == 1.0) {
-            weights = Py_NewRef(Py_None);
-        } else {
-            PyObject *one = PyFloat_FromDouble(w);
-            if (one == NULL) goto fail;
-            weights = PyList_New((Py_ssize_t)count);
-            if (weights == NULL) {
-                Py_DECREF(one);
-                goto fail;
-            }
-            for (Py_ssize_t i = 0; i < count; i++) PyList_SET_ITEM(weights, i, Py_NewRef(one));
-            Py_DECREF(one);
-        }
+        memset(one, w == 1.0, (size_t)count);
+        for (Py_ssize_t i = 0; i < count; i++) weights[i] = w;
     } else {
         int wmarked = tuple_marked(r);
-        weights = PyList_New((Py_ssize_t)count);
-        if (weights == NULL) goto fail;
-        for (Py_ssize_t i = 0; i < count; i++) {
-            double w;
-            if (!pickled_float(r, &w)) goto fail;
-            PyObject *item = PyFloat_FromDouble(w);
-            if (item == NULL) goto fail;
-            PyList_SET_ITEM(weights, i, item);
-        }
-        if (!tuple_closed(r, wmarked, (Py_ssize_t)count)) goto fail;
+        for (Py_ssize_t i = 0; i < count; i++)
+            if (!pickled_float(r, &weights[i])) return 0;
+        if (!tuple_closed(r, wmarked, (Py_ssize_t)count)) return 0;
+        memset(one, 0, (size_t)count);
     }
-    PyObject *out = PyTuple_Pack(2, ids, weights);
-    Py_DECREF(ids);
-    Py_DECREF(weights);
-    return out;
-fail:
-    Py_DECREF(ids);
-    Py_XDECREF(weights);
-    return NULL;
+    t->count += (Py_ssize_t)count;
+    t->ends[t->blocks++] = t->count;
+    return 1;
 }
 
 #ifdef DIASPORA_ZLIB
@@ -1920,6 +1983,104 @@ static int inflate_start(z_stream *z, const unsigned char *data, Py_ssize_t size
 }
 #endif
 
+/* Every block of the term whose postings are base[start:start + length] (len: the buffer's
+ * size) decoded into t: 1; 0 if a block is not as W3PostingsWriter writes it; -1 on an error
+ * (an exception set). */
+static int decode_term(const unsigned char *base, Py_ssize_t len, Py_ssize_t start,
+                       Py_ssize_t length, Decoded *t) {
+    int result = 0;
+    unsigned char *inflated = NULL;
+    Py_ssize_t inflated_alloc = 0;
+#ifdef DIASPORA_ZLIB
+    z_stream z;
+    int z_ready = 0;
+#endif
+    if (start < 0 || length < 8 || length > len - start) goto done;
+    const unsigned char *at = base + start, *end = at + length;
+    if (memcmp(at, "W3Bl", 4) != 0) goto done;
+    at += 4;
+    int last = 0;
+    while (!last) {
+        if (end - at < 4) goto done;
+        int32_t size = (int32_t)(((uint32_t)at[0] << 24) | ((uint32_t)at[1] << 16) |
+                                 ((uint32_t)at[2] << 8) | (uint32_t)at[3]);
+        if (size == INT32_MIN) goto done;
+        last = size < 0;
+        size = last ? -size : size;
+        if (size > end - at - 4) goto done;
+        PickleReader r = {at + 4, at + 4 + size};
+        at = r.end;
+        long long count, compression;
+        if (!block_header(&r, &count, &compression)) goto done;
+        if (compression != 0) {
+#ifdef DIASPORA_ZLIB
+            /* (deltas and weights: at most 10 bytes an int, 9 a float, and 32 of opcodes) */
+            Py_ssize_t used, wanted = count > 0 && count < (1 << 24) ? 20 * count + 32 : 0;
+            if (!z_ready) {
+                memset(&z, 0, sizeof z);
+                if (inflateInit(&z) != Z_OK) goto done;
+                z_ready = 1;
+            }
+            int ok = wanted && inflate_start(&z, r.p, r.end - r.p, wanted, &inflated,
+                                             &inflated_alloc, &used);
+            if (ok < 0) {
+                result = -1;
+                goto done;
+            }
+            if (!ok) goto done;
+            r.p = inflated;
+            r.end = inflated + used;
+#else
+            (void)inflated_alloc;
+            goto done;
+#endif
+        }
+        int ok = decode_block(&r, count, t);
+        if (ok <= 0) {
+            result = ok;
+            goto done;
+        }
+    }
+    result = 1;
+done:
+#ifdef DIASPORA_ZLIB
+    if (z_ready) inflateEnd(&z);
+#endif
+    PyMem_Free(inflated);
+    return result;
+}
+
+/* Block b of t as term_blocks gives it: a new tuple (ids, weights or None); NULL on no memory. */
+static PyObject *block_lists(const Decoded *t, Py_ssize_t b) {
+    Py_ssize_t first = b ? t->ends[b - 1] : 0, n = t->ends[b] - first;
+    PyObject *ids = PyList_New(n), *weights = NULL;
+    if (ids == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyLong_FromLongLong(t->ids[first + i]);
+        if (item == NULL) goto fail;
+        PyList_SET_ITEM(ids, i, item);
+    }
+    if (t->one[first]) { /* (a whole block's weights are 1.0 or none is marked) */
+        weights = Py_NewRef(Py_None);
+    } else {
+        weights = PyList_New(n);
+        if (weights == NULL) goto fail;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = PyFloat_FromDouble(t->weights[first + i]);
+            if (item == NULL) goto fail;
+            PyList_SET_ITEM(weights, i, item);
+        }
+    }
+    PyObject *out = PyTuple_Pack(2, ids, weights);
+    Py_DECREF(ids);
+    Py_DECREF(weights);
+    return out;
+fail:
+    Py_DECREF(ids);
+    Py_XDECREF(weights);
+    return NULL;
+}
+
 PyDoc_STRVAR(term_blocks_doc,
              "term_blocks(postfile, start, length) -> list | None\n\n"
              "Each block of the term whose postings are postfile[start:start + length] (a "
@@ -1931,75 +2092,63 @@ static PyObject *term_blocks(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer view;
     Py_ssize_t start, length;
     if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &length)) return NULL;
+    Decoded t = {0};
     PyObject *blocks = NULL;
-    unsigned char *inflated = NULL;
-    Py_ssize_t inflated_alloc = 0;
-#ifdef DIASPORA_ZLIB
-    z_stream z;
-    int z_ready = 0;
-#endif
-    if (start < 0 || length < 8 || length > view.len - start) goto unreadable;
-    const unsigned char *base = view.buf, *at = base + start, *end = at + length;
-    if (memcmp(at, "W3Bl", 4) != 0) goto unreadable;
-    at += 4;
-    blocks = PyList_New(0);
-    if (blocks == NULL) goto done;
-    int last = 0;
-    while (!last) {
-        if (end - at < 4) goto unreadable;
-        int32_t size = (int32_t)(((uint32_t)at[0] << 24) | ((uint32_t)at[1] << 16) |
-                                 ((uint32_t)at[2] << 8) | (uint32_t)at[3]);
-        if (size == INT32_MIN) goto unreadable;
-        last = size < 0;
-        size = last ? -size : size;
-        if (size > end - at - 4) goto unreadable;
-        PickleReader r = {at + 4, at + 4 + size};
-        at = r.end;
-        long long count, compression;
-        if (!block_header(&r, &count, &compression)) goto unreadable;
-        if (compression != 0) {
-#ifdef DIASPORA_ZLIB
-            /* (deltas and weights: at most 10 bytes an int, 9 a float, and 32 of opcodes) */
-            Py_ssize_t used, wanted = count > 0 && count < (1 << 24) ? 20 * count + 32 : 0;
-            if (!z_ready) {
-                memset(&z, 0, sizeof z);
-                if (inflateInit(&z) != Z_OK) goto unreadable;
-                z_ready = 1;
-            }
-            int ok = wanted && inflate_start(&z, r.p, r.end - r.p, wanted, &inflated,
-                                             &inflated_alloc, &used);
-            if (ok < 0) goto error;
-            if (!ok) goto unreadable;
-            r.p = inflated;
-            r.end = inflated + used;
-#else
-            (void)inflated_alloc;
-            goto unreadable;
-#endif
-        }
-        PyObject *block = block_postings(&r, count);
-        if (block == NULL) {
-            if (PyErr_Occurred()) goto error;
-            goto unreadable;
-        }
-        int appended = PyList_Append(blocks, block);
-        Py_DECREF(block);
-        if (appended < 0) goto error;
+    int ok = decode_term(view.buf, view.len, start, length, &t);
+    if (ok == 0) blocks = Py_NewRef(Py_None);
+    if (ok == 1) blocks = PyList_New(t.blocks);
+    for (Py_ssize_t b = 0; ok == 1 && blocks != NULL && b < t.blocks; b++) {
+        PyObject *block = block_lists(&t, b);
+        if (block == NULL) Py_CLEAR(blocks);
+        else PyList_SET_ITEM(blocks, b, block);
     }
-    goto done;
-unreadable:
-    Py_XDECREF(blocks);
-    blocks = Py_NewRef(Py_None);
-    goto done;
-error:
-    Py_CLEAR(blocks);
-done:
-#ifdef DIASPORA_ZLIB
-    if (z_ready) inflateEnd(&z);
-#endif
-    PyMem_Free(inflated);
+    decoded_free(&t);
     PyBuffer_Release(&view);
     return blocks;
+}
+
+/* score_term is term_blocks and add_scores over each block in one call: the postings decoded
+ * into C arrays, never into lists of ints and floats, then scored as add_scores scores them
+ * (add_posting), in the same order: the same totals to the bit, and the same documents added
+ * to touched and held in the same order. */
+
+PyDoc_STRVAR(score_term_doc,
+             "score_term(postfile, start, length, total, norm, tf_one, skipped, idf, boost, "
+             "k1p1, touched, held, offset) -> bool\n\n"
+             "add_scores over each block term_blocks(postfile, start, length) gives: True; "
+             "False, with nothing changed, when term_blocks would give None.");
+
+static PyObject *score_term(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 13) {
+        PyErr_SetString(PyExc_TypeError, "score_term takes 13 arguments");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), length = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    Scoring sc;
+    if (scoring_args(&sc, args[3], args + 4) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    Decoded t = {0};
+    PyObject *result = NULL;
+    int ok = decode_term(view.buf, view.len, start, length, &t);
+    if (ok == 0) result = Py_NewRef(Py_False);
+    for (Py_ssize_t i = 0; ok == 1 && i < t.count; i++) {
+        PyObject *doc = PyLong_FromLongLong(t.ids[i]);
+        if (doc == NULL) goto done;
+        int added = add_posting(&sc, doc, (Py_ssize_t)t.ids[i], t.one[i], t.weights[i], NULL);
+        Py_DECREF(doc);
+        if (added < 0) goto done;
+    }
+    if (ok == 1) result = Py_NewRef(Py_True);
+done:
+    decoded_free(&t);
+    PyBuffer_Release(&sc.tv);
+    PyBuffer_Release(&view);
+    return result;
 }
 
 /* Reading a document's stored fields (storage/codec.py) ---------------------------------------
@@ -2424,6 +2573,7 @@ static PyMethodDef core_methods[] = {
     {"key_hashes", key_hashes, METH_O, key_hashes_doc},
     {"hash_tables", hash_tables, METH_VARARGS, hash_tables_doc},
     {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
+    {"score_term", (PyCFunction)(void (*)(void))score_term, METH_FASTCALL, score_term_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
     {"best_candidates", best_candidates, METH_VARARGS, best_candidates_doc},
     {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},

@@ -420,6 +420,22 @@ def term_postings(reader: Any, fieldname: str, btext: bytes, fmt: Any) -> tuple[
     return matcher, info.doc_frequency()
 
 
+def postings_extent(terms: Any, info: Any) -> tuple[Any, int, int] | None:
+    """Where a term's postings are in a W3 segment's postings file (``terms``: its terms
+    reader; ``info``: the term's info there), for the core to read: the file's buffer, the
+    start and the length; ``None`` when the core cannot read them (no core, inlined postings,
+    a file not in memory or mapped)."""
+    if _core is None or info.is_inlined():
+        return None
+    buffer = getattr(terms._postfile, "_buf", None)  # (a segment file in memory or mapped)
+    if buffer is None:
+        return None
+    start, length = info.extent()
+    if isinstance(length, tuple):  # (as W3TermInfo.from_bytes leaves it: unpacked)
+        (length,) = length
+    return buffer, start, length
+
+
 def term_blocks(
     terms: Any, info: Any, fmt: Any, term: tuple[str, bytes]
 ) -> Iterator[tuple[list[int], list[float] | None]]:
@@ -428,16 +444,12 @@ def term_blocks(
     (``_core.term_blocks``, which parses the blocks' pickles without unpickling them, and
     declines any it does not know), through Whoosh's matcher otherwise. Read when first
     iterated: a scorer skips some terms' postings in some segments."""
-    if _core is not None and not info.is_inlined():
-        buffer = getattr(terms._postfile, "_buf", None)  # (a segment file in memory or mapped)
-        if buffer is not None:
-            start, length = info.extent()
-            if isinstance(length, tuple):  # (as W3TermInfo.from_bytes leaves it: unpacked)
-                (length,) = length
-            found = _core.term_blocks(buffer, start, length)
-            if found is not None:
-                yield from found
-                return
+    extent = postings_extent(terms, info)
+    if extent is not None and _core is not None:
+        found = _core.term_blocks(*extent)
+        if found is not None:
+            yield from found
+            return
     yield from read_blocks(terms._codec.postings_reader(terms._postfile, info, fmt, term=term))
 
 

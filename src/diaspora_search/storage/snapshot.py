@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
-from .codec import field_lengths, stored_fields_reader, term_blocks
+from .codec import field_lengths, postings_extent, stored_fields_reader, term_blocks
 from .damage import guarded, guarded_iter
 from .lookup import TermLookup, read_field_holders
 from .lowering import lower, lower_alternative
@@ -34,13 +34,16 @@ STORED_MEMO = 2_000
 class SegmentPostings(NamedTuple):
     """One segment's postings of a term: where its document numbers start in the snapshot,
     its document frequency there (deleted documents included), the documents deleted since,
-    and the postings, a block at a time. (A named tuple: made for every term of every query.)"""
+    the postings, a block at a time, and where they are for the core to score them without
+    reading the blocks into lists (:func:`~.codec.postings_extent`; ``None``: it cannot).
+    (A named tuple: made for every term of every query.)"""
 
     segment: int
     offset: int
     doc_frequency: int
     deleted: frozenset[int]
     blocks: Iterator[tuple[list[int], list[float] | None]]
+    extent: tuple[Any, int, int] | None = None
 
 
 def _text(term: Any) -> str:
@@ -235,6 +238,7 @@ class Snapshot:
                     int(info.doc_frequency()),
                     deleted,
                     guarded_iter(self.path, blocks),
+                    postings_extent(reader._terms, info),
                 )
             )
         return out
