@@ -5,7 +5,7 @@ It is used when it was built (``hatch_build.py`` builds it at install; ``python 
 in place) and the environment variable :data:`PURE_PYTHON_VARIABLE` is not set to ``1``. The
 postings (``storage/postings.py``), the terms tables' hashes and the reading of postings blocks
 and stored fields (``storage/codec.py``), the stored fields' compression (``storage/stored.py``),
-the word breaker (``analysis/tokenizer.py``), the term sets of queries (``storage/lookup.py``),
+the word breaker (``analysis/tokenizer.py``), the term lookups of queries (``storage/lookup.py``),
 the scoring of word queries (``search/scorer.py``) and the exact-form ranking's folding of texts
 (``search/rerank.py``) use it, and each has a pure-Python fallback
 that gives the same results.

@@ -1,7 +1,9 @@
 """The scorer's loop over a block of postings in C (``_core.add_scores``, ``collect_scores``)
 against its Python (``scorer.python_add_scores``, ``python_collect_scores``): the same running
 totals to the bit, the same documents noted; the cut of the best (``best_candidates``) too;
-and the scorer's and the golden ranking's tests again with the compiled core switched off."""
+the scorer's fused reading (``_core.score_term``) against its reading of blocks, over whole
+queries; the leaves each document holds (``held_leaves``) in their order; and the scorer's
+and the golden ranking's tests again with the compiled core switched off."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import diaspora_search as ds
 from diaspora_search import _ranking as ranking
 from diaspora_search._compiled import core
 from diaspora_search.search import scorer
 from tests.fixtures.pure_python import pytest_without_core
+from tests.fixtures.synthetic import synthetic_records
 
 needs_core = pytest.mark.skipif(core is None, reason="the compiled core is not used")
 
@@ -116,6 +120,60 @@ def test_compiled_best_candidates_refuse_what_is_not_a_score() -> None:
         core.best_candidates({1: "high"}, 1)
     with pytest.raises(TypeError):
         core.best_candidates([(1, 1.0)], 1)
+
+
+@needs_core
+def test_fused_scoring_gives_what_reading_the_blocks_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole queries (words, accent variants, translations into a language some records lack,
+    deleted documents) scored from the postings file and block by block: the same scores to
+    the bit, in the same order, and the same holders, in the same order."""
+    records = synthetic_records(600, seed=3)
+    one_language = [
+        {"id": f"es-{i}", "summary_es": f"La educación de los migrantes número {i}."}
+        for i in range(80)
+    ]
+    with ds.SearchIndex.create(tmp_path / "ix") as index:
+        index.add(records[:300])
+        index.add(records[300:] + one_language)
+        index.delete([records[5]["id"], records[400]["id"], "es-7"])
+        searcher = index._current_searcher()
+        queries = ["education", "educacion migrantes", "politica publica", "remittances health"]
+        queries += sorted({w for r in records[:40] for w in r.get("title_en", "").split()})[:40]
+        compared = 0
+        for query in queries:
+            plan = searcher.plan(query, None)
+            if plan.is_empty:
+                continue
+            fused = searcher.matches(plan)
+            with monkeypatch.context() as patched:
+                patched.setattr(scorer, "score_term", None)
+                blocks = searcher.matches(plan)
+            assert list(fused.scores.items()) == list(blocks.scores.items()), query
+            held = [(key, list(ids)) for key, ids in (fused._holders or {}).items()]
+            assert held == [(key, list(ids)) for key, ids in (blocks._holders or {}).items()]
+            compared += bool(fused.scores)
+        assert compared > 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["summary_en", "title_es", "names"]), st.text(max_size=3)),
+        st.sets(st.integers(0, 400) | st.integers(-(2**70), 2**70), max_size=60),
+        max_size=12,
+    ),
+    st.lists(st.integers(0, 400), max_size=150),
+)
+def test_held_leaves_are_each_documents_in_the_holders_order(
+    holders: dict[tuple[str, str], set[int]], docnums: list[int]
+) -> None:
+    found = scorer.held_leaves(holders, docnums)
+    assert list(found) == list(dict.fromkeys(docnums))
+    for d, keys in found.items():
+        expected = {key for key, ids in holders.items() if d in ids}  # (the order it keeps)
+        assert list(keys) == list(expected)
 
 
 @pytest.mark.skipif(core is None, reason="this run already uses the pure-Python scorer")

@@ -106,7 +106,7 @@ def _block(
     return struct.pack("!i", -size if last else size) + info + data
 
 
-weights_of = st.sampled_from([1.0, 2.0, 0.5, 3.25])
+weights_of = st.sampled_from([1.0, 2.0, 0.5, 3.25, 0.1])  # (0.1: not exact in float32)
 
 
 @st.composite
@@ -145,19 +145,24 @@ def test_blocks_of_every_shape_read_as_whoosh_reads_them(buf: bytes) -> None:
     assert core.term_blocks(buf, 0, len(buf)) == _matcher_blocks(buf)
 
 
+def _damaged(term: bytes, data: st.DataObject) -> tuple[bytes, int]:
+    """A term's postings with one to three bytes changed, and a length to read of them."""
+    buf = bytearray(term)
+    for _ in range(data.draw(st.integers(1, 3))):
+        buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
+    return bytes(buf), data.draw(st.integers(0, len(buf)))
+
+
 @needs_core
 @settings(max_examples=400, deadline=None)
 @given(terms(), st.data())
 def test_damaged_blocks_are_declined_or_read_as_whoosh_reads_them(
     term: bytes, data: st.DataObject
 ) -> None:
-    buf = bytearray(term)
-    for _ in range(data.draw(st.integers(1, 3))):
-        buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
-    length = data.draw(st.integers(0, len(buf)))
-    compiled = core.term_blocks(bytes(buf), 0, length)  # (never a crash)
+    buf, length = _damaged(term, data)
+    compiled = core.term_blocks(buf, 0, length)  # (never a crash)
     try:
-        whoosh = _matcher_blocks(bytes(buf[:length]))
+        whoosh = _matcher_blocks(buf[:length])
     except Exception:  # (Whoosh fails on damage in its own ways)
         return  # (damage past what the core reads, in the values, is the checksum's to find)
     assert compiled is None or compiled == whoosh
@@ -267,11 +272,8 @@ def test_blocks_of_every_shape_score_as_they_read(buf: bytes, size: int, seed: i
 def test_damaged_blocks_are_declined_by_the_scorer_with_nothing_changed(
     term: bytes, data: st.DataObject
 ) -> None:
-    buf = bytearray(term)
-    for _ in range(data.draw(st.integers(1, 3))):
-        buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
-    length = data.draw(st.integers(0, len(buf)))
-    fused, blocks = _score_both(bytes(buf), 0, length, 300)
+    buf, length = _damaged(term, data)
+    fused, blocks = _score_both(buf, 0, length, 300)
     assert fused == blocks
     if fused[0] is False:
         assert fused[1:] == (bytes(8 * 300), [], [])
@@ -289,3 +291,20 @@ def test_the_scorer_refuses_what_add_scores_refuses() -> None:
     with pytest.raises(TypeError, match=r"array\('d'\)"):
         core.score_term(term, 0, len(term), array("f", [0.0] * 10), *args)
     assert core.score_term(term, 1, len(term), total, *args) is False  # (past the file)
+
+
+@needs_core
+def test_a_block_weight_cut_short_is_declined() -> None:
+    """One posting (delta 3: ``K\\x03``, then TUPLE1) and its block weight, a BINFLOAT with
+    only 3 of its 8 bytes: declined by the reader and the scorer, not read as some weight."""
+    info = pickle.dumps((1, 3, 2.0, 0, 1, 9), 2)
+    for data in (
+        b"\x80\x03K\x03\x85G\x40\x00\x00",
+        b"\x80\x03K\x03\x85G\x40\x00\x00\x00\x00\x00\x00\x00",
+    ):
+        whole = len(data) == 14
+        term = WHOOSH3_HEADER_MAGIC + struct.pack("!i", -(len(info) + len(data))) + info + data
+        blocks = core.term_blocks(term, 0, len(term))
+        assert blocks == ([([3], [2.0])] if whole else None)
+        fused, unfused = _score_both(term, 0, len(term), 10)
+        assert fused == unfused and fused[0] is whole

@@ -1354,7 +1354,7 @@ static int as_double(PyObject *item, double *out) {
 
 static int list_double(PyObject *list, Py_ssize_t i, double *out) {
     if (i < 0 || i >= PyList_GET_SIZE(list)) {
-        PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the length norms");
+        PyErr_SetString(PyExc_IndexError, "scoring: a document beyond the length norms");
         return -1;
     }
     return as_double(PyList_GET_ITEM(list, i), out);
@@ -1388,15 +1388,16 @@ static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
     sc->held = args[7];
     if (!PyList_Check(sc->norm) || !PyList_Check(sc->tf_one) || !PyAnySet_Check(sc->touched) ||
         !PyAnySet_Check(sc->held) || (sc->skipped != Py_None && !PyAnySet_Check(sc->skipped))) {
-        PyErr_SetString(PyExc_TypeError, "add_scores: ids, weights, norm and tf_one are lists; "
-                                         "skipped, touched and held sets");
+        PyErr_SetString(PyExc_TypeError, "scoring: norm and tf_one are lists; skipped, touched "
+                                         "and held sets");
         return -1;
     }
-    sc->idf = PyFloat_AsDouble(args[3]);
-    sc->boost = PyFloat_AsDouble(args[4]);
-    sc->k1p1 = PyFloat_AsDouble(args[5]);
+    /* (each conversion checked before the next: none may run with an exception set) */
+    if (as_double(args[3], &sc->idf) < 0 || as_double(args[4], &sc->boost) < 0 ||
+        as_double(args[5], &sc->k1p1) < 0)
+        return -1;
     sc->offset = PyLong_AsSsize_t(args[8]);
-    if (PyErr_Occurred()) return -1;
+    if (sc->offset == -1 && PyErr_Occurred()) return -1;
     if (double_buffer(totals, &sc->tv, 1) < 0) return -1;
     sc->total = sc->tv.buf;
     sc->size = sc->tv.len / (Py_ssize_t)sizeof(double);
@@ -1413,7 +1414,7 @@ static int add_posting(const Scoring *sc, PyObject *doc, Py_ssize_t d, int one, 
         if (in) return in < 0 ? -1 : 0;
     }
     if (d < 0 || d >= sc->size) {
-        PyErr_SetString(PyExc_IndexError, "add_scores: a document beyond the totals");
+        PyErr_SetString(PyExc_IndexError, "scoring: a document beyond the totals");
         return -1;
     }
     double score;
@@ -1934,7 +1935,7 @@ static int decode_block(PickleReader *r, long long count, Decoded *t) {
     } else if (r->p < r->end && r->p[0] == 'G' && !small_float_tuple(r, count)) {
         /* One weight for the whole block: read through a float32 array, as Whoosh reads it. */
         double w;
-        pickled_float(r, &w);
+        if (!pickled_float(r, &w)) return 0;
         w = (double)(float)w;
         memset(one, w == 1.0, (size_t)count);
         for (Py_ssize_t i = 0; i < count; i++) weights[i] = w;
@@ -1983,10 +1984,10 @@ static int inflate_start(z_stream *z, const unsigned char *data, Py_ssize_t size
 }
 #endif
 
-/* Every block of the term whose postings are base[start:start + length] (len: the buffer's
- * size) decoded into t: 1; 0 if a block is not as W3PostingsWriter writes it; -1 on an error
+/* Every block of the term whose postings are base[start:start + length] (buffer_size: the
+ * buffer's) decoded into t: 1; 0 if a block is not as W3PostingsWriter writes it; -1 on an error
  * (an exception set). */
-static int decode_term(const unsigned char *base, Py_ssize_t len, Py_ssize_t start,
+static int decode_term(const unsigned char *base, Py_ssize_t buffer_size, Py_ssize_t start,
                        Py_ssize_t length, Decoded *t) {
     int result = 0;
     unsigned char *inflated = NULL;
@@ -1995,7 +1996,7 @@ static int decode_term(const unsigned char *base, Py_ssize_t len, Py_ssize_t sta
     z_stream z;
     int z_ready = 0;
 #endif
-    if (start < 0 || length < 8 || length > len - start) goto done;
+    if (start < 0 || length < 8 || length > buffer_size - start) goto done;
     const unsigned char *at = base + start, *end = at + length;
     if (memcmp(at, "W3Bl", 4) != 0) goto done;
     at += 4;
@@ -2060,7 +2061,7 @@ static PyObject *block_lists(const Decoded *t, Py_ssize_t b) {
         if (item == NULL) goto fail;
         PyList_SET_ITEM(ids, i, item);
     }
-    if (t->one[first]) { /* (a whole block's weights are 1.0 or none is marked) */
+    if (t->one[first]) { /* (one[] is the same for every posting of a block) */
         weights = Py_NewRef(Py_None);
     } else {
         weights = PyList_New(n);
@@ -2123,8 +2124,10 @@ static PyObject *score_term(PyObject *self, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_TypeError, "score_term takes 13 arguments");
         return NULL;
     }
-    Py_ssize_t start = PyLong_AsSsize_t(args[1]), length = PyLong_AsSsize_t(args[2]);
-    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t length = PyLong_AsSsize_t(args[2]);
+    if (length == -1 && PyErr_Occurred()) return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
     Scoring sc;
@@ -2137,6 +2140,10 @@ static PyObject *score_term(PyObject *self, PyObject *const *args, Py_ssize_t na
     int ok = decode_term(view.buf, view.len, start, length, &t);
     if (ok == 0) result = Py_NewRef(Py_False);
     for (Py_ssize_t i = 0; ok == 1 && i < t.count; i++) {
+        if (t.ids[i] > PY_SSIZE_T_MAX) { /* (a 32-bit build: as add_scores's conversion) */
+            PyErr_SetString(PyExc_OverflowError, "score_term: a document number too large");
+            goto done;
+        }
         PyObject *doc = PyLong_FromLongLong(t.ids[i]);
         if (doc == NULL) goto done;
         int added = add_posting(&sc, doc, (Py_ssize_t)t.ids[i], t.one[i], t.weights[i], NULL);

@@ -445,7 +445,7 @@ def term_blocks(
     declines any it does not know), through Whoosh's matcher otherwise. Read when first
     iterated: a scorer skips some terms' postings in some segments."""
     extent = postings_extent(terms, info)
-    if extent is not None and _core is not None:
+    if extent is not None and _core is not None:  # (the second for mypy: the first implies it)
         found = _core.term_blocks(*extent)
         if found is not None:
             yield from found
