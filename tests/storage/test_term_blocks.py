@@ -223,7 +223,8 @@ def _scoring(size: int, seed: int) -> tuple[list[float], list[float], frozenset[
 
 def _score_both(buf: Any, start: int, length: int, size: int, seed: int = 1) -> Any:
     """What ``score_term`` leaves (its answer or error, the totals, touched and held in
-    order), and what term_blocks then add_scores leave (``None`` when term_blocks declines)."""
+    order), and what term_blocks then add_scores leave (the answer ``False`` when term_blocks
+    declines)."""
     norm, tf_one, skipped = _scoring(size, seed)
     outcomes = []
     for fused in (True, False):

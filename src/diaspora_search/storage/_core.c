@@ -1861,65 +1861,49 @@ static int small_float_tuple(const PickleReader *r, long long count) {
     return r->p[9 * count] == 0x84 + count;
 }
 
-/* A term's postings decoded into C arrays: every posting's document number (a segment's) and
- * weight, in order, with whether its block's weights are all 1.0 (one[i]: BM25's tf for a
- * frequency of 1 is then read from the length norms, as the scorer does with weights None),
- * and how many postings there are at the end of each block. */
+/* A term's postings decoded into C arrays (growable Buffers, read through decoded_*): every
+ * posting's document number (a segment's) and weight, in order, with whether its block's
+ * weights are all 1.0 (one: BM25's tf for a frequency of 1 is then read from the length
+ * norms, as the scorer does with weights None), and how many postings there are at the end of
+ * each block. */
 typedef struct {
-    long long *ids;
-    double *weights;
-    unsigned char *one;
-    Py_ssize_t *ends;
-    Py_ssize_t count, alloc, blocks, blocks_alloc;
+    Buffer ids, weights, one, ends; /* long long, double, unsigned char, Py_ssize_t */
 } Decoded;
 
+static const long long *decoded_ids(const Decoded *t) { return (const long long *)t->ids.data; }
+static const double *decoded_weights(const Decoded *t) {
+    return (const double *)t->weights.data;
+}
+static const unsigned char *decoded_one(const Decoded *t) {
+    return (const unsigned char *)t->one.data;
+}
+static const Py_ssize_t *decoded_ends(const Decoded *t) { return (const Py_ssize_t *)t->ends.data; }
+static Py_ssize_t decoded_count(const Decoded *t) { return t->one.size; }
+static Py_ssize_t decoded_blocks(const Decoded *t) {
+    return t->ends.size / (Py_ssize_t)sizeof(Py_ssize_t);
+}
+
 static void decoded_free(Decoded *t) {
-    PyMem_Free(t->ids);
-    PyMem_Free(t->weights);
-    PyMem_Free(t->one);
-    PyMem_Free(t->ends);
+    PyMem_Free(t->ids.data);
+    PyMem_Free(t->weights.data);
+    PyMem_Free(t->one.data);
+    PyMem_Free(t->ends.data);
 }
 
-/* Room for more postings and one more block: 0, or -1 on no memory (an exception set). */
-static int decoded_reserve(Decoded *t, Py_ssize_t more) {
-    if (t->count + more > t->alloc) {
-        Py_ssize_t alloc = t->alloc ? t->alloc : 64;
-        while (alloc < t->count + more) alloc *= 2;
-        long long *ids = PyMem_Realloc(t->ids, (size_t)alloc * sizeof *ids);
-        if (ids != NULL) t->ids = ids;
-        double *weights = ids ? PyMem_Realloc(t->weights, (size_t)alloc * sizeof *weights) : NULL;
-        if (weights != NULL) t->weights = weights;
-        unsigned char *one = weights ? PyMem_Realloc(t->one, (size_t)alloc) : NULL;
-        if (one == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        t->one = one;
-        t->alloc = alloc;
-    }
-    if (t->blocks + 1 > t->blocks_alloc) {
-        Py_ssize_t alloc = t->blocks_alloc ? 2 * t->blocks_alloc : 16;
-        Py_ssize_t *ends = PyMem_Realloc(t->ends, (size_t)alloc * sizeof *ends);
-        if (ends == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        t->ends = ends;
-        t->blocks_alloc = alloc;
-    }
-    return 0;
-}
-
-/* One block's postings from its data pickle, appended to t: 1; 0 if unreadable (t's count
+/* One block's postings from its data pickle, appended to t: 1; 0 if unreadable (t's postings
  * unchanged); -1 on no memory (an exception set). */
 static int decode_block(PickleReader *r, long long count, Decoded *t) {
     if (count < 1 || count > r->end - r->p) return 0; /* (an int takes 2 bytes or more) */
     if (r->end - r->p < 2 || r->p[0] != 0x80 || (r->p[1] != 2 && r->p[1] != 3)) return 0;
     r->p += 2;
-    if (decoded_reserve(t, (Py_ssize_t)count) < 0) return -1;
-    long long *ids = t->ids + t->count;
-    double *weights = t->weights + t->count;
-    unsigned char *one = t->one + t->count;
+    Py_ssize_t n = (Py_ssize_t)count;
+    if (buffer_reserve(&t->ids, n * (Py_ssize_t)sizeof(long long)) < 0 ||
+        buffer_reserve(&t->weights, n * (Py_ssize_t)sizeof(double)) < 0 ||
+        buffer_reserve(&t->one, n) < 0)
+        return -1;
+    long long *ids = (long long *)(t->ids.data + t->ids.size);
+    double *weights = (double *)(t->weights.data + t->weights.size);
+    unsigned char *one = (unsigned char *)t->one.data + t->one.size;
     int marked = tuple_marked(r);
     long long id = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -1946,9 +1930,11 @@ static int decode_block(PickleReader *r, long long count, Decoded *t) {
         if (!tuple_closed(r, wmarked, (Py_ssize_t)count)) return 0;
         memset(one, 0, (size_t)count);
     }
-    t->count += (Py_ssize_t)count;
-    t->ends[t->blocks++] = t->count;
-    return 1;
+    t->ids.size += n * (Py_ssize_t)sizeof(long long);
+    t->weights.size += n * (Py_ssize_t)sizeof(double);
+    t->one.size += n;
+    Py_ssize_t end = decoded_count(t);
+    return buffer_put(&t->ends, &end, sizeof end) < 0 ? -1 : 1;
 }
 
 #ifdef DIASPORA_ZLIB
@@ -2003,8 +1989,7 @@ static int decode_term(const unsigned char *base, Py_ssize_t buffer_size, Py_ssi
     int last = 0;
     while (!last) {
         if (end - at < 4) goto done;
-        int32_t size = (int32_t)(((uint32_t)at[0] << 24) | ((uint32_t)at[1] << 16) |
-                                 ((uint32_t)at[2] << 8) | (uint32_t)at[3]);
+        int32_t size = (int32_t)be32(at);
         if (size == INT32_MIN) goto done;
         last = size < 0;
         size = last ? -size : size;
@@ -2053,21 +2038,22 @@ done:
 
 /* Block b of t as term_blocks gives it: a new tuple (ids, weights or None); NULL on no memory. */
 static PyObject *block_lists(const Decoded *t, Py_ssize_t b) {
-    Py_ssize_t first = b ? t->ends[b - 1] : 0, n = t->ends[b] - first;
+    const Py_ssize_t *ends = decoded_ends(t);
+    Py_ssize_t first = b ? ends[b - 1] : 0, n = ends[b] - first;
     PyObject *ids = PyList_New(n), *weights = NULL;
     if (ids == NULL) return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyLong_FromLongLong(t->ids[first + i]);
+        PyObject *item = PyLong_FromLongLong(decoded_ids(t)[first + i]);
         if (item == NULL) goto fail;
         PyList_SET_ITEM(ids, i, item);
     }
-    if (t->one[first]) { /* (one[] is the same for every posting of a block) */
+    if (decoded_one(t)[first]) { /* (one[] is the same for every posting of a block) */
         weights = Py_NewRef(Py_None);
     } else {
         weights = PyList_New(n);
         if (weights == NULL) goto fail;
         for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *item = PyFloat_FromDouble(t->weights[first + i]);
+            PyObject *item = PyFloat_FromDouble(decoded_weights(t)[first + i]);
             if (item == NULL) goto fail;
             PyList_SET_ITEM(weights, i, item);
         }
@@ -2097,8 +2083,8 @@ static PyObject *term_blocks(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *blocks = NULL;
     int ok = decode_term(view.buf, view.len, start, length, &t);
     if (ok == 0) blocks = Py_NewRef(Py_None);
-    if (ok == 1) blocks = PyList_New(t.blocks);
-    for (Py_ssize_t b = 0; ok == 1 && blocks != NULL && b < t.blocks; b++) {
+    if (ok == 1) blocks = PyList_New(decoded_blocks(&t));
+    for (Py_ssize_t b = 0; ok == 1 && blocks != NULL && b < decoded_blocks(&t); b++) {
         PyObject *block = block_lists(&t, b);
         if (block == NULL) Py_CLEAR(blocks);
         else PyList_SET_ITEM(blocks, b, block);
@@ -2139,14 +2125,17 @@ static PyObject *score_term(PyObject *self, PyObject *const *args, Py_ssize_t na
     PyObject *result = NULL;
     int ok = decode_term(view.buf, view.len, start, length, &t);
     if (ok == 0) result = Py_NewRef(Py_False);
-    for (Py_ssize_t i = 0; ok == 1 && i < t.count; i++) {
-        if (t.ids[i] > PY_SSIZE_T_MAX) { /* (a 32-bit build: as add_scores's conversion) */
+    const long long *ids = decoded_ids(&t);
+    const double *weights = decoded_weights(&t);
+    const unsigned char *one = decoded_one(&t);
+    for (Py_ssize_t i = 0; ok == 1 && i < decoded_count(&t); i++) {
+        if (ids[i] > PY_SSIZE_T_MAX) { /* (a 32-bit build: as add_scores's conversion) */
             PyErr_SetString(PyExc_OverflowError, "score_term: a document number too large");
             goto done;
         }
-        PyObject *doc = PyLong_FromLongLong(t.ids[i]);
+        PyObject *doc = PyLong_FromLongLong(ids[i]);
         if (doc == NULL) goto done;
-        int added = add_posting(&sc, doc, (Py_ssize_t)t.ids[i], t.one[i], t.weights[i], NULL);
+        int added = add_posting(&sc, doc, (Py_ssize_t)ids[i], one[i], weights[i], NULL);
         Py_DECREF(doc);
         if (added < 0) goto done;
     }
