@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from diaspora_search._compiled import core
 from diaspora_search.storage import stored
 from diaspora_search.storage.codec import fast_compress
-from diaspora_search.storage.stored import StoredBlobs
+from diaspora_search.storage.stored import STORE_BELOW, StoredBlobs
 
 LEVEL = 3
 
@@ -29,11 +29,15 @@ needs_deflate_blobs = pytest.mark.skipif(
 
 def _blobs(count: int) -> list[bytes]:
     rng = random.Random(13)
-    return [bytes([i % 251]) * rng.choice([0, 1, 7, 40, 300]) for i in range(count)]
+    return [bytes([i % 251]) * rng.choice([0, 1, 7, 40, 300, 1500]) for i in range(count)]
 
 
 def _compressed(blobs: list[bytes]) -> list[bytes]:
-    return [fast_compress(blob, LEVEL) if blob else b"" for blob in blobs]
+    """What the column holds: each blob compressed, a short one stored (level 0)."""
+    return [
+        fast_compress(blob, LEVEL if len(blob) >= STORE_BELOW else 0) if blob else b""
+        for blob in blobs
+    ]
 
 
 @pytest.fixture(params=["thread", "caller"])
@@ -124,10 +128,33 @@ def test_closing_without_finishing_stops_the_thread(compressing: str) -> None:
 @given(st.lists(st.binary(max_size=5000) | st.text(max_size=3000).map(str.encode), max_size=40))
 def test_deflate_blobs_is_fast_compress_of_each(blobs: list[bytes]) -> None:
     data, sizes = core.deflate_blobs(blobs, LEVEL)
-    compressed = _compressed(blobs)
+    compressed = [fast_compress(blob, LEVEL) if blob else b"" for blob in blobs]
     assert sizes == [len(b) for b in compressed]
     assert data == b"".join(compressed)
     assert [zlib.decompress(b) if b else b"" for b in compressed] == blobs
+    # Below store_below, at level 0: what StoredBlobs writes.
+    data, sizes = core.deflate_blobs(blobs, LEVEL, STORE_BELOW)
+    assert sizes == [len(b) for b in _compressed(blobs)]
+    assert data == b"".join(_compressed(blobs))
+
+
+def test_short_blobs_are_stored_and_long_ones_compressed(compressing: str) -> None:
+    short, long = b"a record of a few hundred bytes " * 20, b"a long record " * 200
+    assert len(short) < STORE_BELOW <= len(long)
+    column = io.BytesIO()
+    spool = StoredBlobs(column, level=LEVEL, backward=False, folder=None)
+    for blob in (short, long, b"", short):
+        spool.add(blob)
+    sizes, offsets, total = spool.finish()
+    # A stored zlib stream: its 2-byte header, one stored block's 5, the bytes, the checksum.
+    assert sizes == [len(short) + 11, sizes[1], 0, len(short) + 11]
+    assert sizes[1] < len(long) // 10
+    data = column.getvalue()
+    assert total == len(data) == sum(sizes)
+    read = [
+        zlib.decompress(data[o : o + n]) if n else b"" for o, n in zip(offsets, sizes, strict=True)
+    ]
+    assert read == [short, long, b"", short]
 
 
 @needs_deflate_blobs

@@ -1589,7 +1589,8 @@ error:
  *
  * deflate_blobs compresses a list of byte strings (documents' pickled stored fields) as
  * codec.fast_compress does each: a zlib stream with a window just larger than the data and
- * smaller hash tables below 2 KiB, the data given in one call, then finished. It does so
+ * smaller hash tables below 2 KiB, the data given in one call, then finished; a blob shorter
+ * than store_below at level 0 (stored: stored.STORE_BELOW says why). It does so
  * without the GIL, so that stored.py's compressing thread runs beside the thread building the
  * segment; the result is one bytes object of the compressed blobs end to end, and their sizes.
  * An empty blob stays empty (a document with nothing stored). Built only where zlib's header
@@ -1606,8 +1607,8 @@ typedef struct {
 
 /* Compress blobs[0..n) into a raw-malloced buffer (*out, its compressed sizes in sizes); no
  * Python API, so callable without the GIL. Returns Z_OK or zlib's error. */
-static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, unsigned char **out,
-                       size_t *out_size, Py_ssize_t *sizes) {
+static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, Py_ssize_t store_below,
+                       unsigned char **out, size_t *out_size, Py_ssize_t *sizes) {
     size_t used = 0, alloc = 0;
     unsigned char *buffer = NULL;
     int status = Z_OK;
@@ -1620,8 +1621,8 @@ static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, unsigned char
         wbits = wbits < 9 ? 9 : (wbits > 15 ? 15 : wbits);
         z_stream z;
         memset(&z, 0, sizeof z);
-        status = deflateInit2(&z, level, Z_DEFLATED, wbits, size < 2048 ? 4 : 8,
-                              Z_DEFAULT_STRATEGY);
+        status = deflateInit2(&z, size < store_below ? 0 : level, Z_DEFLATED, wbits,
+                              size < 2048 ? 4 : 8, Z_DEFAULT_STRATEGY);
         if (status != Z_OK) break;
         /* deflateBound is not always an upper bound (level 0 with a small memLevel makes more
          * stored blocks than it counts): while the stream does not end, room is added. */
@@ -1662,15 +1663,17 @@ static int deflate_all(const Blob *blobs, Py_ssize_t n, int level, unsigned char
 }
 
 PyDoc_STRVAR(deflate_blobs_doc,
-             "deflate_blobs(blobs, level) -> (bytes, sizes)\n\n"
+             "deflate_blobs(blobs, level, store_below=0) -> (bytes, sizes)\n\n"
              "Each bytes object of the list compressed as codec.fast_compress(blob, level) "
-             "does (an empty one left empty), without holding the GIL: the compressed blobs "
-             "end to end, and the list of their sizes.");
+             "does, or at level 0 if shorter than store_below (an empty one left empty), "
+             "without holding the GIL: the compressed blobs end to end, and the list of their "
+             "sizes.");
 
 static PyObject *deflate_blobs(PyObject *self, PyObject *args) {
     PyObject *list;
     int level;
-    if (!PyArg_ParseTuple(args, "O!i", &PyList_Type, &list, &level)) return NULL;
+    Py_ssize_t store_below = 0;
+    if (!PyArg_ParseTuple(args, "O!i|n", &PyList_Type, &list, &level, &store_below)) return NULL;
     if (level < -1 || level > 9) { /* (-1: zlib's default, as zlib.compress takes it) */
         PyErr_SetString(PyExc_ValueError, "level must be -1 to 9");
         return NULL;
@@ -1705,7 +1708,7 @@ static PyObject *deflate_blobs(PyObject *self, PyObject *args) {
         blobs[taken].size = PyBytes_GET_SIZE(item);
     }
     Py_BEGIN_ALLOW_THREADS
-    status = deflate_all(blobs, n, level, &out, &out_size, sizes);
+    status = deflate_all(blobs, n, level, store_below, &out, &out_size, sizes);
     Py_END_ALLOW_THREADS
     if (status != Z_OK) {
         PyMem_RawFree(out);

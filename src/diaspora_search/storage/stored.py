@@ -7,7 +7,8 @@ stored column when documents come in order; into an unnamed temporary file (besi
 when they come last first (a backward builder, see :mod:`.parallel`), copied into the column
 in reverse, a window at a time, when the segment is written. Only the sizes stay in memory.
 
-Each blob is compressed here (as ``codec.fast_compress``, what Whoosh's stored column reads):
+Each blob is compressed here (as ``codec.fast_compress``, what Whoosh's stored column reads),
+or stored in the same stream format when it is short (:data:`STORE_BELOW`): compression was
 about a sixth of a small batch's indexing in one process. When the compiled core has
 ``deflate_blobs`` (built with zlib), the blobs are compressed and written :data:`CHUNK` at a
 time by a thread of their own, which holds the GIL only to take a chunk and write it out, so
@@ -36,10 +37,18 @@ CHUNK = 256
 few enough to hold, many enough that the two hand-overs of the GIL a chunk costs (each up to
 the interpreter's switch interval, 5 ms) leave the thread ahead of the builder."""
 
+STORE_BELOW = 1024
+"""Blobs shorter than this (a record of a title and a summary or two) are stored, not compressed:
+zlib at level 0, the same stream format, which every reader inflates (Whoosh's included). On
+the shared corpus's records (556 bytes pickled) compression saved 38% of their bytes but cost
+twice the rest of reading one: 5.4 µs to inflate, 0.55 stored (a search reads some 60), and
+19 µs to compress against 2 (benchmarks/RESULTS.md). Longer blobs, such as records with full
+texts, shrink more and are compressed."""
+
 QUEUED = 4
 """Chunks waiting for the compressing thread before :meth:`StoredBlobs.add` waits for it."""
 
-_deflate_blobs: Callable[[list[bytes], int], tuple[bytes, list[int]]] | None = getattr(
+_deflate_blobs: Callable[[list[bytes], int, int], tuple[bytes, list[int]]] | None = getattr(
     _core, "deflate_blobs", None
 )
 
@@ -65,7 +74,7 @@ class StoredBlobs:
         """Add a document's pickled stored fields (``b""``: none), to be compressed."""
         if _deflate_blobs is None:
             if blob:
-                blob = fast_compress(blob, self._level)
+                blob = fast_compress(blob, self._level if len(blob) >= STORE_BELOW else 0)
                 self._write(blob)
             self.sizes.append(len(blob))
             return
@@ -79,7 +88,7 @@ class StoredBlobs:
 
     def _write_chunk(self, blobs: list[bytes]) -> None:
         assert _deflate_blobs is not None  # (only called with it)
-        data, sizes = _deflate_blobs(blobs, self._level)
+        data, sizes = _deflate_blobs(blobs, self._level, STORE_BELOW)
         self._write(data)
         self.sizes.extend(sizes)
 
