@@ -146,10 +146,11 @@ def _names_of(fields: dict[str, Any]) -> list[str]:
     return [n for n in (*fields.get("authors", ()), fields.get("source", "")) if n]
 
 
-def _text_of(fields: dict[str, Any], lang: Language) -> str:
-    """A record's title and summary in ``lang``, joined by a newline (not its full text, which
-    may be long: reading the words of the head's full texts would cost more than the search)."""
-    return "\n".join(fields.get(name, "") for name in (title_field(lang), summary_field(lang)))
+def _text_fields(lang: Language) -> tuple[str, str]:
+    """The fields of a record's text in ``lang`` that the exact-form ranking reads: its title
+    and summary (not its full text, which may be long: reading the words of the head's full
+    texts would cost more than the search)."""
+    return title_field(lang), summary_field(lang)
 
 
 def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple[int, float]]:
@@ -176,10 +177,12 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
     folded_wanted = {folded for _, folded in wanted}
     held: list[dict[tuple[Language, str], set[str]]] = []
     seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
+    read = [(lang, *_text_fields(lang)) for lang in plan.exact_forms]
     for fields in hits:
         forms: dict[tuple[Language, str], set[str]] = {}
-        for lang in plan.exact_forms:
-            text = _text_of(fields, lang)
+        for lang, title, summary in read:
+            # (Title and summary joined by a newline: no word spans the two.)
+            text = f"{fields.get(title, '')}\n{fields.get(summary, '')}"
             if not _may_hold(text, folded_wanted):
                 continue
             for folded, written in _candidate_forms(text, folded_wanted):
@@ -217,8 +220,9 @@ def _may_hold(text: str, folded_wanted: set[str]) -> bool:
     folded = _fold_chars(text, _fold_table())
     if folded is None:
         return True
-    if any(form in folded for form in folded_wanted):
-        return True
+    for form in folded_wanted:
+        if form in folded:
+            return True
     if "." in folded:
         folded = folded.replace(".", "")
         return any(form in folded for form in folded_wanted)
