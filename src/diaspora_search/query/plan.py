@@ -91,8 +91,12 @@ class QueryPlan:
     term_groups: dict[Key, set[int]] = field(default_factory=dict)
     exact_forms: dict[Language, set[str]] = field(default_factory=dict)
     translated: dict[Key, Language] = field(default_factory=dict)
+    _field_terms: dict[str, frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def add_group(self, alternatives: Iterable[Alternative]) -> None:
+        self._field_terms.clear()
         group = tuple(alternatives)
         for alternative in group:
             for key in alternative.term_keys():
@@ -145,9 +149,13 @@ class QueryPlan:
         found = set(matched)
         return bool(found) and found <= self.translated.keys()
 
-    def field_terms(self, fieldname: str) -> set[str]:
-        """The terms the query looks up in ``fieldname``."""
-        return {term for f, term in self.term_groups if f == fieldname}
+    def field_terms(self, fieldname: str) -> frozenset[str]:
+        """The terms the query looks up in ``fieldname`` (kept: each hit's snippet asks)."""
+        found = self._field_terms.get(fieldname)
+        if found is None:
+            found = frozenset(term for f, term in self.term_groups if f == fieldname)
+            self._field_terms[fieldname] = found
+        return found
 
     def coordination(self, matched: Iterable[Key]) -> float:
         """The coordination factor of a hit holding the ``matched`` terms."""

@@ -133,12 +133,11 @@ class Reranker:
             if lang is not None:
                 weight[lang] += self._language_idf(key) * plan.weights.get(lang, 0.0)
         present = [lang for lang in LANGUAGES if fields.get(summary_field(lang))]
-        ranked = sorted(
+        # (The first of LANGUAGES with the greatest key, as the first of a stable sort's.)
+        return max(
             LANGUAGES,
             key=lambda lang: (weight[lang], lang in present, plan.weights.get(lang, 0.0)),
-            reverse=True,
         )
-        return ranked[0]
 
 
 def _names_of(fields: dict[str, Any]) -> list[str]:
