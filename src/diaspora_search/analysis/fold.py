@@ -59,3 +59,7 @@ class FoldFilter(Stage):
 
     def apply(self, text: str) -> str | None:
         return fold_term(text)
+
+    def apply_all(self, texts: list[str | None]) -> list[str | None]:
+        # (A plain ASCII term is its own folding: no call for it.)
+        return [text if text is None or text.isascii() else fold_term(text) for text in texts]

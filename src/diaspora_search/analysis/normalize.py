@@ -44,3 +44,15 @@ class NormalizeFilter(Stage):
 
     def apply(self, text: str) -> str | None:
         return normalize(text)
+
+    def apply_all(self, texts: list[str | None]) -> list[str | None]:
+        # (A plain ASCII word without a dot is :func:`normalize`'s lowercase, inline: a query
+        # analyzes hundreds of new words at a time, a spelling correction thousands.)
+        return [
+            None
+            if text is None
+            else text.lower()
+            if text.isascii() and "." not in text
+            else normalize(text)
+            for text in texts
+        ]

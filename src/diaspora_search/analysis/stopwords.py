@@ -79,3 +79,11 @@ class StopwordFilter(Stage):
 
     def apply(self, text: str) -> str | None:
         return None if is_stopword(text, self.lang) else text
+
+    def apply_all(self, texts: list[str | None]) -> list[str | None]:
+        # (:func:`is_stopword` inline, a plain ASCII word being its own folding.)
+        stopwords = STOPWORDS[self.lang]
+        return [
+            None if text is None or (text if text.isascii() else fold(text)) in stopwords else text
+            for text in texts
+        ]
