@@ -46,6 +46,8 @@ FUNCTIONS = (
     "score_term",
     "collect_scores",
     "best_candidates",
+    "best_in_segments",
+    "held_leaves",
     "term_blocks",
     "stored_fields",
     "fold_chars",

@@ -33,13 +33,14 @@ def blocks(draw: st.DrawFn) -> tuple[object, ...]:
     ids = sorted(draw(st.sets(st.integers(0, SIZE - 1), max_size=30)))
     weights = draw(st.none() | st.lists(finite, min_size=len(ids), max_size=len(ids)))
     skipped = draw(st.none() | st.frozensets(st.integers(0, SIZE - 1), max_size=10))
-    return ids, weights, skipped, draw(finite), draw(finite), draw(st.integers(0, 10**6))
+    flags = None if skipped is None else bytes(d in skipped for d in range(SIZE))
+    return ids, weights, flags, draw(finite), draw(finite), draw(st.integers(0, 10**6))
 
 
 def _run(add, collect, runs, norm, tf_one):  # type: ignore[no-untyped-def]
     total = array("d", bytes(8 * SIZE))
-    touched: set[int] = set()
-    held: set[int] = set()
+    touched = bytearray(SIZE)
+    held = array("q")
     for ids, weights, skipped, idf, boost, offset in runs:
         add(
             total,
@@ -57,7 +58,7 @@ def _run(add, collect, runs, norm, tf_one):  # type: ignore[no-untyped-def]
         )
     scores: dict[int, float] = {}
     collect(scores, total, touched, 7)
-    return total.tobytes(), touched, held, list(scores.items())
+    return total.tobytes(), bytes(touched), held.tolist(), list(scores.items())
 
 
 @needs_core
@@ -67,9 +68,10 @@ def _run(add, collect, runs, norm, tf_one):  # type: ignore[no-untyped-def]
     st.lists(finite, min_size=SIZE, max_size=SIZE),
 )
 def test_compiled_scores_are_pythons_to_the_bit(
-    runs: list[tuple[object, ...]], norms: list[float]
+    runs: list[tuple[object, ...]], norm_list: list[float]
 ) -> None:
-    tf_one = [ranking.bm25_saturate(1.0, n, ranking.BM25_K1) for n in norms]
+    norms = array("d", norm_list)
+    tf_one = array("d", [ranking.bm25_saturate(1.0, n, ranking.BM25_K1) for n in norms])
     compiled = _run(core.add_scores, core.collect_scores, runs, norms, tf_one)
     python = _run(scorer.python_add_scores, scorer.python_collect_scores, runs, norms, tf_one)
     assert compiled == python
@@ -77,11 +79,11 @@ def test_compiled_scores_are_pythons_to_the_bit(
 
 @needs_core
 def test_compiled_scores_refuse_what_python_would_not_index() -> None:
-    total, norms = array("d", bytes(8 * 4)), [1.0] * 4
-    args = (norms, norms, None, 1.0, 1.0, K1P1, set(), set(), 0)
+    total, norms = array("d", bytes(8 * 4)), array("d", [1.0] * 4)
+    args = (norms, norms, None, 1.0, 1.0, K1P1, bytearray(4), array("q"), 0)
     with pytest.raises(IndexError, match="beyond the totals"):
         core.add_scores(total, [4], None, *args)
-    with pytest.raises(IndexError, match="beyond the length norms"):
+    with pytest.raises(IndexError, match="fewer length norms"):
         core.add_scores(array("d", bytes(8 * 9)), [5], None, *args)
     with pytest.raises(ValueError, match="as many weights"):
         core.add_scores(total, [1, 2], [1.0], *args)
@@ -89,10 +91,57 @@ def test_compiled_scores_refuse_what_python_would_not_index() -> None:
         core.add_scores(array("f", [0.0] * 4), [1], None, *args)
     with pytest.raises(TypeError, match="bytes-like"):
         core.add_scores([0.0] * 4, [1], None, *args)
+    with pytest.raises(TypeError, match=r"array\('d'\)"):
+        core.add_scores(total, [1], None, array("f", [1.0] * 4), *args[1:])
+    with pytest.raises(ValueError, match="fewer flags"):
+        core.add_scores(total, [1], None, *args[:6], bytearray(3), *args[7:])
+    with pytest.raises(ValueError, match="fewer flags"):
+        core.add_scores(total, [1], None, norms, norms, bytes(2), *args[3:])
+    with pytest.raises(TypeError, match=r"array\('q'\)"):
+        core.add_scores(total, [1], None, *args[:7], set(), 0)
     with pytest.raises(TypeError, match="12 arguments"):
         core.add_scores(total, [1])
+    with pytest.raises(ValueError, match="fewer flags"):
+        core.collect_scores({}, total, bytearray(3), 0)
+
+
+@needs_core
+def test_the_documents_before_an_error_stay_held() -> None:
+    """A document beyond the totals raises, and those scored before it are held, as the
+    Python loop leaves them (add_scores's documents in order, the error at the one)."""
+    total, norms = array("d", bytes(8 * 4)), array("d", [1.0] * 4)
+    held = array("q")
     with pytest.raises(IndexError, match="beyond the totals"):
-        core.collect_scores({}, total, {9}, 0)
+        core.add_scores(
+            total, [1, 3, 7, 2], None, norms, norms, None, 1.0, 1.0, K1P1, bytearray(4), held, 100
+        )
+    assert held.tolist() == [101, 103]
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 40),
+            st.lists(st.sampled_from([0.5, 1.25, 2.0]) | finite, min_size=40, max_size=40),
+            st.lists(st.booleans(), min_size=40, max_size=40),
+        ),
+        max_size=4,
+    ),
+    st.integers(-1, 60),
+)
+def test_compiled_best_in_segments_is_the_best_of_their_scores(
+    drawn: list[tuple[int, list[float], list[bool]]], limit: int
+) -> None:
+    segments, start = [], 0
+    for size, totals, flags in drawn:
+        touched = bytearray(flags[:size])
+        segments.append(scorer.SegmentScores(start, array("d", totals[:size]), touched))
+        start += size + 3
+    compiled = core.best_in_segments(segments, limit)
+    assert compiled == scorer.python_best_in_segments(segments, limit)
+    assert compiled == core.best_candidates(scorer.all_scores(segments), limit)
 
 
 @needs_core
@@ -161,19 +210,21 @@ def test_fused_scoring_gives_what_reading_the_blocks_gives(
 @given(
     st.dictionaries(
         st.tuples(st.sampled_from(["summary_en", "title_es", "names"]), st.text(max_size=3)),
-        st.sets(st.integers(0, 400) | st.integers(-(2**70), 2**70), max_size=60),
+        st.lists(st.integers(0, 400) | st.integers(-(2**62), 2**62), max_size=60),
         max_size=12,
     ),
-    st.lists(st.integers(0, 400), max_size=150),
+    st.lists(st.integers(0, 400) | st.integers(-(2**62), 2**62), max_size=150),
 )
 def test_held_leaves_are_each_documents_in_the_holders_order(
-    holders: dict[tuple[str, str], set[int]], docnums: list[int]
+    drawn: dict[tuple[str, str], list[int]], docnums: list[int]
 ) -> None:
+    holders = {key: array("q", ids) for key, ids in drawn.items()}
     found = scorer.held_leaves(holders, docnums)
     assert list(found) == list(dict.fromkeys(docnums))
     for d, keys in found.items():
-        expected = {key for key, ids in holders.items() if d in ids}  # (the order it keeps)
+        expected = {key for key, ids in drawn.items() if d in ids}  # (the order it keeps)
         assert list(keys) == list(expected)
+    assert found == scorer.python_held_leaves(holders, docnums)
 
 
 @pytest.mark.skipif(core is None, reason="this run already uses the pure-Python scorer")

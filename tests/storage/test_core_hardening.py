@@ -60,3 +60,49 @@ def test_every_function_of_the_core_is_one_the_package_requires() -> None:
     functions = {name for name in dir(core) if callable(getattr(core, name))}
     required = functions - {"__loader__"} - set(_compiled.OPTIONAL_FUNCTIONS)
     assert required == set(_compiled.FUNCTIONS)
+
+
+class _Emptying:
+    """A document number whose ``__index__`` empties the list it is in: the scorer's
+    functions read ints out of lists, and read them from a copy (or they would read freed
+    items past the list's new end)."""
+
+    def __init__(self, value: int, within: list[object]) -> None:
+        self.value = value
+        self.within = within
+
+    def __index__(self) -> int:
+        self.within.clear()
+        return self.value
+
+
+def test_a_list_emptied_while_the_scorer_reads_it_is_read_as_it_was_given() -> None:
+    from array import array
+
+    ids: list[object] = [1, 2, 3]
+    ids[0] = _Emptying(1, ids)
+    total, norms, held = array("d", bytes(8 * 4)), array("d", [1.0] * 4), array("q")
+    core.add_scores(total, ids, None, norms, norms, None, 1.0, 1.0, 2.2, bytearray(4), held, 0)
+    assert held.tolist() == [1, 2, 3]
+    docnums: list[object] = [1, 2, 3]
+    docnums[0] = _Emptying(1, docnums)
+    found = core.held_leaves({("f", "t"): array("q", [1, 3])}, docnums)
+    # (keyed by the numbers as given: the first is the object itself)
+    assert list(found.values()) == [{("f", "t")}, set(), {("f", "t")}]
+    segments: list[object] = []
+    segments.append((_Emptying(0, segments), array("d", [1.0, 2.0]), bytearray(b"\x01\x01")))
+    with pytest.raises(TypeError, match="integer"):  # (a segment's start: an int itself)
+        core.best_in_segments(segments, 1)
+
+
+def test_the_scorer_refuses_what_is_not_its_arrays() -> None:
+    from array import array
+
+    with pytest.raises(TypeError, match=r"array\('q'\)"):
+        core.held_leaves({("f", "t"): array("d", [1.0])}, [1])
+    with pytest.raises(TypeError, match="tuples"):
+        core.best_in_segments([(0, array("d", [1.0]))], 1)
+    with pytest.raises(ValueError, match="fewer flags"):
+        core.best_in_segments([(0, array("d", [1.0, 2.0]), bytearray(1))], 1)
+    with pytest.raises(TypeError):
+        core.best_in_segments([(0, [1.0], bytearray(1))], 1)

@@ -213,12 +213,12 @@ def test_a_term_the_core_declines_is_read_through_whoosh() -> None:
 # the same error at the same posting, and nothing changed where term_blocks declines.
 
 
-def _scoring(size: int, seed: int) -> tuple[list[float], list[float], frozenset[int] | None]:
+def _scoring(size: int, seed: int) -> tuple[array[float], array[float], bytes | None]:
     rng = random.Random(seed)
-    norm = [rng.uniform(0.3, 3.0) for _ in range(size)]
-    tf_one = [2.2 / (1.0 + n) for n in norm]
-    skipped = frozenset(rng.sample(range(size), size // 5)) if seed % 2 else None
-    return norm, tf_one, skipped
+    norm = array("d", [rng.uniform(0.3, 3.0) for _ in range(size)])
+    tf_one = array("d", [2.2 / (1.0 + n) for n in norm])
+    skipped = set(rng.sample(range(size), size // 5)) if seed % 2 else None
+    return norm, tf_one, None if skipped is None else bytes(d in skipped for d in range(size))
 
 
 def _score_both(buf: Any, start: int, length: int, size: int, seed: int = 1) -> Any:
@@ -228,7 +228,7 @@ def _score_both(buf: Any, start: int, length: int, size: int, seed: int = 1) -> 
     norm, tf_one, skipped = _scoring(size, seed)
     outcomes = []
     for fused in (True, False):
-        total, touched, held = array("d", bytes(8 * size)), set(), set()  # type: ignore[var-annotated]
+        total, touched, held = array("d", bytes(8 * size)), bytearray(size), array("q")
         args = (norm, tf_one, skipped, 1.7, 0.8, 2.2, touched, held, 1000)
         try:
             if fused:
@@ -240,7 +240,7 @@ def _score_both(buf: Any, start: int, length: int, size: int, seed: int = 1) -> 
                     core.add_scores(total, ids, weights, *args)
         except IndexError as error:
             answer = str(error)
-        outcomes.append((answer, total.tobytes(), list(touched), list(held)))
+        outcomes.append((answer, total.tobytes(), bytes(touched), held.tolist()))
     return outcomes
 
 
@@ -277,14 +277,14 @@ def test_damaged_blocks_are_declined_by_the_scorer_with_nothing_changed(
     fused, blocks = _score_both(buf, 0, length, 300)
     assert fused == blocks
     if fused[0] is False:
-        assert fused[1:] == (bytes(8 * 300), [], [])
+        assert fused[1:] == (bytes(8 * 300), bytes(300), [])
 
 
 @needs_core
 def test_the_scorer_refuses_what_add_scores_refuses() -> None:
     term = WHOOSH3_HEADER_MAGIC + _block([3, 9], [1.0, 2.0], None, 3, 0, True)
-    total, norms = array("d", bytes(8 * 4)), [1.0] * 4
-    args = (norms, norms, None, 1.0, 1.0, 2.2, set(), set(), 0)
+    total, norms = array("d", bytes(8 * 4)), array("d", [1.0] * 4)
+    args = (norms, norms, None, 1.0, 1.0, 2.2, bytearray(4), array("q"), 0)
     with pytest.raises(IndexError, match="beyond the totals"):
         core.score_term(term, 0, len(term), total, *args)
     with pytest.raises(TypeError, match="13 arguments"):

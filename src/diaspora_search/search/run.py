@@ -21,11 +21,17 @@ from .deadline import NO_DEADLINE, Deadline
 from .facets import Filters, RecordValues
 from .rerank import Reranker
 from .scorer import (
+    Holders,
     LengthNorms,
+    SegmentScores,
     Statistics,
+    all_scores,
     best,
+    best_of_segments,
     held_leaves,
+    match_count,
     score_documents,
+    scores_of,
     ties_by_id,
     top_documents,
 )
@@ -93,19 +99,54 @@ def search_with_correction(
 
 class Matches:
     """Every document a plan matches, with its BM25 score, and which of the plan's terms
-    each holds (asked of the scorer's postings, or of the index for Whoosh's runs)."""
+    each holds (asked of the scorer's postings, or of the index for Whoosh's runs).
+
+    The scorer's matches stay in its segment arrays (:class:`~.scorer.SegmentScores`): most
+    searches need only their count and their best, and a dict of every match (a query's
+    common word matches thousands) is made only when asked for (:attr:`scores`)."""
 
     def __init__(
         self,
-        scores: dict[int, float],
-        holders: dict[Key, set[int]] | None,
+        scored: list[SegmentScores] | dict[int, float],
+        holders: Holders | None,
         snapshot: Snapshot,
         plan: QueryPlan,
     ) -> None:
-        self.scores = scores
+        """``scored``: the scorer's segments, or (Whoosh's runs) a dict of every match's
+        score, ``holders`` then ``None``."""
+        self._segments = scored if isinstance(scored, list) else None
+        self._scores = scored if isinstance(scored, dict) else None
         self._holders = holders
         self._snapshot = snapshot
         self._plan = plan
+
+    @property
+    def scores(self) -> dict[int, float]:
+        """Every match's score (document -> BM25 score)."""
+        if self._scores is None:
+            self._scores = all_scores(self._segments or [])
+        return self._scores
+
+    @property
+    def count(self) -> int:
+        """How many documents match."""
+        if self._segments is not None and self._scores is None:
+            return match_count(self._segments)
+        return len(self.scores)
+
+    def best(self, limit: int) -> list[tuple[float, int]]:
+        """The ``limit`` best ``(score, docnum)``, best first, ties by record id."""
+        record_id = self._snapshot.record_id
+        if self._segments is not None:
+            return best_of_segments(self._segments, limit, record_id)
+        return best(self.scores, limit, record_id)
+
+    def scores_of(self, docnums: set[int]) -> dict[int, float]:
+        """The scores of those of ``docnums`` that match."""
+        if self._segments is not None and self._scores is None:
+            return scores_of(self._segments, docnums)
+        scores = self.scores
+        return {d: scores[d] for d in docnums if d in scores}
 
     def groups_held(self, docnums: list[int]) -> dict[int, int] | Counter[int]:
         """How many of the plan's groups each of ``docnums`` holds (what coordination
@@ -116,7 +157,7 @@ class Matches:
         per_group: list[set[int]] = [set() for _ in range(self._plan.group_count)]
         for key, ids in self._holders.items():
             for group in self._plan.term_groups.get(key, ()):
-                per_group[group] |= ids
+                per_group[group].update(ids)
         wanted = set(docnums)
         return Counter(chain.from_iterable(docs & wanted for docs in per_group))
 
@@ -269,13 +310,19 @@ class Searcher:
         # among all matches, and the tail's order is each record's own).
         stored: dict[int, dict[str, Any]] = {}
         order = self._head(plan, matches, stored)
-        kept = self.kept(matches, page.filters)
-        if page.filters:
-            order = [item for item in order if item[1] in kept]
-        facets = self.values.count(page.facets, kept) if page.facets else {}
         end = page.offset + page.limit
+        # (A page of the head, unfiltered, without facets, needs only the count of the
+        # matches, not a dict of them: most searches.)
+        kept = None
+        facets: dict[str, dict[str, int]] = {}
+        if page.filters or page.facets:
+            kept = self.kept(matches, page.filters)
+            if page.filters:
+                order = [item for item in order if item[1] in kept]
+            facets = self.values.count(page.facets, kept) if page.facets else {}
         if page.sort != "relevance" or end > len(order):
             deadline.check()
+            kept = kept if kept is not None else self.kept(matches, page.filters)
             order += self.tail(plan, matches, kept, {d for _, d in order})
         if page.sort != "relevance":
             order = self._by_year(order, newest_first=page.sort == "-year")
@@ -284,7 +331,7 @@ class Searcher:
         hits = self.reranker.hits(
             plan, shown, matched, lambda d: stored.get(d) or self.snapshot.stored(d)
         )
-        return Found(hits, len(kept), facets)
+        return Found(hits, matches.count if kept is None else len(kept), facets)
 
     def _head(
         self, plan: QueryPlan, matches: Matches, stored: dict[int, dict[str, Any]]
@@ -308,13 +355,12 @@ class Searcher:
         words typed. Both sizes are constants, so that every page is cut from one order (and
         a sharded index merges its shards' heads into the collection's). ``preferred``: the
         :meth:`accent_holders` of ``plan`` when already known."""
-        scores = matches.scores
         record_id = self.snapshot.record_id
-        ranked = best(scores, RERANK_DEPTH, record_id)
+        ranked = matches.best(RERANK_DEPTH)
         if preferred is None:
             preferred = self.accent_holders(plan)
         if preferred:
-            extra = best({d: scores[d] for d in preferred if d in scores}, ACCENT_POOL, record_id)
+            extra = best(matches.scores_of(preferred), ACCENT_POOL, record_id)
             ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
         return ranked
 

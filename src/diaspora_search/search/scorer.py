@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from itertools import compress
+from typing import NamedTuple
 
 from .. import _ranking as ranking
 from .._compiled import core as _core
@@ -30,13 +33,22 @@ from ..query.plan import Key
 from ..storage import Snapshot, Statistics
 from .deadline import NO_DEADLINE, Deadline
 
-__all__ = ["LengthNorms", "Statistics", "best", "held_leaves", "top_documents"]
+__all__ = [
+    "LengthNorms",
+    "SegmentScores",
+    "Statistics",
+    "best",
+    "held_leaves",
+    "score_documents",
+    "top_documents",
+]
 
 
 class LengthNorms:
     """Per snapshot: BM25's length normalization of every document of every segment, per field,
     read from the length columns on first use (and BM25's tf for a frequency of 1, the
-    commonest, from it)."""
+    commonest, from it), and the documents each segment's scoring skips. All are flat arrays
+    indexed by the segment's own numbers, as the core reads them."""
 
     def __init__(
         self, snapshot: Snapshot, k1: float = ranking.BM25_K1, b: float = ranking.BM25_B
@@ -44,16 +56,24 @@ class LengthNorms:
         self.snapshot = snapshot
         self.k1 = k1
         self.b = b
-        self._norms: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
-        self._skipped: dict[tuple[int, Language], frozenset[int] | None] = {}
+        self._norms: dict[tuple[int, str], tuple[array[float], array[float]]] = {}
+        self._skipped: dict[tuple[int, Language | None], bytes | None] = {}
+
+    def skipped_deleted(self, segment: int, deleted: frozenset[int]) -> bytes | None:
+        """The flags of the documents of ``segment`` (by its own numbers) deleted, ``None``
+        when none is."""
+        key = (segment, None)
+        if key not in self._skipped:
+            self._skipped[key] = self._flags(segment, deleted) if deleted else None
+        return self._skipped[key]
 
     def skipped_by_fill_in(
         self, segment: int, lang: Language, deleted: frozenset[int]
-    ) -> frozenset[int] | None:
-        """The documents of ``segment`` (by its own numbers) a translation from ``lang`` does
-        not count for: the deleted ones and those with text in ``lang`` (a title or summary of
-        that language, a length above 0); ``None`` when that is every document (a segment of
-        bilingual records: its postings need not be read at all)."""
+    ) -> bytes | None:
+        """The flags of the documents of ``segment`` (by its own numbers) a translation from
+        ``lang`` does not count for: the deleted ones and those with text in ``lang`` (a title
+        or summary of that language, a length above 0); ``None`` when that is every document
+        (a segment of bilingual records: its postings need not be read at all)."""
         key = (segment, lang)
         if key not in self._skipped:
             with_text = {
@@ -62,14 +82,20 @@ class LengthNorms:
                 for docnum, length in enumerate(self.snapshot.lengths(segment, field.name))
                 if length
             }
-            skipped = frozenset(with_text | deleted)
+            skipped = with_text | deleted
             full = len(skipped) >= self.snapshot.segment_size(segment)
-            self._skipped[key] = None if full else skipped
+            self._skipped[key] = None if full else self._flags(segment, skipped)
         return self._skipped[key]
+
+    def _flags(self, segment: int, docnums: Iterable[int]) -> bytes:
+        flags = bytearray(self.snapshot.segment_size(segment))
+        for docnum in docnums:
+            flags[docnum] = 1
+        return bytes(flags)
 
     def norms(
         self, segment: int, fieldname: str, statistics: Statistics
-    ) -> tuple[list[float], list[float]]:
+    ) -> tuple[array[float], array[float]]:
         """For each document of ``segment``: :func:`~._ranking.bm25_length_norm`, and
         :func:`~._ranking.bm25_saturate` of a frequency of 1."""
         key = (segment, fieldname)
@@ -78,10 +104,25 @@ class LengthNorms:
             k1, b = self.k1, self.b
             avg = statistics.avg_field_length(fieldname)
             lengths = self.snapshot.lengths(segment, fieldname)
-            norms = [ranking.bm25_length_norm(n, avg, k1, b) for n in lengths]
-            ones = [ranking.bm25_saturate(1.0, norm, k1) for norm in norms]
+            norms = array("d", [ranking.bm25_length_norm(n, avg, k1, b) for n in lengths])
+            ones = array("d", [ranking.bm25_saturate(1.0, norm, k1) for norm in norms])
             found = self._norms[key] = (norms, ones)
         return found
+
+
+class SegmentScores(NamedTuple):
+    """The scores of one segment's matches: by the segment's own numbers, each document's
+    BM25 total and whether it matched (``touched``: a flag a document), the segment's numbers
+    starting at ``start`` in the snapshot. Flat arrays, written by the core without a Python
+    object per posting, and read without a dict of every match (:func:`best_in_segments`)."""
+
+    start: int
+    total: array[float]
+    touched: bytearray
+
+
+Holders = dict[Key, "array[int]"]
+"""The documents holding each leaf of a plan (numbered in the snapshot), in the order scored."""
 
 
 def top_documents(
@@ -111,28 +152,54 @@ def top_documents(
     found = score_documents(snapshot, leaves, norms, statistics, translated, excluded, deadline)
     if found is None:
         return None
-    scores, holders = found
+    segments, holders = found
     record_id = snapshot.record_id
-    ranked = best(scores, limit, record_id)
+    ranked = best_of_segments(segments, limit, record_id)
     if preferred and preferred[0]:
         chosen, count = preferred
-        extra = best({d: scores[d] for d in chosen if d in scores}, count, record_id)
+        extra = best(scores_of(segments, chosen), count, record_id)
         ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
     return ranked, held_leaves(holders, [d for _, d in ranked])
 
 
-def held_leaves(holders: dict[Key, set[int]], docnums: list[int]) -> dict[int, set[Key]]:
+def python_held_leaves(holders: Holders, docnums: list[int]) -> dict[int, set[Key]]:
     """The leaves each of ``docnums`` holds, from the documents holding each leaf
-    (``holders``, as :func:`score_documents` gives them): one set intersection per leaf, in C,
-    rather than a test per leaf per document in Python (a fifth of the time a search spent
-    after its postings were read). Each document's leaves are added in the order of
+    (``holders``, as :func:`score_documents` gives them; ``_core.held_leaves``, one pass over
+    them in C with a table of ``docnums``). Each document's leaves are added in the order of
     ``holders``, so that their sets iterate in one order whatever the number of documents
     (a hit's language sums idfs over them: the same sums, to the bit)."""
     out: dict[int, set[Key]] = {d: set() for d in docnums}
     wanted = set(out)
     for key, ids in holders.items():
-        for d in ids & wanted:  # (iterates over the smaller of the two)
+        for d in wanted.intersection(ids):
             out[d].add(key)
+    return out
+
+
+def all_scores(segments: list[SegmentScores]) -> dict[int, float]:
+    """The score of every match (document -> BM25 score), in document order."""
+    scores: dict[int, float] = {}
+    for start, total, touched in segments:
+        collect_scores(scores, total, touched, start)
+    return scores
+
+
+def match_count(segments: list[SegmentScores]) -> int:
+    """How many documents match."""
+    return sum(segment.touched.count(1) for segment in segments)
+
+
+def scores_of(segments: list[SegmentScores], docnums: Iterable[int]) -> dict[int, float]:
+    """The scores of those of ``docnums`` that match."""
+    starts = [segment.start for segment in segments]
+    out: dict[int, float] = {}
+    for d in docnums:
+        i = bisect_right(starts, d) - 1
+        if i >= 0:
+            start, total, touched = segments[i]
+            local = d - start
+            if local < len(touched) and touched[local]:
+                out[d] = total[local]
     return out
 
 
@@ -144,18 +211,16 @@ def score_documents(
     translated: dict[Key, float] | None = None,
     excluded: set[int] | None = None,
     deadline: Deadline = NO_DEADLINE,
-) -> tuple[dict[int, float], dict[Key, set[int]]] | None:
+) -> tuple[list[SegmentScores], Holders] | None:
     """The BM25 score of every live document matching the union of ``leaves`` but not
-    ``excluded``, and the documents holding each leaf; ``None`` when Whoosh must score them
-    (see :func:`top_documents`, which also describes ``translated`` and ``deadline``)."""
+    ``excluded``, per segment (in the order of their numbers), and the documents holding each
+    leaf; ``None`` when Whoosh must score them (see :func:`top_documents`, which also describes
+    ``translated`` and ``deadline``)."""
     if not snapshot.blocks_readable:
         return None
     stats: Statistics = statistics if statistics is not None else snapshot
-    # Per segment: where its numbers start, every document's running total (by the segment's
-    # own numbers: no offset added, no dict probed per posting), and the documents it is kept
-    # for.
-    totals: dict[int, tuple[int, array[float], set[int]]] = {}
-    holders: dict[Key, set[int]] = {}
+    segments: dict[int, SegmentScores] = {}
+    holders: Holders = {}
     k1p1 = norms.k1 + 1.0
     entries: list[tuple[Key, float, Language | None]] = [
         (key, boost, None) for key, boost in leaves.items()
@@ -178,21 +243,24 @@ def score_documents(
         else:
             doc_frequency = statistics.doc_frequency(fieldname, term)
         idf = ranking.bm25_idf(stats.doc_count, doc_frequency)
-        held = holders.setdefault(key, set())
+        held = holders.setdefault(key, array("q"))
         for postings in found:
             deadline.check()
-            offset, deleted = postings.offset, postings.deleted
-            if source is not None:
-                skipped = norms.skipped_by_fill_in(postings.segment, source, deleted)
-                if skipped is None:
+            segment, offset = postings.segment, postings.offset
+            if source is None:
+                skip = norms.skipped_deleted(segment, postings.deleted)
+            else:
+                skip = norms.skipped_by_fill_in(segment, source, postings.deleted)
+                if skip is None:
                     continue
-                deleted = skipped
-            norm, tf_one = norms.norms(postings.segment, fieldname, stats)
-            if postings.segment not in totals:
-                size = snapshot.segment_size(postings.segment)
-                totals[postings.segment] = (offset, array("d", bytes(8 * size)), set())
-            _, total, touched = totals[postings.segment]
-            skip = deleted or None
+            norm, tf_one = norms.norms(segment, fieldname, stats)
+            scored = segments.get(segment)
+            if scored is None:
+                size = snapshot.segment_size(segment)
+                scored = segments[segment] = SegmentScores(
+                    offset, array("d", bytes(8 * size)), bytearray(size)
+                )
+            total, touched = scored.total, scored.touched
             # (Each leaf adds its score in the order of the leaves, as a dict of totals would:
             # the same sums, to the bit.) In the core, straight from the postings file when it
             # can, without a list of ids and weights for each block.
@@ -205,51 +273,66 @@ def score_documents(
                 add_scores(
                     total, ids, weights, norm, tf_one, skip, idf, boost, k1p1, touched, held, offset
                 )
-    scores: dict[int, float] = {}
-    for start, total, touched in totals.values():
-        collect_scores(scores, total, touched, start)
+    ordered = sorted(segments.values(), key=lambda scored: scored.start)
     for docnum in excluded or ():
-        scores.pop(docnum, None)
-    return scores, holders
+        _unmatch(ordered, docnum)
+    return ordered, holders
+
+
+def _unmatch(segments: list[SegmentScores], docnum: int) -> None:
+    """Take ``docnum`` out of the matches (an excluded document)."""
+    starts = [segment.start for segment in segments]
+    i = bisect_right(starts, docnum) - 1
+    if i >= 0 and docnum - segments[i].start < len(segments[i].touched):
+        segments[i].touched[docnum - segments[i].start] = 0
 
 
 def python_add_scores(
     total: array[float],
     ids: list[int],
     weights: list[float] | None,
-    norm: list[float],
-    tf_one: list[float],
-    skipped: frozenset[int] | None,
+    norm: array[float],
+    tf_one: array[float],
+    skipped: bytes | None,
     idf: float,
     boost: float,
     k1p1: float,
-    touched: set[int],
-    held: set[int],
+    touched: bytearray,
+    held: array[int],
     offset: int,
 ) -> None:
     """One block of a term's postings in one segment, scored (``_core.add_scores``): each
-    document of ``ids`` not ``skipped`` gets its BM25 score added to its ``total``, and is
-    noted in ``touched`` and (numbered in the whole index, ``offset`` added) in ``held``."""
-    if skipped:
-        kept = [i for i, d in enumerate(ids) if d not in skipped]
+    document of ``ids`` not flagged in ``skipped`` gets its BM25 score added to its ``total``,
+    is flagged in ``touched`` and (numbered in the whole index, ``offset`` added) appended to
+    ``held``."""
+    if skipped is not None:
+        kept = [i for i, d in enumerate(ids) if not skipped[d]]
         ids = [ids[i] for i in kept]
         weights = [weights[i] for i in kept] if weights is not None else None
     if weights is None:
         for d in ids:
             total[d] = total[d] + idf * tf_one[d] * boost
+            touched[d] = 1
     else:
         for d, w in zip(ids, weights, strict=True):
             # bm25_saturate(w, norm[d], k1), written out: the hot loop.
             total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
-    touched.update(ids)
-    held.update([d + offset for d in ids])
+            touched[d] = 1
+    held.extend([d + offset for d in ids])
 
 
 def python_collect_scores(
-    scores: dict[int, float], total: array[float], touched: set[int], start: int
+    scores: dict[int, float], total: array[float], touched: bytearray, start: int
 ) -> None:
-    """``scores[d + start] = total[d]`` for each ``touched`` document (``_core.collect_scores``)."""
-    scores.update({d + start: total[d] for d in touched})
+    """``scores[d + start] = total[d]`` for each document ``touched`` flags
+    (``_core.collect_scores``)."""
+    scores.update({d + start: total[d] for d in compress(range(len(total)), touched)})
+
+
+def python_best_in_segments(segments: list[SegmentScores], limit: int) -> list[tuple[float, int]]:
+    """:func:`python_best_candidates` of the scores of ``segments``, without their dict
+    (``_core.best_in_segments``)."""
+    return python_best_candidates(all_scores(segments), limit)
 
 
 add_scores: Callable[..., None] = _core.add_scores if _core is not None else python_add_scores
@@ -257,9 +340,24 @@ score_term: Callable[..., bool] | None = _core.score_term if _core is not None e
 """``add_scores`` over each block of a term's postings in one segment, read by the core from
 the postings file (``SegmentPostings.extent``): ``False``, nothing changed, when it cannot read
 them (then read them a block at a time). No Python twin: without the core, the blocks are read."""
-collect_scores: Callable[[dict[int, float], array[float], set[int], int], None] = (
+collect_scores: Callable[[dict[int, float], array[float], bytearray, int], None] = (
     _core.collect_scores if _core is not None else python_collect_scores
 )
+best_in_segments: Callable[[list[SegmentScores], int], list[tuple[float, int]]] = (
+    _core.best_in_segments if _core is not None else python_best_in_segments
+)
+held_leaves: Callable[[Holders, list[int]], dict[int, set[Key]]] = (
+    _core.held_leaves if _core is not None else python_held_leaves
+)
+
+
+def best_of_segments(
+    segments: list[SegmentScores], limit: int, record_id: Callable[[int], str]
+) -> list[tuple[float, int]]:
+    """:func:`best` of the scores of ``segments``."""
+    candidates = best_in_segments(segments, limit)
+    candidates.sort(key=_by_score)
+    return ties_by_id(candidates, record_id)[:limit]
 
 
 def best(

@@ -1325,13 +1325,19 @@ done:
 /* Query scoring (search/scorer.py) ------------------------------------------------------------
  *
  * add_scores is the scorer's loop over one block of a term's postings in one segment: each
- * posting's BM25 score added to its document's running total, the document noted as touched
- * and (numbered in the whole index) as holding the term. The arithmetic is the Python loop's,
- * operation by operation in the same order (idf * (w * k1p1 / (w + norm)), times boost, added
- * to the total), in doubles as Python's floats are: the same totals to the bit (the build turns
- * off the contraction of a * b + c into one rounding, -ffp-contract=off). collect_scores makes
- * the scores dict of a segment's touched documents. The pure-Python implementation is
- * scorer.py's python_add_scores and python_collect_scores; the tests compare them.
+ * posting's BM25 score added to its document's running total, the document flagged as touched
+ * and (numbered in the whole index) appended to the term's holders. The arithmetic is the
+ * Python loop's, operation by operation in the same order (idf * (w * k1p1 / (w + norm)),
+ * times boost, added to the total), in doubles as Python's floats are: the same totals to the
+ * bit (the build turns off the contraction of a * b + c into one rounding, -ffp-contract=off).
+ * Every per-document structure is a flat buffer indexed by the segment's own numbers (the
+ * totals an array('d'), the length norms array('d')s, the touched and skipped flags a
+ * bytearray and bytes), and the holders an array('q'), appended to once per call: no Python
+ * object is made or hashed per posting (an int and two set insertions per posting were most of
+ * a common word's cost). collect_scores makes the scores dict of a segment's touched
+ * documents, best_in_segments the best of them without it, and held_leaves the terms each of a
+ * few documents holds. The pure-Python implementations are scorer.py's python_* functions;
+ * the tests compare them.
  */
 
 /* A buffer of doubles (an array('d')), writable when asked. */
@@ -1340,7 +1346,18 @@ static int double_buffer(PyObject *obj, Py_buffer *view, int writable) {
     if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
     if (!typed_buffer(view, "d", sizeof(double))) {
         PyBuffer_Release(view);
-        PyErr_SetString(PyExc_TypeError, "the running totals must be an array('d')");
+        PyErr_SetString(PyExc_TypeError, "the running totals and norms must be array('d')s");
+        return -1;
+    }
+    return 0;
+}
+
+/* A buffer of bytes (a bytearray or bytes: flags), writable when asked, of at least size. */
+static int flag_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t size) {
+    if (PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) < 0) return -1;
+    if (view->len < size) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "scoring: fewer flags than documents");
         return -1;
     }
     return 0;
@@ -1352,44 +1369,46 @@ static int as_double(PyObject *item, double *out) {
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
-static int list_double(PyObject *list, Py_ssize_t i, double *out) {
-    if (i < 0 || i >= PyList_GET_SIZE(list)) {
-        PyErr_SetString(PyExc_IndexError, "scoring: a document beyond the length norms");
-        return -1;
-    }
-    return as_double(PyList_GET_ITEM(list, i), out);
-}
-
 PyDoc_STRVAR(add_scores_doc,
              "add_scores(total, ids, weights, norm, tf_one, skipped, idf, boost, k1p1, touched, "
              "held, offset) -> None\n\n"
-             "For each document d of the list ids (a segment's numbers) not in skipped (a set, "
-             "or None): total[d] (an array('d')) += idf * (w * k1p1 / (w + norm[d])) * boost "
-             "with w its weight in the list weights, or, with weights None, idf * tf_one[d] * "
-             "boost; d added to the set touched and d + offset to the set held.");
+             "For each document d of the list ids (a segment's numbers) not flagged in skipped "
+             "(bytes, or None): total[d] (an array('d')) += idf * (w * k1p1 / (w + norm[d])) * "
+             "boost with w its weight in the list weights, or, with weights None, idf * "
+             "tf_one[d] * boost (norm and tf_one: array('d')s); touched[d] (a bytearray) set to "
+             "1 and d + offset appended to the array('q') held.");
 
 /* What scoring a term's postings in one segment needs, checked and unpacked once. */
 typedef struct {
-    Py_buffer tv; /* the running totals */
+    Py_buffer tv, nv, ov, kv, sv; /* totals, norms, tf_one, touched, skipped */
+    int have_skipped;
     double *total;
+    const double *norm, *tf_one;
+    unsigned char *touched;
+    const unsigned char *skipped;
     Py_ssize_t size, offset;
-    PyObject *norm, *tf_one, *skipped, *touched, *held;
+    PyObject *held;
+    Buffer held_ids; /* (int64s, appended to held at the end: one call) */
     double idf, boost, k1p1;
 } Scoring;
 
-/* The arguments norm, tf_one, skipped, idf, boost, k1p1, touched, held and offset of
- * add_scores and score_term, after the totals: 0, or -1 (an exception set). Release sc->tv
- * after a 0. */
+static void scoring_release(Scoring *sc) {
+    PyBuffer_Release(&sc->tv);
+    PyBuffer_Release(&sc->nv);
+    PyBuffer_Release(&sc->ov);
+    PyBuffer_Release(&sc->kv);
+    if (sc->have_skipped) PyBuffer_Release(&sc->sv);
+    PyMem_Free(sc->held_ids.data);
+}
+
+/* The totals, then the arguments norm, tf_one, skipped, idf, boost, k1p1, touched, held and
+ * offset of add_scores and score_term: 0, or -1 (an exception set, nothing to release).
+ * scoring_release after a 0. */
 static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
-    sc->norm = args[0];
-    sc->tf_one = args[1];
-    sc->skipped = args[2];
-    sc->touched = args[6];
+    memset(sc, 0, sizeof *sc);
     sc->held = args[7];
-    if (!PyList_Check(sc->norm) || !PyList_Check(sc->tf_one) || !PyAnySet_Check(sc->touched) ||
-        !PyAnySet_Check(sc->held) || (sc->skipped != Py_None && !PyAnySet_Check(sc->skipped))) {
-        PyErr_SetString(PyExc_TypeError, "scoring: norm and tf_one are lists; skipped, touched "
-                                         "and held sets");
+    if (!PyObject_HasAttrString(sc->held, "frombytes") || !PyObject_CheckBuffer(sc->held)) {
+        PyErr_SetString(PyExc_TypeError, "scoring: held is an array('q')");
         return -1;
     }
     /* (each conversion checked before the next: none may run with an exception set) */
@@ -1399,43 +1418,67 @@ static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
     sc->offset = PyLong_AsSsize_t(args[8]);
     if (sc->offset == -1 && PyErr_Occurred()) return -1;
     if (double_buffer(totals, &sc->tv, 1) < 0) return -1;
-    sc->total = sc->tv.buf;
     sc->size = sc->tv.len / (Py_ssize_t)sizeof(double);
+    if (double_buffer(args[0], &sc->nv, 0) < 0) goto fail_t;
+    if (double_buffer(args[1], &sc->ov, 0) < 0) goto fail_n;
+    if (sc->nv.len < sc->tv.len || sc->ov.len < sc->tv.len) {
+        PyErr_SetString(PyExc_IndexError, "scoring: fewer length norms than totals");
+        goto fail_o;
+    }
+    if (flag_buffer(args[6], &sc->kv, 1, sc->size) < 0) goto fail_o;
+    if (args[2] != Py_None) {
+        if (flag_buffer(args[2], &sc->sv, 0, sc->size) < 0) goto fail_k;
+        sc->have_skipped = 1;
+        sc->skipped = sc->sv.buf;
+    }
+    sc->total = sc->tv.buf;
+    sc->norm = sc->nv.buf;
+    sc->tf_one = sc->ov.buf;
+    sc->touched = sc->kv.buf;
     return 0;
+fail_k:
+    PyBuffer_Release(&sc->kv);
+fail_o:
+    PyBuffer_Release(&sc->ov);
+fail_n:
+    PyBuffer_Release(&sc->nv);
+fail_t:
+    PyBuffer_Release(&sc->tv);
+    return -1;
 }
 
-/* One posting scored: document d (doc, the same number as an int) with weight w (read from
- * wobj when not NULL), or BM25's tf for a frequency of 1 when one. 0, or -1 (an exception
- * set). The Python loop's arithmetic, operation by operation. */
-static int add_posting(const Scoring *sc, PyObject *doc, Py_ssize_t d, int one, double w,
-                       PyObject *wobj) {
-    if (sc->skipped != Py_None) {
-        int in = PySet_Contains(sc->skipped, doc);
-        if (in) return in < 0 ? -1 : 0;
-    }
+/* One posting scored: document d with weight w, or BM25's tf for a frequency of 1 when one.
+ * 0, or -1 (an exception set). The Python loop's arithmetic, operation by operation. */
+static inline int add_posting(Scoring *sc, long long d, int one, double w) {
     if (d < 0 || d >= sc->size) {
         PyErr_SetString(PyExc_IndexError, "scoring: a document beyond the totals");
         return -1;
     }
-    double score;
-    if (one) {
-        double tf;
-        if (list_double(sc->tf_one, d, &tf) < 0) return -1;
-        score = sc->idf * tf;
-    } else {
-        double nd;
-        if (wobj != NULL && as_double(wobj, &w) < 0) return -1;
-        if (list_double(sc->norm, d, &nd) < 0) return -1;
-        score = sc->idf * (w * sc->k1p1 / (w + nd));
-    }
+    if (sc->have_skipped && sc->skipped[d]) return 0;
+    double score = one ? sc->idf * sc->tf_one[d] : sc->idf * (w * sc->k1p1 / (w + sc->norm[d]));
     score = score * sc->boost;
     sc->total[d] = sc->total[d] + score;
-    if (PySet_Add(sc->touched, doc) < 0) return -1;
-    PyObject *numbered = PyLong_FromSsize_t(d + sc->offset);
-    if (numbered == NULL) return -1;
-    int added = PySet_Add(sc->held, numbered);
-    Py_DECREF(numbered);
-    return added;
+    sc->touched[d] = 1;
+    long long numbered = d + sc->offset;
+    return buffer_put(&sc->held_ids, &numbered, sizeof numbered);
+}
+
+/* The held documents noted so far appended to held (also after an error: the documents before
+ * it were added, as add_scores over blocks adds them). 0, or -1 (an exception set). */
+static int flush_held(Scoring *sc) {
+    if (sc->held_ids.size == 0) return 0;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *bytes = PyBytes_FromStringAndSize(sc->held_ids.data, sc->held_ids.size);
+    PyObject *done = bytes ? PyObject_CallMethod(sc->held, "frombytes", "O", bytes) : NULL;
+    Py_XDECREF(bytes);
+    Py_XDECREF(done);
+    if (type != NULL) {
+        if (done == NULL) PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+        return -1;
+    }
+    return done == NULL ? -1 : 0;
 }
 
 static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1445,8 +1488,7 @@ static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     PyObject *ids = args[1], *weights = args[2];
     if (!PyList_Check(ids) || (weights != Py_None && !PyList_Check(weights))) {
-        PyErr_SetString(PyExc_TypeError, "add_scores: ids, weights, norm and tf_one are lists; "
-                                         "skipped, touched and held sets");
+        PyErr_SetString(PyExc_TypeError, "add_scores: ids and weights are lists");
         return NULL;
     }
     Py_ssize_t n = PyList_GET_SIZE(ids);
@@ -1456,59 +1498,87 @@ static PyObject *add_scores(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     Scoring sc;
     if (scoring_args(&sc, args[0], args + 3) < 0) return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *doc = PyList_GET_ITEM(ids, i);
-        Py_ssize_t d = PyLong_AsSsize_t(doc);
-        if (d == -1 && PyErr_Occurred()) goto error;
-        int one = weights == Py_None;
-        if (add_posting(&sc, doc, d, one, 0.0, one ? NULL : PyList_GET_ITEM(weights, i)) < 0)
-            goto error;
+    /* (tuples of the lists: an int's __index__ may change a list, never a tuple) */
+    int one = weights == Py_None, failed = 0;
+    PyObject *id_items = PyList_AsTuple(ids), *weight_items = one ? NULL : PyList_AsTuple(weights);
+    failed = id_items == NULL || (!one && weight_items == NULL);
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        long long d = PyLong_AsLongLong(PyTuple_GET_ITEM(id_items, i));
+        double w = 0.0;
+        failed = (d == -1 && PyErr_Occurred()) ||
+                 (!one && as_double(PyTuple_GET_ITEM(weight_items, i), &w) < 0) ||
+                 add_posting(&sc, d, one, w) < 0;
     }
-    PyBuffer_Release(&sc.tv);
+    Py_XDECREF(id_items);
+    Py_XDECREF(weight_items);
+    failed = flush_held(&sc) < 0 || failed;
+    scoring_release(&sc);
+    if (failed) return NULL;
     Py_RETURN_NONE;
-error:
-    PyBuffer_Release(&sc.tv);
-    return NULL;
 }
 
 PyDoc_STRVAR(collect_scores_doc,
              "collect_scores(scores, total, touched, start) -> None\n\n"
-             "scores[d + start] = total[d] for each document d of the set touched, in its "
-             "order (total: an array('d')).");
+             "scores[d + start] = total[d] for each document d flagged in touched (bytes), in "
+             "the order of d (total: an array('d')).");
 
 static PyObject *collect_scores(PyObject *self, PyObject *args) {
     PyObject *scores, *totals, *touched;
     Py_ssize_t start;
     if (!PyArg_ParseTuple(args, "O!OOn", &PyDict_Type, &scores, &totals, &touched, &start))
         return NULL;
-    Py_buffer tv;
+    Py_buffer tv, kv;
     if (double_buffer(totals, &tv, 0) < 0) return NULL;
-    const double *total = tv.buf;
     Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
-    PyObject *iterator = PyObject_GetIter(touched), *doc;
-    if (iterator == NULL) goto error;
-    while ((doc = PyIter_Next(iterator)) != NULL) {
-        Py_ssize_t d = PyLong_AsSsize_t(doc);
-        Py_DECREF(doc);
-        if (d == -1 && PyErr_Occurred()) goto error;
-        if (d < 0 || d >= size) {
-            PyErr_SetString(PyExc_IndexError, "collect_scores: a document beyond the totals");
-            goto error;
-        }
+    if (flag_buffer(touched, &kv, 0, size) < 0) {
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    const double *total = tv.buf;
+    const unsigned char *flags = kv.buf;
+    int failed = 0;
+    for (Py_ssize_t d = 0; d < size && !failed; d++) {
+        if (!flags[d]) continue;
         PyObject *key = PyLong_FromSsize_t(d + start), *value = PyFloat_FromDouble(total[d]);
-        int set = (key == NULL || value == NULL) ? -1 : PyDict_SetItem(scores, key, value);
+        failed = key == NULL || value == NULL || PyDict_SetItem(scores, key, value) < 0;
         Py_XDECREF(key);
         Py_XDECREF(value);
-        if (set < 0) goto error;
     }
-    if (PyErr_Occurred()) goto error;
-    Py_DECREF(iterator);
+    PyBuffer_Release(&kv);
     PyBuffer_Release(&tv);
+    if (failed) return NULL;
     Py_RETURN_NONE;
-error:
-    Py_XDECREF(iterator);
-    PyBuffer_Release(&tv);
-    return NULL;
+}
+
+/* The least of the limit largest values pushed (equal ones each counting, as in
+ * heapq.nlargest): a min-heap of them. */
+typedef struct {
+    double *heap;
+    Py_ssize_t size, limit;
+} Largest;
+
+static void largest_push(Largest *h, double v) {
+    double *heap = h->heap;
+    Py_ssize_t i;
+    if (h->size < h->limit) { /* sift up */
+        i = h->size++;
+        while (i > 0 && heap[(i - 1) / 2] > v) {
+            heap[i] = heap[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        heap[i] = v;
+    } else if (v > heap[0]) { /* replace the least, sift down */
+        i = 0;
+        for (;;) {
+            Py_ssize_t child = 2 * i + 1;
+            if (child >= h->size) break;
+            if (child + 1 < h->size && heap[child + 1] < heap[child]) child++;
+            if (heap[child] >= v) break;
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = v;
+    }
 }
 
 PyDoc_STRVAR(best_candidates_doc,
@@ -1531,42 +1601,22 @@ static PyObject *best_candidates(PyObject *self, PyObject *args) {
     PyObject *key, *value;
     double floor = -HUGE_VAL;
     if (n > limit) {
-        double *heap = PyMem_Malloc((size_t)limit * sizeof(double));
-        if (heap == NULL) {
+        Largest h = {PyMem_Malloc((size_t)limit * sizeof(double)), 0, limit};
+        if (h.heap == NULL) {
             Py_DECREF(out);
             return PyErr_NoMemory();
         }
-        Py_ssize_t size = 0;
         while (PyDict_Next(scores, &pos, &key, &value)) {
             double v;
             if (as_double(value, &v) < 0) {
-                PyMem_Free(heap);
+                PyMem_Free(h.heap);
                 Py_DECREF(out);
                 return NULL;
             }
-            Py_ssize_t i;
-            if (size < limit) { /* sift up */
-                i = size++;
-                while (i > 0 && heap[(i - 1) / 2] > v) {
-                    heap[i] = heap[(i - 1) / 2];
-                    i = (i - 1) / 2;
-                }
-                heap[i] = v;
-            } else if (v > heap[0]) { /* replace the least, sift down */
-                i = 0;
-                for (;;) {
-                    Py_ssize_t child = 2 * i + 1;
-                    if (child >= size) break;
-                    if (child + 1 < size && heap[child + 1] < heap[child]) child++;
-                    if (heap[child] >= v) break;
-                    heap[i] = heap[child];
-                    i = child;
-                }
-                heap[i] = v;
-            }
+            largest_push(&h, v);
         }
-        floor = heap[0];
-        PyMem_Free(heap);
+        floor = h.heap[0];
+        PyMem_Free(h.heap);
         pos = 0;
     }
     while (PyDict_Next(scores, &pos, &key, &value)) {
@@ -1582,6 +1632,170 @@ static PyObject *best_candidates(PyObject *self, PyObject *args) {
     return out;
 error:
     Py_DECREF(out);
+    return NULL;
+}
+
+PyDoc_STRVAR(best_in_segments_doc,
+             "best_in_segments(segments, limit) -> list\n\n"
+             "best_candidates of the scores the segments hold, without their dict: segments is "
+             "a list of (start, total, touched), the scores being total[d] (an array('d')) of "
+             "document d + start for each d flagged in touched (bytes); the candidates in the "
+             "order of the segments, then of d.");
+
+/* One segment of best_in_segments, checked: 0, or -1 (an exception set). Release both views
+ * after a 0. */
+static int segment_views(PyObject *segment, Py_ssize_t *start, Py_buffer *tv, Py_buffer *kv) {
+    if (!PyTuple_Check(segment) || PyTuple_GET_SIZE(segment) != 3) {
+        PyErr_SetString(PyExc_TypeError, "best_in_segments: (start, total, touched) tuples");
+        return -1;
+    }
+    *start = PyLong_AsSsize_t(PyTuple_GET_ITEM(segment, 0));
+    if (*start == -1 && PyErr_Occurred()) return -1;
+    if (double_buffer(PyTuple_GET_ITEM(segment, 1), tv, 0) < 0) return -1;
+    if (flag_buffer(PyTuple_GET_ITEM(segment, 2), kv, 0, tv->len / (Py_ssize_t)sizeof(double)) <
+        0) {
+        PyBuffer_Release(tv);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *best_in_segments(PyObject *self, PyObject *args) {
+    PyObject *list;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &list, &limit)) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL || limit < 1) return out;
+    PyObject *segments = PyList_AsTuple(list); /* (a start's __index__ may change the list) */
+    Largest h = {PyMem_Malloc((size_t)limit * sizeof(double)), 0, limit};
+    if (h.heap == NULL || segments == NULL) {
+        if (segments != NULL) PyErr_NoMemory();
+        goto error;
+    }
+    /* Two passes: the floor (the limit-th largest score, or none when there are no more), then
+     * a tuple for each score at or above it. */
+    for (int pass = 0; pass < 2; pass++) {
+        double floor = pass == 1 && h.size == limit ? h.heap[0] : -HUGE_VAL;
+        for (Py_ssize_t s = 0; s < PyTuple_GET_SIZE(segments); s++) {
+            Py_ssize_t start;
+            Py_buffer tv, kv;
+            if (segment_views(PyTuple_GET_ITEM(segments, s), &start, &tv, &kv) < 0) goto error;
+            const double *total = tv.buf;
+            const unsigned char *touched = kv.buf;
+            Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
+            int failed = 0;
+            for (Py_ssize_t d = 0; d < size && !failed; d++) {
+                if (!touched[d]) continue;
+                if (pass == 0) {
+                    largest_push(&h, total[d]);
+                    continue;
+                }
+                if (total[d] < floor) continue;
+                PyObject *item = Py_BuildValue("(dn)", total[d], d + start);
+                failed = item == NULL || PyList_Append(out, item) < 0;
+                Py_XDECREF(item);
+            }
+            PyBuffer_Release(&kv);
+            PyBuffer_Release(&tv);
+            if (failed) goto error;
+        }
+    }
+    PyMem_Free(h.heap);
+    Py_DECREF(segments);
+    return out;
+error:
+    PyMem_Free(h.heap);
+    Py_XDECREF(segments);
+    Py_DECREF(out);
+    return NULL;
+}
+
+PyDoc_STRVAR(held_leaves_doc,
+             "held_leaves(holders, docnums) -> dict\n\n"
+             "scorer.held_leaves: for each of the list docnums (ints), in its order, the set of "
+             "the keys of the dict holders whose array('q') of documents holds it, each added "
+             "in the dict's order.");
+
+/* An open-addressed table of the wanted documents: slot -> index into their sets, or -1. */
+static Py_ssize_t wanted_slot(const long long *keys, const Py_ssize_t *index, size_t mask,
+                              long long d) {
+    size_t i = ((uint64_t)d * 0x9E3779B97F4A7C15ULL) >> 20 & mask;
+    while (index[i] >= 0 && keys[i] != d) i = (i + 1) & mask;
+    return (Py_ssize_t)i;
+}
+
+static PyObject *held_leaves(PyObject *self, PyObject *args) {
+    PyObject *holders, *list;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &holders, &PyList_Type, &list))
+        return NULL;
+    /* (Copies: an int's __index__ or a key's __hash__ may change the list or the dict.) */
+    PyObject *docnums = PyList_AsTuple(list);
+    if (docnums == NULL) return NULL;
+    PyObject *items = PyDict_Items(holders);
+    if (items == NULL) {
+        Py_DECREF(docnums);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(docnums);
+    size_t slots = 16;
+    while (slots < 2 * (size_t)n + 1) slots *= 2;
+    long long *keys = PyMem_Malloc(slots * sizeof(long long));
+    Py_ssize_t *index = PyMem_Malloc(slots * sizeof(Py_ssize_t));
+    PyObject **sets = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
+    PyObject *out = PyDict_New();
+    if (keys == NULL || index == NULL || sets == NULL || out == NULL) {
+        if (out != NULL) PyErr_NoMemory();
+        goto error;
+    }
+    for (size_t i = 0; i < slots; i++) index[i] = -1;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *doc = PyTuple_GET_ITEM(docnums, i);
+        long long d = PyLong_AsLongLong(doc);
+        if (d == -1 && PyErr_Occurred()) goto error;
+        Py_ssize_t slot = wanted_slot(keys, index, slots - 1, d);
+        if (index[slot] >= 0) continue; /* (a document asked twice: one set) */
+        sets[count] = PySet_New(NULL);
+        if (sets[count] == NULL || PyDict_SetItem(out, doc, sets[count]) < 0) goto error;
+        keys[slot] = d;
+        index[slot] = count++;
+    }
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(items); k++) {
+        PyObject *item = PyList_GET_ITEM(items, k);
+        PyObject *key = PyTuple_GET_ITEM(item, 0), *ids = PyTuple_GET_ITEM(item, 1);
+        Py_buffer view;
+        if (PyObject_GetBuffer(ids, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto error;
+        if (!typed_buffer(&view, "ql", sizeof(long long))) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_TypeError, "held_leaves: each key's documents an array('q')");
+            goto error;
+        }
+        const long long *held = view.buf;
+        Py_ssize_t m = view.len / (Py_ssize_t)sizeof(long long);
+        int failed = 0;
+        for (Py_ssize_t j = 0; j < m && count && !failed; j++) {
+            Py_ssize_t slot = wanted_slot(keys, index, slots - 1, held[j]);
+            if (index[slot] >= 0) failed = PySet_Add(sets[index[slot]], key) < 0;
+        }
+        PyBuffer_Release(&view);
+        if (failed) goto error;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) Py_DECREF(sets[i]);
+    PyMem_Free(sets);
+    PyMem_Free(index);
+    PyMem_Free(keys);
+    Py_DECREF(items);
+    Py_DECREF(docnums);
+    return out;
+error:
+    if (sets != NULL)
+        for (Py_ssize_t i = 0; i <= n; i++) Py_XDECREF(sets[i]);
+    PyMem_Free(sets);
+    PyMem_Free(index);
+    PyMem_Free(keys);
+    Py_DECREF(items);
+    Py_DECREF(docnums);
+    Py_XDECREF(out);
     return NULL;
 }
 
@@ -2125,29 +2339,18 @@ static PyObject *score_term(PyObject *self, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     Decoded t = {0};
-    PyObject *result = NULL;
-    int ok = decode_term(view.buf, view.len, start, length, &t);
-    if (ok == 0) result = Py_NewRef(Py_False);
+    int ok = decode_term(view.buf, view.len, start, length, &t), failed = ok < 0;
     const long long *ids = decoded_ids(&t);
     const double *weights = decoded_weights(&t);
     const unsigned char *one = decoded_one(&t);
-    for (Py_ssize_t i = 0; ok == 1 && i < decoded_count(&t); i++) {
-        if (ids[i] > PY_SSIZE_T_MAX) { /* (a 32-bit build: as add_scores's conversion) */
-            PyErr_SetString(PyExc_OverflowError, "score_term: a document number too large");
-            goto done;
-        }
-        PyObject *doc = PyLong_FromLongLong(ids[i]);
-        if (doc == NULL) goto done;
-        int added = add_posting(&sc, doc, (Py_ssize_t)ids[i], one[i], weights[i], NULL);
-        Py_DECREF(doc);
-        if (added < 0) goto done;
-    }
-    if (ok == 1) result = Py_NewRef(Py_True);
-done:
+    for (Py_ssize_t i = 0; ok == 1 && !failed && i < decoded_count(&t); i++)
+        failed = add_posting(&sc, ids[i], one[i], weights[i]) < 0;
+    failed = flush_held(&sc) < 0 || failed;
     decoded_free(&t);
-    PyBuffer_Release(&sc.tv);
+    scoring_release(&sc);
     PyBuffer_Release(&view);
-    return result;
+    if (failed) return NULL;
+    return Py_NewRef(ok == 1 ? Py_True : Py_False);
 }
 
 /* Reading a document's stored fields (storage/codec.py) ---------------------------------------
@@ -2574,6 +2777,8 @@ static PyMethodDef core_methods[] = {
     {"add_scores", (PyCFunction)(void (*)(void))add_scores, METH_FASTCALL, add_scores_doc},
     {"score_term", (PyCFunction)(void (*)(void))score_term, METH_FASTCALL, score_term_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
+    {"best_in_segments", best_in_segments, METH_VARARGS, best_in_segments_doc},
+    {"held_leaves", held_leaves, METH_VARARGS, held_leaves_doc},
     {"best_candidates", best_candidates, METH_VARARGS, best_candidates_doc},
     {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},
     {"stored_fields", stored_fields, METH_VARARGS, stored_fields_doc},
