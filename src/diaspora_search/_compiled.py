@@ -47,6 +47,7 @@ FUNCTIONS = (
     "collect_scores",
     "best_candidates",
     "best_in_segments",
+    "flag_count",
     "held_leaves",
     "term_blocks",
     "stored_fields",

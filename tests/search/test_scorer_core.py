@@ -231,3 +231,12 @@ def test_held_leaves_are_each_documents_in_the_holders_order(
 @pytest.mark.parametrize("test_file", ["test_scorer.py", "test_ranking_golden.py"])
 def test_the_scorer_without_the_compiled_core(test_file: str) -> None:
     assert " passed" in pytest_without_core(Path(__file__).with_name(test_file))
+
+
+@needs_core
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=70) | st.lists(st.sampled_from([0, 1]), max_size=90).map(bytes))
+def test_compiled_flag_count_is_bytes_count(flags: bytes) -> None:
+    # (eight at a time in the core: words of flags, then the bytes left, and any byte not 0 or
+    # 1 counted as bytes.count counts it)
+    assert core.flag_count(bytearray(flags)) == flags.count(1)

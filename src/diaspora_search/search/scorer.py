@@ -186,7 +186,7 @@ def all_scores(segments: list[SegmentScores]) -> dict[int, float]:
 
 def match_count(segments: list[SegmentScores]) -> int:
     """How many documents match."""
-    return sum(segment.touched.count(1) for segment in segments)
+    return sum(flag_count(segment.touched) for segment in segments)
 
 
 def scores_of(segments: list[SegmentScores], docnums: Iterable[int]) -> dict[int, float]:
@@ -346,6 +346,10 @@ collect_scores: Callable[[dict[int, float], array[float], bytearray, int], None]
 best_in_segments: Callable[[list[SegmentScores], int], list[tuple[float, int]]] = (
     _core.best_in_segments if _core is not None else python_best_in_segments
 )
+flag_count: Callable[[bytearray], int] = (
+    _core.flag_count if _core is not None else lambda flags: flags.count(1)
+)
+"""How many documents a segment's flags flag (``bytearray.count(1)``, a byte at a time)."""
 held_leaves: Callable[[Holders, list[int]], dict[int, set[Key]]] = (
     _core.held_leaves if _core is not None else python_held_leaves
 )
@@ -395,6 +399,8 @@ def ties_by_id(
     """``ranked`` (sorted by score, best first) with each run of equal scores ordered by record
     id: the one tie rule of every ranking, so that a sharded index ranks as one index does.
     Ids are read only for the documents that tie."""
+    if len({score for score, _ in ranked}) == len(ranked):  # (no tie: most rankings, in C)
+        return list(ranked)
     out: list[tuple[float, int]] = []
     start = 0
     while start < len(ranked):

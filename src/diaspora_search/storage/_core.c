@@ -1642,6 +1642,44 @@ PyDoc_STRVAR(best_in_segments_doc,
              "document d + start for each d flagged in touched (bytes); the candidates in the "
              "order of the segments, then of d.");
 
+/* The first flag set at or after d (size if none): eight flags at a time where none is set
+ * (most of a segment's documents are not matched by a search). */
+static inline Py_ssize_t next_flag(const unsigned char *flags, Py_ssize_t d, Py_ssize_t size) {
+    while (d + 8 <= size) {
+        uint64_t word;
+        memcpy(&word, flags + d, sizeof word);
+        if (word) break;
+        d += 8;
+    }
+    while (d < size && !flags[d]) d++;
+    return d;
+}
+
+PyDoc_STRVAR(flag_count_doc,
+             "flag_count(flags) -> int\n\n"
+             "How many bytes of flags (bytes-like, each byte 0 or 1) are 1: bytes.count(1), "
+             "eight at a time.");
+
+static PyObject *flag_count(PyObject *Py_UNUSED(self), PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *flags = view.buf;
+    Py_ssize_t n = view.len, d = 0, count = 0;
+    for (; d + 8 <= n; d += 8) {
+        uint64_t word;
+        memcpy(&word, flags + d, sizeof word);
+        /* (a byte other than 0 or 1 counted as bytes.count would: each byte compared) */
+        if (word & 0xFEFEFEFEFEFEFEFEULL) {
+            for (int i = 0; i < 8; i++) count += flags[d + i] == 1;
+        } else {
+            count += (Py_ssize_t)((word * 0x0101010101010101ULL) >> 56); /* (their sum) */
+        }
+    }
+    for (; d < n; d++) count += flags[d] == 1;
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(count);
+}
+
 /* One segment of best_in_segments, checked: 0, or -1 (an exception set). Release both views
  * after a 0. */
 static int segment_views(PyObject *segment, Py_ssize_t *start, Py_buffer *tv, Py_buffer *kv) {
@@ -1656,6 +1694,55 @@ static int segment_views(PyObject *segment, Py_ssize_t *start, Py_buffer *tv, Py
         0) {
         PyBuffer_Release(tv);
         return -1;
+    }
+    return 0;
+}
+
+/* A segment's scores pushed into h. An unmatched document's total is 0.0 (never added to),
+ * so once the heap is full and its least is 0.0 or more, the totals alone tell which may
+ * join it: one comparison a document, seldom true, where testing the flags first costs a
+ * mispredicted branch at every match (a common word's thousands). */
+static void segment_largest(Largest *h, const double *total, const unsigned char *touched,
+                            Py_ssize_t size) {
+    Py_ssize_t d = next_flag(touched, 0, size);
+    for (; d < size && h->size < h->limit; d = next_flag(touched, d + 1, size))
+        largest_push(h, total[d]);
+    if (d < size && h->heap[0] >= 0.0) {
+        while (d < size) {
+            Py_ssize_t end = d + 8 <= size ? d + 8 : size;
+            uint64_t word = 1;
+            if (end - d == 8) memcpy(&word, touched + d, sizeof word);
+            if (word) /* (eight flags none of which is set: skipped at once) */
+                for (; d < end; d++)
+                    if (total[d] > h->heap[0] && touched[d]) largest_push(h, total[d]);
+            d = end;
+        }
+    } else {
+        for (; d < size; d = next_flag(touched, d + 1, size)) largest_push(h, total[d]);
+    }
+}
+
+/* A (score, docnum) appended to out for each of a segment's matches scored floor or more (by
+ * the totals alone when floor is above 0.0, as segment_largest): 0, or -1 (an exception
+ * set). */
+static int segment_candidates(PyObject *out, const double *total, const unsigned char *touched,
+                              Py_ssize_t size, Py_ssize_t start, double floor) {
+    int by_totals = floor > 0.0;
+    for (Py_ssize_t d = next_flag(touched, 0, size); d < size;
+         d = by_totals ? d + 1 : next_flag(touched, d + 1, size)) {
+        if (by_totals && (d & 7) == 0 && d + 8 <= size) {
+            uint64_t word;
+            memcpy(&word, touched + d, sizeof word);
+            if (!word) { /* (eight flags none of which is set) */
+                d += 7;
+                continue;
+            }
+        }
+        if (total[d] < floor || !touched[d]) continue;
+        PyObject *item = Py_BuildValue("(dn)", total[d], d + start);
+        int failed = item == NULL || PyList_Append(out, item) < 0;
+        Py_XDECREF(item);
+        if (failed) return -1;
     }
     return 0;
 }
@@ -1684,17 +1771,10 @@ static PyObject *best_in_segments(PyObject *self, PyObject *args) {
             const unsigned char *touched = kv.buf;
             Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
             int failed = 0;
-            for (Py_ssize_t d = 0; d < size && !failed; d++) {
-                if (!touched[d]) continue;
-                if (pass == 0) {
-                    largest_push(&h, total[d]);
-                    continue;
-                }
-                if (total[d] < floor) continue;
-                PyObject *item = Py_BuildValue("(dn)", total[d], d + start);
-                failed = item == NULL || PyList_Append(out, item) < 0;
-                Py_XDECREF(item);
-            }
+            if (pass == 0)
+                segment_largest(&h, total, touched, size);
+            else
+                failed = segment_candidates(out, total, touched, size, start, floor) < 0;
             PyBuffer_Release(&kv);
             PyBuffer_Release(&tv);
             if (failed) goto error;
@@ -2778,6 +2858,7 @@ static PyMethodDef core_methods[] = {
     {"score_term", (PyCFunction)(void (*)(void))score_term, METH_FASTCALL, score_term_doc},
     {"collect_scores", collect_scores, METH_VARARGS, collect_scores_doc},
     {"best_in_segments", best_in_segments, METH_VARARGS, best_in_segments_doc},
+    {"flag_count", flag_count, METH_O, flag_count_doc},
     {"held_leaves", held_leaves, METH_VARARGS, held_leaves_doc},
     {"best_candidates", best_candidates, METH_VARARGS, best_candidates_doc},
     {"term_blocks", term_blocks, METH_VARARGS, term_blocks_doc},
