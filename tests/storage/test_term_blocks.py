@@ -169,6 +169,32 @@ def test_damaged_blocks_are_declined_or_read_as_whoosh_reads_them(
 
 
 @needs_core
+@pytest.mark.parametrize("gap", [1, 300, 70_000, 2**23])
+@pytest.mark.parametrize("count", [40, 128])
+@pytest.mark.parametrize(("protocol", "comp"), [(2, 1), (3, 6)])
+def test_full_compressed_blocks_of_every_delta_size_read_as_whoosh_reads_them(
+    gap: int, count: int, protocol: int, comp: int
+) -> None:
+    """Blocks as large as the writer makes them, compressed: only their deltas and weights are
+    inflated, the typical share of a posting first, then (wide deltas and a weight each: more
+    bytes a posting than the typical) the rest of the most a posting can take."""
+    rng = random.Random(gap + count)
+    out = [WHOOSH3_HEADER_MAGIC]
+    first = 0
+    for b in range(3):
+        ids = [first + gap * (i + 1) for i in range(count)]
+        first = ids[-1]
+        weights = [rng.choice([0.5, 1.0, 2.0, 3.25, 0.1]) for _ in ids]
+        values = tuple(b"\x00\x00\x00\x01" + bytes([i % 250]) for i in range(count))
+        out.append(_block(ids, weights, values, protocol, comp, b == 2))
+    buf = b"".join(out)
+    assert first <= 2**32 - 1
+    assert core.term_blocks(buf, 0, len(buf)) == _matcher_blocks(buf)
+    fused, blocks = _score_both(buf, 0, len(buf), 1)  # (every document beyond the totals)
+    assert fused == blocks
+
+
+@needs_core
 def test_a_term_outside_its_file_or_not_w3_is_declined() -> None:
     buf = _block([3, 9], [1.0, 2.0], None, 3, 0, True)
     term = WHOOSH3_HEADER_MAGIC + buf

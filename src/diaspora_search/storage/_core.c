@@ -2235,16 +2235,26 @@ static int decode_block(PickleReader *r, long long count, Decoded *t) {
 }
 
 #ifdef DIASPORA_ZLIB
-/* The first wanted bytes of a zlib stream (all of it if shorter) inflated into *out, grown to
- * hold them (PyMem-allocated; *alloc its size), their count in *used, with the stream z (made
- * by inflateInit, reset here: one per term, not per block): 1; 0 if the stream is not valid
- * that far; -1 on no memory (an exception set). Only the start of a block's data is needed
- * (its deltas and weights come before the values, a posting's positions): the rest is not
- * inflated. (The file's checksum, verified when the index is opened, covers it whole.) */
-static int inflate_start(z_stream *z, const unsigned char *data, Py_ssize_t size,
-                         Py_ssize_t wanted, unsigned char **out, Py_ssize_t *alloc,
-                         Py_ssize_t *used) {
-    if (size > UINT_MAX || wanted > UINT_MAX || inflateReset(z) != Z_OK) return 0;
+/* The deflate data of a zlib stream (data[0:size]): its 2-byte header checked and skipped, so
+ * that it is inflated raw, without the Adler-32 of every byte inflated (a tenth of reading a
+ * common word's postings; the file's own checksum, verified when the index is opened, covers
+ * the bytes, and only the start of a block is inflated, so the trailer is never reached):
+ * the data's offset, or -1 if the header is not one of a plain zlib stream. */
+static Py_ssize_t deflate_data(const unsigned char *data, Py_ssize_t size) {
+    if (size < 2 || (data[0] & 0x0F) != Z_DEFLATED || (data[0] >> 4) > 7 ||
+        ((data[0] << 8) | data[1]) % 31 != 0 || (data[1] & 0x20)) /* (0x20: a dictionary) */
+        return -1;
+    return 2;
+}
+
+/* Inflate more of the stream z was started on, until *used bytes of output are wanted ones
+ * (*out grown to hold them: PyMem-allocated, *alloc its size): 2 if the stream ended first, 1
+ * if the wanted bytes are out; 0 if the stream is not valid that far (or cut short); -1 on no
+ * memory (an exception set). The output may move between calls (zlib keeps its own
+ * window). */
+static int inflate_to(z_stream *z, Py_ssize_t wanted, unsigned char **out, Py_ssize_t *alloc,
+                      Py_ssize_t *used) {
+    if (wanted > UINT_MAX) return 0;
     if (*alloc < wanted) {
         unsigned char *bigger = PyMem_Realloc(*out, (size_t)wanted);
         if (bigger == NULL) {
@@ -2254,16 +2264,14 @@ static int inflate_start(z_stream *z, const unsigned char *data, Py_ssize_t size
         *out = bigger;
         *alloc = wanted;
     }
-    z->next_in = (Bytef *)data;
-    z->avail_in = (uInt)size;
-    z->next_out = *out;
-    z->avail_out = (uInt)wanted;
-    int status;
-    do status = inflate(z, Z_SYNC_FLUSH);
-    while (status == Z_OK && z->avail_out > 0 && z->avail_in > 0);
+    z->next_out = *out + *used;
+    z->avail_out = (uInt)(wanted - *used);
+    int status = Z_OK;
+    while (status == Z_OK && z->avail_out > 0 && z->avail_in > 0)
+        status = inflate(z, Z_SYNC_FLUSH);
     *used = wanted - (Py_ssize_t)z->avail_out;
-    return status == Z_STREAM_END ||
-           ((status == Z_OK || status == Z_BUF_ERROR) && z->avail_out == 0);
+    if (status == Z_STREAM_END) return 2;
+    return (status == Z_OK || status == Z_BUF_ERROR) && *used == wanted;
 }
 #endif
 
@@ -2297,22 +2305,32 @@ static int decode_term(const unsigned char *base, Py_ssize_t buffer_size, Py_ssi
         if (!block_header(&r, &count, &compression)) goto done;
         if (compression != 0) {
 #ifdef DIASPORA_ZLIB
-            /* (deltas and weights: at most 10 bytes an int, 9 a float, and 32 of opcodes) */
-            Py_ssize_t used, wanted = count > 0 && count < (1 << 24) ? 20 * count + 32 : 0;
+            /* Only the deltas and weights, which come first, are inflated: at most 10 bytes an
+             * int and 9 a float (and 32 of opcodes), typically 12 a posting (a one- or two-byte
+             * delta and its opcode, a BINFLOAT). What the typical needs first, then the rest of
+             * the most only if the block's pickle runs past it. */
+            Py_ssize_t most = count > 0 && count < (1 << 24) ? 20 * count + 32 : 0;
+            Py_ssize_t typical = 13 * count + 64 < most ? 13 * count + 64 : most;
+            Py_ssize_t skip = deflate_data(r.p, r.end - r.p), used = 0;
+            if (!most || skip < 0 || r.end - r.p - skip > UINT_MAX) goto done;
             if (!z_ready) {
                 memset(&z, 0, sizeof z);
-                if (inflateInit(&z) != Z_OK) goto done;
+                if (inflateInit2(&z, -MAX_WBITS) != Z_OK) goto done;
                 z_ready = 1;
             }
-            int ok = wanted && inflate_start(&z, r.p, r.end - r.p, wanted, &inflated,
-                                             &inflated_alloc, &used);
-            if (ok < 0) {
-                result = -1;
-                goto done;
+            if (inflateReset(&z) != Z_OK) goto done;
+            z.next_in = (Bytef *)r.p + skip;
+            z.avail_in = (uInt)(r.end - r.p - skip);
+            int status = inflate_to(&z, typical, &inflated, &inflated_alloc, &used), ok = 0;
+            while (status > 0) {
+                PickleReader data = {inflated, inflated + used};
+                ok = decode_block(&data, count, t);
+                if (ok != 0 || status == 2 || used == most) break;
+                status = inflate_to(&z, most, &inflated, &inflated_alloc, &used);
             }
-            if (!ok) goto done;
-            r.p = inflated;
-            r.end = inflated + used;
+            if (status < 0 || ok < 0) result = -1;
+            if (status <= 0 || ok <= 0) goto done;
+            continue;
 #else
             (void)inflated_alloc;
             goto done;
