@@ -106,16 +106,47 @@ def test_compiled_scores_refuse_what_python_would_not_index() -> None:
 
 
 @needs_core
-def test_the_documents_before_an_error_stay_held() -> None:
-    """A document beyond the totals raises, and those scored before it are held, as the
-    Python loop leaves them (add_scores's documents in order, the error at the one)."""
+@pytest.mark.parametrize("weights", [None, [1.0, 2.0, 1.0, 3.0]])
+def test_the_documents_before_an_error_stay_held(weights: list[float] | None) -> None:
+    """A document beyond the totals raises, and those scored before it are held and flagged,
+    in the core as in Python (add_scores's documents in order, the error at the one)."""
+    adds = [scorer.python_add_scores] + ([core.add_scores] if core is not None else [])
+    for add in adds:
+        total, norms = array("d", bytes(8 * 4)), array("d", [1.0] * 4)
+        held, touched = array("q"), bytearray(4)
+        with pytest.raises(IndexError):
+            add(
+                total, [1, 3, 7, 2], weights, norms, norms, None, 1.0, 1.0, K1P1, touched, held, 100
+            )
+        assert (held.tolist(), bytes(touched)) == ([101, 103], b"\x00\x01\x00\x01"), add
+
+
+@needs_core
+def test_the_core_refuses_holders_and_numbers_it_cannot_write() -> None:
     total, norms = array("d", bytes(8 * 4)), array("d", [1.0] * 4)
-    held = array("q")
-    with pytest.raises(IndexError, match="beyond the totals"):
-        core.add_scores(
-            total, [1, 3, 7, 2], None, norms, norms, None, 1.0, 1.0, K1P1, bytearray(4), held, 100
-        )
-    assert held.tolist() == [101, 103]
+    args = (norms, norms, None, 1.0, 1.0, K1P1, bytearray(4))
+    for wrong in (array("i"), array("d"), array("b"), bytearray()):
+        with pytest.raises(TypeError, match=r"array\('q'\)"):
+            core.add_scores(total, [1], None, *args, wrong, 0)
+    for offset in (-1, 2**63 - 2):  # (a document plus its offset must be a number)
+        with pytest.raises(OverflowError):
+            core.add_scores(total, [1], None, *args, array("q"), offset)
+    with pytest.raises(OverflowError):
+        core.collect_scores({}, total, bytearray(4), -1)
+    with pytest.raises(OverflowError):
+        core.best_in_segments([(2**63 - 2, total, bytearray(4))], 1)
+
+
+@needs_core
+@pytest.mark.parametrize("limit", [3, 10**8, 2**60, 2**61, 2**63 - 1])
+def test_a_limit_beyond_the_documents_asks_no_memory_for_them(limit: int) -> None:
+    """The heap of the best is no larger than the segments' documents: a limit of 2**61
+    doubles would overflow its size, 10**8 ask 800 MB for three scores."""
+    segments = [scorer.SegmentScores(0, array("d", [0.0, 1.0, 2.0]), bytearray(b"\x01\x01\x01"))]
+    segments.append(scorer.SegmentScores(5, array("d", []), bytearray()))
+    assert core.best_in_segments(segments, limit) == [(0.0, 0), (1.0, 1), (2.0, 2)]
+    assert core.best_in_segments(segments, limit) == scorer.python_best_in_segments(segments, limit)
+    assert core.best_in_segments(segments[1:], limit) == []
 
 
 @needs_core

@@ -195,6 +195,24 @@ def test_full_compressed_blocks_of_every_delta_size_read_as_whoosh_reads_them(
 
 
 @needs_core
+def test_a_small_block_with_a_wrong_checksum_is_declined() -> None:
+    """A compressed block inflated to its end has its Adler-32 checked, as zlib (and so
+    Whoosh) checks it: wrong, or cut off, the block is declined and Whoosh reads it."""
+    good = _block([3, 9, 40], [1.0, 2.0, 0.5], None, 3, 6, True)
+    assert core.term_blocks(WHOOSH3_HEADER_MAGIC + good, 0, len(good) + 4) == [
+        ([3, 9, 40], [1.0, 2.0, 0.5])
+    ]
+    wrong = good[:-1] + bytes([good[-1] ^ 1])  # (the trailer's last byte)
+    term = WHOOSH3_HEADER_MAGIC + wrong
+    with pytest.raises(zlib.error):
+        _matcher_blocks(term)
+    assert core.term_blocks(term, 0, len(term)) is None
+    size = struct.unpack("!i", good[:4])[0]  # (the block without its trailer)
+    cut = struct.pack("!i", size + 4) + good[4:-4]
+    assert core.term_blocks(WHOOSH3_HEADER_MAGIC + cut, 0, len(cut) + 4) is None
+
+
+@needs_core
 def test_a_term_outside_its_file_or_not_w3_is_declined() -> None:
     buf = _block([3, 9], [1.0, 2.0], None, 3, 0, True)
     term = WHOOSH3_HEADER_MAGIC + buf

@@ -309,16 +309,21 @@ def python_add_scores(
         kept = [i for i, d in enumerate(ids) if not skipped[d]]
         ids = [ids[i] for i in kept]
         weights = [weights[i] for i in kept] if weights is not None else None
-    if weights is None:
-        for d in ids:
-            total[d] = total[d] + idf * tf_one[d] * boost
-            touched[d] = 1
-    else:
-        for d, w in zip(ids, weights, strict=True):
-            # bm25_saturate(w, norm[d], k1), written out: the hot loop.
-            total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
-            touched[d] = 1
-    held.extend([d + offset for d in ids])
+    scored = 0  # (the documents scored before an error are held, as the core holds them)
+    try:
+        if weights is None:
+            for d in ids:
+                total[d] = total[d] + idf * tf_one[d] * boost
+                touched[d] = 1
+                scored += 1
+        else:
+            for d, w in zip(ids, weights, strict=True):
+                # bm25_saturate(w, norm[d], k1), written out: the hot loop.
+                total[d] = total[d] + idf * (w * k1p1 / (w + norm[d])) * boost
+                touched[d] = 1
+                scored += 1
+    finally:
+        held.extend([d + offset for d in ids[:scored]])
 
 
 def python_collect_scores(
@@ -332,7 +337,10 @@ def python_collect_scores(
 def python_best_in_segments(segments: list[SegmentScores], limit: int) -> list[tuple[float, int]]:
     """:func:`python_best_candidates` of the scores of ``segments``, without their dict
     (``_core.best_in_segments``)."""
-    return python_best_candidates(all_scores(segments), limit)
+    scores: dict[int, float] = {}
+    for start, total, touched in segments:
+        python_collect_scores(scores, total, touched, start)
+    return python_best_candidates(scores, limit)
 
 
 add_scores: Callable[..., None] = _core.add_scores if _core is not None else python_add_scores

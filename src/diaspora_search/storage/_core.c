@@ -1407,7 +1407,15 @@ static void scoring_release(Scoring *sc) {
 static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
     memset(sc, 0, sizeof *sc);
     sc->held = args[7];
-    if (!PyObject_HasAttrString(sc->held, "frombytes") || !PyObject_CheckBuffer(sc->held)) {
+    Py_buffer hv;
+    int typed = PyObject_HasAttrString(sc->held, "frombytes") &&
+                PyObject_GetBuffer(sc->held, &hv, PyBUF_FORMAT) == 0;
+    if (typed) {
+        typed = typed_buffer(&hv, "q", sizeof(long long));
+        PyBuffer_Release(&hv);
+    }
+    if (!typed) {
+        PyErr_Clear();
         PyErr_SetString(PyExc_TypeError, "scoring: held is an array('q')");
         return -1;
     }
@@ -1419,6 +1427,10 @@ static int scoring_args(Scoring *sc, PyObject *totals, PyObject *const *args) {
     if (sc->offset == -1 && PyErr_Occurred()) return -1;
     if (double_buffer(totals, &sc->tv, 1) < 0) return -1;
     sc->size = sc->tv.len / (Py_ssize_t)sizeof(double);
+    if (sc->offset < 0 || sc->offset > PY_SSIZE_T_MAX - sc->size) { /* (d + offset) */
+        PyErr_SetString(PyExc_OverflowError, "scoring: an offset out of range");
+        goto fail_t;
+    }
     if (double_buffer(args[0], &sc->nv, 0) < 0) goto fail_t;
     if (double_buffer(args[1], &sc->ov, 0) < 0) goto fail_n;
     if (sc->nv.len < sc->tv.len || sc->ov.len < sc->tv.len) {
@@ -1530,6 +1542,11 @@ static PyObject *collect_scores(PyObject *self, PyObject *args) {
     Py_buffer tv, kv;
     if (double_buffer(totals, &tv, 0) < 0) return NULL;
     Py_ssize_t size = tv.len / (Py_ssize_t)sizeof(double);
+    if (start < 0 || start > PY_SSIZE_T_MAX - size) { /* (d + start: no overflow) */
+        PyBuffer_Release(&tv);
+        PyErr_SetString(PyExc_OverflowError, "collect_scores: a start out of range");
+        return NULL;
+    }
     if (flag_buffer(touched, &kv, 0, size) < 0) {
         PyBuffer_Release(&tv);
         return NULL;
@@ -1690,6 +1707,11 @@ static int segment_views(PyObject *segment, Py_ssize_t *start, Py_buffer *tv, Py
     *start = PyLong_AsSsize_t(PyTuple_GET_ITEM(segment, 0));
     if (*start == -1 && PyErr_Occurred()) return -1;
     if (double_buffer(PyTuple_GET_ITEM(segment, 1), tv, 0) < 0) return -1;
+    if (*start < 0 || *start > PY_SSIZE_T_MAX - tv->len) { /* (d + start: no overflow) */
+        PyBuffer_Release(tv);
+        PyErr_SetString(PyExc_OverflowError, "best_in_segments: a start out of range");
+        return -1;
+    }
     if (flag_buffer(PyTuple_GET_ITEM(segment, 2), kv, 0, tv->len / (Py_ssize_t)sizeof(double)) <
         0) {
         PyBuffer_Release(tv);
@@ -1754,15 +1776,33 @@ static PyObject *best_in_segments(PyObject *self, PyObject *args) {
     PyObject *out = PyList_New(0);
     if (out == NULL || limit < 1) return out;
     PyObject *segments = PyList_AsTuple(list); /* (a start's __index__ may change the list) */
-    Largest h = {PyMem_Malloc((size_t)limit * sizeof(double)), 0, limit};
-    if (h.heap == NULL || segments == NULL) {
-        if (segments != NULL) PyErr_NoMemory();
+    Largest h = {NULL, 0, limit};
+    if (segments == NULL) goto error;
+    /* No more scores than documents: a heap no larger than the segments (limit * 8 bytes could
+     * overflow, or ask for memory no ranking needs). */
+    Py_ssize_t documents = 0;
+    for (Py_ssize_t s = 0; s < PyTuple_GET_SIZE(segments); s++) {
+        Py_ssize_t start;
+        Py_buffer tv, kv;
+        if (segment_views(PyTuple_GET_ITEM(segments, s), &start, &tv, &kv) < 0) goto error;
+        documents += tv.len / (Py_ssize_t)sizeof(double);
+        PyBuffer_Release(&kv);
+        PyBuffer_Release(&tv);
+    }
+    if (documents < h.limit) h.limit = documents;
+    if (h.limit == 0) {
+        Py_DECREF(segments);
+        return out;
+    }
+    h.heap = PyMem_Malloc((size_t)h.limit * sizeof(double));
+    if (h.heap == NULL) {
+        PyErr_NoMemory();
         goto error;
     }
     /* Two passes: the floor (the limit-th largest score, or none when there are no more), then
      * a tuple for each score at or above it. */
     for (int pass = 0; pass < 2; pass++) {
-        double floor = pass == 1 && h.size == limit ? h.heap[0] : -HUGE_VAL;
+        double floor = pass == 1 && h.size == h.limit ? h.heap[0] : -HUGE_VAL;
         for (Py_ssize_t s = 0; s < PyTuple_GET_SIZE(segments); s++) {
             Py_ssize_t start;
             Py_buffer tv, kv;
@@ -2237,9 +2277,10 @@ static int decode_block(PickleReader *r, long long count, Decoded *t) {
 #ifdef DIASPORA_ZLIB
 /* The deflate data of a zlib stream (data[0:size]): its 2-byte header checked and skipped, so
  * that it is inflated raw, without the Adler-32 of every byte inflated (a tenth of reading a
- * common word's postings; the file's own checksum, verified when the index is opened, covers
- * the bytes, and only the start of a block is inflated, so the trailer is never reached):
- * the data's offset, or -1 if the header is not one of a plain zlib stream. */
+ * common word's postings). Only the start of a block is inflated, as before: the trailer is
+ * reached, and checked (decode_term), only for a block that ends within it; damage past what
+ * is inflated is the file checksum's to find, verified when the index is opened. The data's
+ * offset, or -1 if the header is not one of a plain zlib stream. */
 static Py_ssize_t deflate_data(const unsigned char *data, Py_ssize_t size) {
     if (size < 2 || (data[0] & 0x0F) != Z_DEFLATED || (data[0] >> 4) > 7 ||
         ((data[0] << 8) | data[1]) % 31 != 0 || (data[1] & 0x20)) /* (0x20: a dictionary) */
@@ -2323,6 +2364,13 @@ static int decode_term(const unsigned char *base, Py_ssize_t buffer_size, Py_ssi
             z.avail_in = (uInt)(r.end - r.p - skip);
             int status = inflate_to(&z, typical, &inflated, &inflated_alloc, &used), ok = 0;
             while (status > 0) {
+                /* A stream inflated to its end (a small block) has its Adler-32 checked, as
+                 * zlib checks it: the next 4 bytes, big-endian. */
+                if (status == 2 && (z.avail_in < 4 || be32(z.next_in) !=
+                                                         adler32(1L, inflated, (uInt)used))) {
+                    status = 0;
+                    break;
+                }
                 PickleReader data = {inflated, inflated + used};
                 ok = decode_block(&data, count, t);
                 if (ok != 0 || status == 2 || used == most) break;
