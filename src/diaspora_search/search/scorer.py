@@ -194,13 +194,21 @@ def scores_of(segments: list[SegmentScores], docnums: Iterable[int]) -> dict[int
     starts = [segment.start for segment in segments]
     out: dict[int, float] = {}
     for d in docnums:
-        i = bisect_right(starts, d) - 1
-        if i >= 0:
-            start, total, touched = segments[i]
-            local = d - start
-            if local < len(touched) and touched[local]:
-                out[d] = total[local]
+        found = _holding_segment(segments, starts, d)
+        if found is not None and found[0].touched[found[1]]:
+            out[d] = found[0].total[found[1]]
     return out
+
+
+def _holding_segment(
+    segments: list[SegmentScores], starts: list[int], docnum: int
+) -> tuple[SegmentScores, int] | None:
+    """The segment of ``segments`` (whose ``starts`` these are) holding ``docnum``, and its
+    number there; ``None`` when none does."""
+    i = bisect_right(starts, docnum) - 1
+    if i < 0 or docnum - segments[i].start >= len(segments[i].touched):
+        return None
+    return segments[i], docnum - segments[i].start
 
 
 def score_documents(
@@ -274,17 +282,12 @@ def score_documents(
                     total, ids, weights, norm, tf_one, skip, idf, boost, k1p1, touched, held, offset
                 )
     ordered = sorted(segments.values(), key=lambda scored: scored.start)
-    for docnum in excluded or ():
-        _unmatch(ordered, docnum)
+    starts = [scored.start for scored in ordered]
+    for docnum in excluded or ():  # (taken out of the matches)
+        holding = _holding_segment(ordered, starts, docnum)
+        if holding is not None:
+            holding[0].touched[holding[1]] = 0
     return ordered, holders
-
-
-def _unmatch(segments: list[SegmentScores], docnum: int) -> None:
-    """Take ``docnum`` out of the matches (an excluded document)."""
-    starts = [segment.start for segment in segments]
-    i = bisect_right(starts, docnum) - 1
-    if i >= 0 and docnum - segments[i].start < len(segments[i].touched):
-        segments[i].touched[docnum - segments[i].start] = 0
 
 
 def python_add_scores(
@@ -367,9 +370,7 @@ def best_of_segments(
     segments: list[SegmentScores], limit: int, record_id: Callable[[int], str]
 ) -> list[tuple[float, int]]:
     """:func:`best` of the scores of ``segments``."""
-    candidates = best_in_segments(segments, limit)
-    candidates.sort(key=_by_score)
-    return ties_by_id(candidates, record_id)[:limit]
+    return _best_of(best_in_segments(segments, limit), limit, record_id)
 
 
 def best(
@@ -378,7 +379,14 @@ def best(
     """The ``limit`` best ``(score, docnum)``, best first, ties by record id: the scores at or
     above the ``limit``-th best (:func:`best_candidates`), then only those sorted (every
     document tied with the ``limit``-th is a candidate, so the cut is by id too)."""
-    candidates = best_candidates(scores, limit)
+    return _best_of(best_candidates(scores, limit), limit, record_id)
+
+
+def _best_of(
+    candidates: list[tuple[float, int]], limit: int, record_id: Callable[[int], str]
+) -> list[tuple[float, int]]:
+    """The ``limit`` best of the candidates of a cut (every document scored at least the
+    ``limit``-th best), sorted, ties by record id."""
     candidates.sort(key=_by_score)
     return ties_by_id(candidates, record_id)[:limit]
 
