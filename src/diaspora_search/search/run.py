@@ -34,6 +34,7 @@ from .scorer import (
     scores_of,
     ties_by_id,
     top_documents,
+    with_preferred,
 )
 from .spelling import correct
 
@@ -355,13 +356,12 @@ class Searcher:
         words typed. Both sizes are constants, so that every page is cut from one order (and
         a sharded index merges its shards' heads into the collection's). ``preferred``: the
         :meth:`accent_holders` of ``plan`` when already known."""
-        record_id = self.snapshot.record_id
         ranked = matches.best(RERANK_DEPTH)
         if preferred is None:
             preferred = self.accent_holders(plan)
         if preferred:
-            extra = best(matches.scores_of(preferred), ACCENT_POOL, record_id)
-            ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
+            extra = matches.scores_of(preferred)
+            ranked = with_preferred(ranked, extra, ACCENT_POOL, self.snapshot.record_id)
         return ranked
 
     def tail(
@@ -402,10 +402,6 @@ class Searcher:
                 if fold_term(form) != form:
                     found |= self.snapshot.documents_with(forms_field(lang), _form_term(form))
         return found
-
-
-def _by_score(item: tuple[float, int]) -> float:
-    return -item[0]
 
 
 def _groups_of(plan: QueryPlan, keys: set[Key]) -> int:

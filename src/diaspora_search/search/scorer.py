@@ -41,6 +41,7 @@ __all__ = [
     "held_leaves",
     "score_documents",
     "top_documents",
+    "with_preferred",
 ]
 
 
@@ -157,9 +158,20 @@ def top_documents(
     ranked = best_of_segments(segments, limit, record_id)
     if preferred and preferred[0]:
         chosen, count = preferred
-        extra = best(scores_of(segments, chosen), count, record_id)
-        ranked = ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
+        ranked = with_preferred(ranked, scores_of(segments, chosen), count, record_id)
     return ranked, held_leaves(holders, [d for _, d in ranked])
+
+
+def with_preferred(
+    ranked: list[tuple[float, int]],
+    preferred: dict[int, float],
+    count: int,
+    record_id: Callable[[int], str],
+) -> list[tuple[float, int]]:
+    """``ranked`` (the best, best first, ties by record id) joined by the ``count`` best of
+    the ``preferred`` documents' scores, whatever their place, in one order again."""
+    extra = best(preferred, count, record_id)
+    return ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
 
 
 def python_held_leaves(holders: Holders, docnums: list[int]) -> dict[int, set[Key]]:
