@@ -6,9 +6,14 @@ import pytest
 
 from diaspora_search import Language
 from diaspora_search import _ranking as ranking
-from diaspora_search.analysis import analyzer
+from diaspora_search.analysis import analyzer, normalize
 from diaspora_search.query import AccentVariants, Expansion, Vocabulary, compile_query
-from diaspora_search.query.expand import exact_form, spanish_variants, word_terms
+from diaspora_search.query.expand import (
+    exact_form,
+    spanish_variants,
+    word_terms,
+    written_form_terms,
+)
 from diaspora_search.query.translate import Translations
 
 ES = Language.ES
@@ -54,6 +59,22 @@ def test_exact_forms(vocabulary: Vocabulary) -> None:
     assert exact_form("Papá", ES, vocabulary) == "papá"  # typed with an accent
     assert exact_form("ninos", ES, vocabulary) == "ninos"  # the index also has "niños"
     assert exact_form("remesas", ES, vocabulary) is None  # one way only
+
+
+def test_written_form_terms_are_those_of_every_form_the_index_holds(
+    vocabulary: Vocabulary,
+) -> None:
+    # economia and economía stem apart; the index holds the accented form only.
+    for typed in ("economia", "economía", "ECONOMÍA"):
+        assert written_form_terms(normalize(typed), ES, vocabulary) == {term("economía", ES)}
+    assert written_form_terms("papá", ES, vocabulary) == {term("papá", ES), term("papa", ES)}
+    assert written_form_terms("remesas", ES, vocabulary) == {term("remesas", ES)}
+    assert written_form_terms("guitarra", ES, vocabulary) == frozenset()  # in no record
+
+
+def test_written_form_terms_of_a_stopword_form_are_not_known(vocabulary: Vocabulary) -> None:
+    # "más" is indexed under no term: a record holding it cannot be told from its terms.
+    assert written_form_terms("más", ES, vocabulary) is None
 
 
 class Table:

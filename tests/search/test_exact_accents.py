@@ -166,3 +166,86 @@ def test_a_text_left_unread_holds_no_form_typed(text: str, data: st.DataObject) 
 def test_compiled_folding_of_texts_equals_pythons(text: str) -> None:
     table = rerank._fold_table()
     assert core.fold_chars(text, table) == rerank._python_fold_chars(text, table)
+
+
+# ---------------------------------------------------------------------------------------------
+# Only the head's candidates whose titles or summaries are indexed under a term of a written
+# form of an exact form typed are read for their forms (rerank._written_form_keys): the others
+# hold none.
+
+
+def _rescore_reading(index: ds.SearchIndex, query: str) -> tuple[list[tuple[float, str]], set[str]]:
+    """The head of ``query`` rescored, and the ids of the candidates whose text it read."""
+    searcher = index._current_searcher()
+    plan = searcher.plan(query, None)
+    matches = searcher.matches(plan)
+    ranked = searcher.head_candidates(plan, matches)
+    matched = matches.matched([d for _, d in ranked])
+    read: set[str] = set()
+
+    def stored_of(docnum: int) -> dict[str, object]:
+        fields = searcher.stored(docnum)
+        read.add(str(fields["id"]))
+        return fields
+
+    order = searcher.reranker.rescore(plan, ranked, matched, stored_of)
+    return [(score, searcher.snapshot.record_id(d)) for score, d in order], read
+
+
+def test_candidates_holding_no_written_form_are_not_read(tmp_path: Path) -> None:
+    with ds.SearchIndex.create(tmp_path / "index") as index:
+        index.add(
+            [
+                {"id": "accented", "summary_es": "El papá de la familia."},
+                {"id": "plain-title", "title_es": "La papa", "summary_es": "Una familia."},
+                {"id": "other-word", "summary_es": "La familia migrante."},
+                {"id": "full-text-only", "summary_es": "Familia.", "text_es": "Una papa."},
+            ]
+        )
+        order, read = _rescore_reading(index, "papá familia")
+        assert read == {"accented", "plain-title"}
+        assert order[0][1] == "accented"
+        assert {record for _, record in order} == {
+            "accented",
+            "plain-title",
+            "other-word",
+            "full-text-only",
+        }
+
+
+WORDS = ["papá", "papa", "Papá", "año", "ano", "más", "mas", "público", "publicó", "publico"]
+WORDS += ["economía", "economia", "secretaría", "secretaria"]  # (forms that stem apart)
+OTHER = ["familia", "ciudad", "trabajo", "migrantes"]
+
+
+@pytest.fixture(scope="module")
+def forms_index(tmp_path_factory: pytest.TempPathFactory):
+    """Records holding written forms that fold alike, in their titles, summaries or full texts
+    only, with and without other words."""
+    import random
+
+    rng = random.Random(7)
+    records = []
+    for i in range(120):
+        record: dict[str, str] = {"id": f"r{i}"}
+        for field in ("title_es", "summary_es", "text_es"):
+            if field == "summary_es" or rng.random() < 0.6:
+                words = rng.sample(WORDS, rng.randint(0, 2)) + rng.sample(OTHER, rng.randint(0, 3))
+                record[field] = " ".join(words) or "nada"
+        records.append(record)
+    index = ds.SearchIndex.create(Path(tmp_path_factory.mktemp("forms")) / "index")
+    index.add(records)
+    yield index
+    index.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([*WORDS, *OTHER, "guitarra"]), min_size=1, max_size=3))
+def test_reading_only_the_holders_ranks_as_reading_every_candidate(
+    forms_index: ds.SearchIndex, words: list[str]
+) -> None:
+    query = " ".join(words)
+    found = [(h.id, h.score) for h in forms_index.search(query, limit=200)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rerank, "_written_form_keys", lambda plan: None)  # every candidate read
+        assert [(h.id, h.score) for h in forms_index.search(query, limit=200)] == found

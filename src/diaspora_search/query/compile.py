@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from .._fields import NAMES_FIELD, TEXT_FIELDS
 from .._language import LANGUAGES, Language
 from ..analysis import analyzer
-from .expand import DEFAULT_EXPANDERS, Expander, exact_form, expansions, word_terms
+from .expand import (
+    DEFAULT_EXPANDERS,
+    Expander,
+    exact_form,
+    expansions,
+    word_terms,
+    written_form_terms,
+)
 from .languages import language_weights, searched_languages
 from .parse import parse
 from .plan import Alternative, FieldPhrase, Leaf, PhraseMatch, QueryPlan, WordMatch
@@ -116,7 +123,8 @@ class _Compiler:
             if plan is not None and found and lang in self.fields:
                 exact = exact_form(word, lang, self.vocabulary)
                 if exact is not None:
-                    plan.exact_forms.setdefault(lang, set()).add(exact)
+                    terms = written_form_terms(exact, lang, self.vocabulary)
+                    plan.add_exact_form(lang, exact, terms)
             for expansion in found:
                 key = (expansion.lang, expansion.term)
                 boost = weight * expansion.weight

@@ -77,7 +77,7 @@ class AccentVariants:
     ) -> Iterator[Expansion]:
         chain = analyzer(lang.value).chain
         folded = fold_term(normalize(word))
-        candidates = [folded, *vocabulary.surfaces(lang, folded)]
+        candidates = written_forms(folded, lang, vocabulary)
         if lang is Language.ES and folded.isascii() and len(folded) <= MAX_VARIANT_LENGTH:
             candidates.extend(spanish_variants(folded))
         seen = {own}
@@ -138,6 +138,24 @@ def word_terms(
     for expansion in expansions(word, lang, vocabulary, expanders):
         found.setdefault(expansion.lang, {}).setdefault(expansion.term, expansion.weight)
     return found
+
+
+def written_forms(folded: str, lang: Language, vocabulary: Vocabulary) -> list[str]:
+    """Every way the text of ``lang`` in the index may write a word that folds to ``folded``
+    (normalized): unaccented, then each accented form the index holds (its forms field is made
+    of all the text fields)."""
+    return [folded, *vocabulary.surfaces(lang, folded)]
+
+
+def written_form_terms(form: str, lang: Language, vocabulary: Vocabulary) -> frozenset[str] | None:
+    """The terms of ``lang``'s text fields that a word written in any of the
+    :func:`written_forms` of ``form`` is indexed under, those the index holds: a record whose
+    text fields hold none of them writes ``form`` in no way. ``None`` when one of those forms
+    is a stopword (indexed under no term)."""
+    terms = analyzer(lang.value).chain.word_terms(written_forms(fold_term(form), lang, vocabulary))
+    if "" in terms:
+        return None
+    return frozenset(term for term in terms if vocabulary.knows(lang, term))
 
 
 def exact_form(word: str, lang: Language, vocabulary: Vocabulary) -> str | None:

@@ -77,7 +77,10 @@ class QueryPlan:
     ``term_groups`` maps each ``(field, term)`` of the positive groups to the groups it stands
     for, so that a hit's matched terms tell how many of the groups it holds. ``exact_forms``
     holds, per language, the typed words that other written forms may fold like
-    (:func:`~diaspora_search.query.expand.exact_form`). ``translated`` maps the ``(field,
+    (:func:`~diaspora_search.query.expand.exact_form`), and ``exact_form_terms`` the terms
+    of the language's text fields that any written form of them is indexed under
+    (:func:`~diaspora_search.query.expand.written_form_terms`; ``None`` where not known), so
+    that only the records holding one are read for their forms. ``translated`` maps the ``(field,
     term)`` leaves that only translations of the query's words gave (no word stands for them as
     typed) to the language translated from. Translations count only for records without text in
     that language (:meth:`translated_leaves`), so that translation fills in the language a
@@ -90,6 +93,7 @@ class QueryPlan:
     excluded: list[Alternative] = field(default_factory=list)
     term_groups: dict[Key, set[int]] = field(default_factory=dict)
     exact_forms: dict[Language, set[str]] = field(default_factory=dict)
+    exact_form_terms: dict[Language, frozenset[str] | None] = field(default_factory=dict)
     translated: dict[Key, Language] = field(default_factory=dict)
     _field_terms: dict[str, frozenset[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -102,6 +106,13 @@ class QueryPlan:
             for key in alternative.term_keys():
                 self.term_groups.setdefault(key, set()).add(len(self.groups))
         self.groups.append(group)
+
+    def add_exact_form(self, lang: Language, form: str, terms: frozenset[str] | None) -> None:
+        """Record ``form``, typed, as an exact form in ``lang``, its written forms indexed
+        under ``terms`` (``None``: not known)."""
+        self.exact_forms.setdefault(lang, set()).add(form)
+        known = self.exact_form_terms.get(lang, frozenset())
+        self.exact_form_terms[lang] = None if known is None or terms is None else known | terms
 
     @property
     def group_count(self) -> int:

@@ -55,8 +55,15 @@ class Reranker:
         the ``matched`` terms, in their final order with their final scores: by exact-form
         tier, then BM25 times coordination times the exact-form factor, then BM25 rank. The
         stored fields (``stored_of``) are read only when the exact-form ranking needs them."""
-        # The stored text of every candidate only when the exact-form ranking reads it.
-        fields = [stored_of(doc) for _, doc in ranked] if plan.exact_forms else [{}] * len(ranked)
+        # The stored text of a candidate only when the exact-form ranking reads it: the
+        # candidates whose titles and summaries may hold a written form of a word typed.
+        fields: list[dict[str, Any]] = [{}] * len(ranked)
+        if plan.exact_forms:
+            keys = _written_form_keys(plan)
+            fields = [
+                stored_of(doc) if keys is None or not keys.isdisjoint(matched[doc]) else {}
+                for _, doc in ranked
+            ]
         exact = _exact_forms_held(plan, fields)
         rescored = [
             (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
@@ -150,6 +157,21 @@ def _text_fields(lang: Language) -> tuple[str, str]:
     and summary (not its full text, which may be long: reading the words of the head's full
     texts would cost more than the search)."""
     return title_field(lang), summary_field(lang)
+
+
+def _written_form_keys(plan: QueryPlan) -> frozenset[Key] | None:
+    """The ``(field, term)`` keys a record's title or summary is indexed under when it holds
+    any written form of the plan's exact forms (:attr:`~.QueryPlan.exact_form_terms`): a
+    candidate holding none of them holds no such form, and its text need not be read. ``None``
+    when they are not known, or when one is not a term of the plan (whose holders the matches
+    do not tell): then every candidate is read."""
+    keys: set[Key] = set()
+    for lang in plan.exact_forms:
+        terms = plan.exact_form_terms.get(lang)
+        if terms is None:
+            return None
+        keys.update((name, term) for name in _text_fields(lang) for term in terms)
+    return frozenset(keys) if keys <= plan.term_groups.keys() else None
 
 
 def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple[int, float]]:
