@@ -18,6 +18,8 @@ answers a natural-language query with ranked record ids:
   match, ``ours-filter`` filters on a year range and a tag, ``ours-sort`` sorts by year, newest
   first, ``ours-page3`` asks for hits 21 to 30. These four add a year and tags to each record
   (derived from its id, so every run indexes the same values; the shared corpus has neither).
+- snippets: ``ours-snippets`` reads each hit's snippet (a search makes one only when it is
+  read), ``fts5-snippets`` selects FTS5's ``snippet()`` of each hit.
 - full text (issue 12): ``ours-fulltext`` and ``whoosh-fulltext`` index each summary again as
   the record's full text (``text_en``, ``text_es``; Whoosh: two more ``TEXT`` fields, stored).
 
@@ -370,6 +372,37 @@ class Fts5WithTotal(Fts5Engine):
         return super().search(query, limit)
 
 
+class Fts5WithSnippets(Fts5Engine):
+    """SQLite FTS5, also making each hit's snippet (``snippet()``, the best column, matched
+    words marked, about 32 tokens: ours are up to 200 characters)."""
+
+    name = "fts5-snippets"
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        match = fts5_match(query)
+        if not match:
+            return []
+        sql = (
+            "SELECT id, snippet(docs, -1, '**', '**', '…', 32) FROM docs WHERE docs MATCH ? "
+            "ORDER BY bm25(docs) LIMIT ?"
+        )
+        rows = self._db.execute(sql, (match, limit)).fetchall()
+        self.snippets = [row[1] for row in rows]
+        return [row[0] for row in rows]
+
+
+class OursWithSnippets(OursEngine):
+    """diaspora_search, each hit's snippet read (a search makes a snippet only when it is
+    read: ``ours`` reads ids only, as ``fts5`` gives them)."""
+
+    name = "ours-snippets"
+
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        hits = self._index.search(query, limit=limit)
+        self.snippets = [hit.snippet for hit in hits]
+        return [hit.id for hit in hits]
+
+
 def ours_available() -> bool:
     try:
         import diaspora_search  # noqa: F401
@@ -387,6 +420,8 @@ ENGINES: dict[str, Callable[[Path], Engine]] = {
     "ours-sort": OursSortedByYear,
     "ours-page3": OursThirdPage,
     "fts5-total": Fts5WithTotal,
+    "ours-snippets": OursWithSnippets,
+    "fts5-snippets": Fts5WithSnippets,
     "ours-fulltext": OursFullText,
     "whoosh-fulltext": WhooshFullText,
     "whoosh": WhooshEngine,

@@ -76,6 +76,8 @@ OPTIONAL_ENGINES = (  # (see baselines.py)
     "ours-filter",
     "ours-sort",
     "ours-page3",
+    "ours-snippets",
+    "fts5-snippets",
     "fts5-total",
     "ours-fulltext",
     "whoosh-fulltext",
@@ -244,16 +246,21 @@ def median_run(found: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """Our records/s over each peer's, round by round (each round's runs are neighbours)."""
-    ours = runs.get("ours", [])
+def round_ratios(
+    runs: dict[str, list[dict[str, Any]]], mine: str = "ours", peers: Sequence[str] | None = None
+) -> list[str]:
+    """Our records/s over each peer's (``mine``'s over ``peers``', by default every other
+    engine's), round by round (each round's runs are neighbours)."""
+    ours = runs.get(mine, [])
     lines = []
     for name, found in runs.items():
-        if name == "ours" or len(found) != len(ours) or len(ours) < 2:
+        if name == mine or (peers is not None and name not in peers):
+            continue
+        if len(found) != len(ours) or len(ours) < 2:
             continue
         ratios = [o["records_per_s"] / r["records_per_s"] for o, r in zip(ours, found, strict=True)]
         lines.append(
-            f"ours rec/s ÷ {name}, round by round: "
+            f"{mine} rec/s ÷ {name}, round by round: "
             + ", ".join(f"{x:.2f}" for x in ratios)
             + f" (median {statistics.median(ratios):.2f})"
         )
@@ -264,7 +271,7 @@ def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
             if all(a and b for a, b in pairs):
                 ratios = [a / b for a, b in pairs]
                 lines.append(
-                    f"latency ours ÷ {name}, {label}, round by round: "
+                    f"latency {mine} ÷ {name}, {label}, round by round: "
                     + ", ".join(f"{x:.2f}" for x in ratios)
                     + f" (median {statistics.median(ratios):.2f})"
                 )
@@ -462,7 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     for line in memory_breakdown(results) + latency_ratios(results):
         print(line)
-    for line in round_ratios(runs):
+    # (With snippets made: ours reading each hit's snippet, FTS5 selecting snippet().)
+    for line in round_ratios(runs) + round_ratios(runs, "ours-snippets", ["fts5-snippets"]):
         print(line)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     payload = {"command": sys.argv, "corpus": str(args.corpus), "results": results}

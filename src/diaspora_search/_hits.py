@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 if TYPE_CHECKING:
     from ._records import Record
@@ -28,6 +28,53 @@ def render(passage: Passage, before: str, after: str, escape: Callable[[str], st
     return "".join(out)
 
 
+T = TypeVar("T")
+
+
+class Later(Generic[T]):
+    """A value made the first time it is read (then kept): what a search gives a hit's snippet,
+    so that a hit whose snippet is never read costs no snippet, as Whoosh's, Lucene's and
+    Elasticsearch's highlights are made only when asked for."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+
+    def value(self) -> T:
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        return self._value  # type: ignore[return-value]  # (made above)
+
+
+class _MadeWhenRead(Generic[T]):
+    """A field of a frozen dataclass that may be given a :class:`Later` instead of its value:
+    reading the field gives the value (made then). A data descriptor: the dataclass's
+    ``__init__`` sets the field through it, and equality, ``repr`` and copies read it."""
+
+    def __init__(self, default: T) -> None:
+        self._default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> T: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T:
+        if instance is None:  # (the dataclass asks the class for the default)
+            return self._default
+        value = instance.__dict__[self._slot]
+        if isinstance(value, Later):
+            value = instance.__dict__[self._slot] = value.value()
+        return value  # type: ignore[no-any-return]  # (a T, or a Later of one, was set)
+
+    def __set__(self, instance: object, value: T | Later[T]) -> None:
+        instance.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class Hit:
     """One ranked record.
@@ -47,17 +94,25 @@ class Hit:
         record: the stored record, every key it was given (set on every hit a search returns).
         passage: the snippet as pieces of text, each with whether it is a matched word (what
             :meth:`highlight` renders).
+
+    A search makes a hit's ``snippet`` and ``passage`` the first time either is read
+    (:class:`Later`): ids, scores and records cost no snippet.
     """
 
     id: str
     score: float
     lang: Literal["en", "es"]
     title: str
-    snippet: str
+    snippet: _MadeWhenRead[str] = _MadeWhenRead("")
     names: str = ""
     translated: bool = False
     record: Record | None = None
-    passage: Passage = ()
+    passage: _MadeWhenRead[Passage] = _MadeWhenRead(())
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields' values (a snippet not yet made is made: a :class:`Later` holds a
+        function, not data)."""
+        return {**self.__dict__, "_snippet": self.snippet, "_passage": self.passage}
 
     def highlight(
         self, before: str, after: str, *, escape: Callable[[str], str] | None = None

@@ -22,7 +22,7 @@ from .._fields import (
     summary_field,
     title_field,
 )
-from .._hits import MARK_CLOSE, MARK_OPEN, Hit, Passage, render
+from .._hits import MARK_CLOSE, MARK_OPEN, Hit, Later, Passage, render
 from .._language import LANGUAGES, Language
 from .._records import Record
 from ..analysis import fold_term, normalize, word_texts
@@ -116,13 +116,15 @@ class Reranker:
         lang = self._matched_language(plan, matched, fields)
         title = fields.get(title_field(lang)) or fields.get(title_field(lang.other)) or ""
         names = {term for fieldname, term in matched if fieldname == NAMES}
-        shown = _passage(plan, lang, fields)
+        # The snippet made when it is first read (most of a hit's cost, and many callers want
+        # ids, scores or records only): from the record and the plan alone.
+        shown = Later(lambda: _passage(plan, lang, fields))
         return Hit(
             id=fields["id"],
             score=float(score),
             lang=lang.value,
             title=title,
-            snippet=render(shown, MARK_OPEN, MARK_CLOSE, None),
+            snippet=Later(lambda: render(shown.value(), MARK_OPEN, MARK_CLOSE, None)),
             names=marked_names(_names_of(fields), names) if names else "",
             translated=plan.only_translated(matched),
             record=Record.from_stored(fields),
