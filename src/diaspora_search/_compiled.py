@@ -38,6 +38,7 @@ FUNCTIONS = (
     "encode_field",
     "simple_words",
     "simple_word_spans",
+    "held_words",
     "field_terms",
     "field_holders",
     "key_hashes",

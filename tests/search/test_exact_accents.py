@@ -168,6 +168,53 @@ def test_compiled_folding_of_texts_equals_pythons(text: str) -> None:
     assert core.fold_chars(text, table) == rerank._python_fold_chars(text, table)
 
 
+PIECES = [" ", ".", "'", "U.S", "u.s.", "e.g", "año", "AÑO", "l'", "d’", "qu'", "papá", "ß", "x"]
+"""Pieces of texts with abbreviations, elisions and accents, which characters drawn one by one
+seldom make."""
+
+
+def _forms_read_in_python(text: str, wanted: set[str]) -> list[tuple[str, str]]:
+    """The wanted ``(folded, written)`` forms of ``text`` as the pure-Python path reads them."""
+    if not rerank._may_hold(text, wanted):
+        return []
+    return sorted((f, w) for f, w in rerank._candidate_forms(text, wanted) if f in wanted)
+
+
+@pytest.mark.skipif(core is None, reason="the compiled core is not built or is off")
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.text(st.sampled_from([*WORD_ALPHABET, *" \n+-¿?", "Ж", "“", "@", "😀"]), max_size=60)
+    | st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+    st.data(),
+)
+def test_the_cores_words_held_are_pythons(text: str, data: st.DataObject) -> None:
+    """The compiled core's words of a text folding to a wanted form (held_words) are those
+    the pure-Python path finds: it fails if a word's dots, its elision or a character of it
+    were folded otherwise, or a word were left out."""
+    own = [rerank._written_and_folded(w)[1] for w in word_texts(text)]
+    wanted = set(data.draw(st.lists(st.sampled_from(own), max_size=3))) if own else set()
+    wanted |= set(data.draw(st.lists(st.sampled_from(["ano", "us", "papa", "ss", "eg", "x"]))))
+    found = [(f, w) for f, w in rerank._typed_forms_in(text, wanted) if f in wanted]
+    assert sorted(found) == _forms_read_in_python(text, wanted)
+
+
+@pytest.mark.skipif(core is None, reason="the compiled core is not built or is off")
+def test_the_cores_words_held() -> None:
+    table = rerank._fold_table()
+    assert core.held_words("Los U.S y el Año, AÑO: anos", table, {"us", "ano"}) == [
+        "U.S",
+        "Año",
+        "AÑO",
+    ]
+    assert core.held_words("don’t año", table, {"ano"}) is None  # (’: past the table)
+    assert core.held_words("l'año d’año", table, {"ano", "año", 3}) == ["año", "año"]
+    assert core.held_words("año", table, frozenset()) == []
+    assert core.held_words("año", table, {"a" * 256}) is None  # (too long to look for)
+    assert core.held_words("año", table, {"a" * 255, "ano"}) == ["año"]
+    with pytest.raises(TypeError):
+        core.held_words("año", table, ["ano"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Only the head's candidates whose titles or summaries are indexed under a term of a written
 # form of an exact form typed are read for their forms (rerank._written_form_keys): the others

@@ -962,9 +962,65 @@ PyDoc_STRVAR(simple_word_spans_doc,
              "Where the words of simple_words(text) are in text: None if text is not simple, "
              "else each word's (start, end) offsets, as tokenizer.words gives them.");
 
+PyDoc_STRVAR(held_words_doc,
+             "held_words(text, table, wanted) -> list of str, or None\n\n"
+             "The words of simple_words(text) whose characters folded one by one through "
+             "table (fold_chars's), with or without their dots, are in wanted (a set of str); "
+             "None if text is not simple, a word has a character the table does not fold, or "
+             "a wanted str is HELD_LONGEST characters or longer.");
+
+/* How scan_simple_words gives each word it finds. */
+enum word_output { WORD_TEXT, WORD_SPAN, WORD_HELD };
+
+/* The ASCII forms held_words looks for, each no longer than HELD_LONGEST - 1 bytes (a word
+ * folded is ASCII: a form that is not can hold no word, and is left out). */
+#define HELD_LONGEST 256
+typedef struct {
+    Py_ssize_t count;
+    const char **text;
+    Py_ssize_t *length;
+} held_forms;
+
+/* Whether text[start:end], each character folded through table (see fold_chars), with or
+ * without its dots, is one of the forms: 1 or 0; 2 when the table does not fold one of its
+ * characters. Folded into two buffers on the stack: most words are not forms, and making a
+ * str of each to look it up in a set cost more than the rest of the scan. */
+static int folded_word_held(int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+                            PyObject *table, const held_forms *forms) {
+    char folded[HELD_LONGEST], dotless[HELD_LONGEST];
+    Py_ssize_t size = PyTuple_GET_SIZE(table), length = 0, kept = 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = char_at(kind, data, i);
+        PyObject *entry = (Py_ssize_t)c < size ? PyTuple_GET_ITEM(table, c) : Py_None;
+        if (!PyUnicode_Check(entry) || !PyUnicode_IS_ASCII(entry)) return 2;
+        const char *bytes = (const char *)PyUnicode_1BYTE_DATA(entry);
+        for (Py_ssize_t j = 0, m = PyUnicode_GET_LENGTH(entry); j < m; j++) {
+            /* (past HELD_LONGEST, the lengths alone are counted: no form is that long) */
+            if (length < HELD_LONGEST) folded[length] = bytes[j];
+            length++;
+            if (bytes[j] != '.') {
+                if (kept < HELD_LONGEST) dotless[kept] = bytes[j];
+                kept++;
+            }
+        }
+    }
+    for (Py_ssize_t f = 0; f < forms->count; f++) {
+        Py_ssize_t n = forms->length[f];
+        if ((n == length && memcmp(folded, forms->text[f], (size_t)n) == 0) ||
+            /* (normalize takes an abbreviation's dots out: "U.S" is "us") */
+            (kept != length && n == kept && memcmp(dotless, forms->text[f], (size_t)n) == 0))
+            return 1;
+    }
+    return 0;
+}
+
 /* The words of simple text (see simple_words), each appended to a new list as its text
- * (spans 0) or as its (start, end) offsets (spans 1); None if the text is not simple. */
-static PyObject *scan_simple_words(PyObject *text, int spans) {
+ * (WORD_TEXT), as its (start, end) offsets (WORD_SPAN), or as its text if it may be held in
+ * wanted (WORD_HELD: see held_words); None if the text is not simple, or (WORD_HELD) if the
+ * table does not fold a character of a word. */
+static PyObject *scan_simple_words(PyObject *text, enum word_output output, PyObject *table,
+                                   const held_forms *forms) {
+    int spans = output == WORD_SPAN;
     if (!PyUnicode_Check(text)) {
         PyErr_SetString(PyExc_TypeError, "simple_words() takes a str");
         return NULL;
@@ -1014,6 +1070,14 @@ static PyObject *scan_simple_words(PyObject *text, int spans) {
         }
         i = end;
         if (apostrophes) start = after_elision(kind, data, start, end);
+        if (output == WORD_HELD) {
+            int held = folded_word_held(kind, data, start, end, table, forms);
+            if (held == 0) continue;
+            if (held == 2) {
+                Py_DECREF(found);
+                Py_RETURN_NONE;
+            }
+        }
         PyObject *word = spans ? Py_BuildValue("(nn)", start, end)
                                : PyUnicode_Substring(text, start, end);
         if (word == NULL || PyList_Append(found, word) < 0) {
@@ -1027,11 +1091,47 @@ static PyObject *scan_simple_words(PyObject *text, int spans) {
 }
 
 static PyObject *simple_words(PyObject *Py_UNUSED(self), PyObject *text) {
-    return scan_simple_words(text, 0);
+    return scan_simple_words(text, WORD_TEXT, NULL, NULL);
 }
 
 static PyObject *simple_word_spans(PyObject *Py_UNUSED(self), PyObject *text) {
-    return scan_simple_words(text, 1);
+    return scan_simple_words(text, WORD_SPAN, NULL, NULL);
+}
+
+static PyObject *held_words(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *text, *table, *wanted;
+    if (!PyArg_ParseTuple(args, "UO!O", &text, &PyTuple_Type, &table, &wanted)) return NULL;
+    if (!PyAnySet_Check(wanted)) {
+        PyErr_SetString(PyExc_TypeError, "held_words() wants a set or frozenset of str");
+        return NULL;
+    }
+    Py_ssize_t size = PySet_GET_SIZE(wanted);
+    held_forms forms = {0, PyMem_Calloc((size_t)size + 1, sizeof(const char *)),
+                        PyMem_Calloc((size_t)size + 1, sizeof(Py_ssize_t))};
+    PyObject *iterator = PyObject_GetIter(wanted), *found = NULL, *form;
+    if (forms.text == NULL || forms.length == NULL || iterator == NULL) {
+        if (iterator != NULL) PyErr_NoMemory();
+        goto done;
+    }
+    /* (the set's items are borrowed while it is alive: the caller holds it) */
+    while ((form = PyIter_Next(iterator)) != NULL) {
+        int ascii = PyUnicode_Check(form) && PyUnicode_IS_ASCII(form);
+        Py_ssize_t n = ascii ? PyUnicode_GET_LENGTH(form) : 0;
+        Py_DECREF(form);
+        if (!ascii || forms.count == size) continue;
+        if (n >= HELD_LONGEST) {
+            found = Py_NewRef(Py_None);
+            goto done;
+        }
+        forms.text[forms.count] = (const char *)PyUnicode_1BYTE_DATA(form);
+        forms.length[forms.count++] = n;
+    }
+    if (!PyErr_Occurred()) found = scan_simple_words(text, WORD_HELD, table, &forms);
+done:
+    Py_XDECREF(iterator);
+    PyMem_Free(forms.text);
+    PyMem_Free(forms.length);
+    return found;
 }
 
 /* Term lookups for queries (storage/lookup.py) ---------------------------------------------
@@ -2916,6 +3016,7 @@ static PyMethodDef core_methods[] = {
     {"encode_field", encode_field, METH_VARARGS, encode_field_doc},
     {"simple_words", simple_words, METH_O, simple_words_doc},
     {"simple_word_spans", simple_word_spans, METH_O, simple_word_spans_doc},
+    {"held_words", held_words, METH_VARARGS, held_words_doc},
     {"field_terms", field_terms, METH_VARARGS, field_terms_doc},
     {"field_holders", field_holders, METH_VARARGS, field_holders_doc},
     {"key_hashes", key_hashes, METH_O, key_hashes_doc},
