@@ -38,8 +38,8 @@ class DictTerms:
     def terms(self, fieldname: str) -> Iterable[str]:
         return sorted(self.fields.get(fieldname, {}))
 
-    def term_set(self, fieldname: str) -> frozenset[str]:
-        return frozenset(self.fields.get(fieldname, {}))
+    def known_terms(self, fieldnames: Iterable[str]) -> frozenset[str]:
+        return frozenset().union(*(self.fields.get(name, {}) for name in fieldnames))
 
 
 @pytest.fixture

@@ -60,8 +60,14 @@ def test_each_fields_terms_are_the_lexicons(snapshot: Snapshot) -> None:
     assert compared >= 10
     # The whole snapshot's, as text (each segment's terms, deleted documents' too).
     for fieldname in ("summary_en", "summary_es", "names", "forms_es", "id"):
-        assert snapshot.term_set(fieldname) == frozenset(snapshot.terms(fieldname))
-    assert snapshot.term_set("summary_es")  # (the collection holds Spanish text)
+        assert snapshot.known_terms([fieldname]) == frozenset(snapshot.terms(fieldname))
+    assert snapshot.known_terms(["summary_es"])  # (the collection holds Spanish text)
+    both = ["summary_en", "title_en"]
+    expected = frozenset(snapshot.terms("summary_en")) | frozenset(snapshot.terms("title_en"))
+    assert snapshot.known_terms(both) == expected
+    assert set(snapshot.known_terms(both)) == expected  # (iterated: decoded)
+    assert "\ud800" not in snapshot.known_terms(both)  # (a lone surrogate: no term)
+    assert b"migrant" not in snapshot.known_terms(both)  # (terms are str)
 
 
 def _records(*keys: bytes, value: bytes = b"\x00" * 3) -> bytes:

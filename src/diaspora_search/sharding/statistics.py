@@ -97,8 +97,8 @@ class GlobalStatistics:
     def terms(self, fieldname: str) -> Iterator[str]:
         return iter(self._sorted.get(fieldname, ()))
 
-    def term_set(self, fieldname: str) -> frozenset[str]:
-        return frozenset(self._sorted.get(fieldname, ()))
+    def known_terms(self, fieldnames: Iterable[str]) -> frozenset[str]:
+        return frozenset().union(*(self._sorted.get(name, ()) for name in fieldnames))
 
 
 def _alternatives(plan: QueryPlan) -> Iterator[Alternative]:

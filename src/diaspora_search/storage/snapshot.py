@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -197,10 +198,11 @@ class Snapshot:
         return guarded_iter(self.path, map(_text, self._reader.lexicon(fieldname)))
 
     @guarded
-    def term_set(self, fieldname: str) -> frozenset[str]:
-        """Every term of ``fieldname``, as a set (read from each segment's terms file in one
-        pass: much faster than :meth:`terms`, which merges the segments' terms in order)."""
-        return self._lookup.field_terms(fieldname)
+    def known_terms(self, fieldnames: Iterable[str]) -> AbstractSet[str]:
+        """Every term of any of ``fieldnames``, as a set (read from each segment's terms file
+        in one pass: much faster than :meth:`terms`, which merges the segments' terms in
+        order)."""
+        return self._lookup.known_terms(fieldnames)
 
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """Every term of ``fieldname`` with its document frequency (deleted documents
