@@ -91,15 +91,9 @@ class Vocabulary:
         return self._source.doc_frequency(NAMES, term)
 
     def knows(self, lang: Language, term: str) -> bool:
-        """Whether any text field of ``lang`` holds ``term``: one set lookup once the
-        :meth:`vocabulary` of ``lang`` has been read (by the first spelling correction), else
-        a lookup in each field (the same answer: both are the terms of every segment). A
-        query asks this of each accent variant and translation of each word, some sixty
-        times; it is not worth reading the vocabulary for (tens of milliseconds)."""
-        known = self._vocabulary.get(lang)
-        if known is not None:
-            return term in known
-        return any(self.has(field.name, term) for field in TEXT_FIELDS[lang])
+        """Whether any text field of ``lang`` holds ``term``: one lookup in the
+        :meth:`vocabulary` of ``lang``, read the first time (a few milliseconds)."""
+        return term in self.vocabulary(lang)
 
     def doc_frequency(self, lang: Language, term: str) -> int:
         """How many records hold ``term`` in a text field of ``lang`` (an upper bound: a record
