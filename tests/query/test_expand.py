@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diaspora_search import Language
 from diaspora_search import _ranking as ranking
@@ -53,6 +55,23 @@ def test_variants_are_only_those_the_index_knows(vocabulary: Vocabulary) -> None
 
 def test_spanish_variants() -> None:
     assert sorted(spanish_variants("nino")) == ["ninó", "niño", "níno", "ñino"]
+
+
+# Query words' foldings: plain words, stopwords (the variants of "de" and "mas" are stopwords
+# too), capitals, dots (an abbreviation's and a number's), apostrophes and digits.
+_FOLDINGS = ["nino", "economia", "de", "mas", "tambien", "Mexico", "u.s", "e.g", "3.5", "o'neill"]
+
+
+@pytest.mark.parametrize("lang", list(Language), ids=str)
+@settings(max_examples=300, deadline=None)
+@given(base=st.sampled_from(_FOLDINGS) | st.text(alphabet="abeinosuxzDE.'1", max_size=12))
+def test_accent_variant_terms_are_the_chains_terms(lang: Language, base: str) -> None:
+    # The variants' terms by the stages after normalizing and stopwords (when those leave the
+    # word as it is) equal those of every stage, word by word: the shortcut the Spanish
+    # variants take changes no term.
+    chain = analyzer(lang.value).chain
+    variants = list(spanish_variants(base))
+    assert chain.accent_variant_terms(base, variants) == chain.word_terms(variants)
 
 
 def test_exact_forms(vocabulary: Vocabulary) -> None:

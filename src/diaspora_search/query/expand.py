@@ -77,12 +77,12 @@ class AccentVariants:
     ) -> Iterator[Expansion]:
         chain = analyzer(lang.value).chain
         folded = fold_term(normalize(word))
-        candidates = written_forms(folded, lang, vocabulary)
+        # (The candidates' terms in batches: each stage over all the new ones together.)
+        terms = chain.word_terms(written_forms(folded, lang, vocabulary))
         if lang is Language.ES and folded.isascii() and len(folded) <= MAX_VARIANT_LENGTH:
-            candidates.extend(spanish_variants(folded))
+            terms += chain.accent_variant_terms(folded, list(spanish_variants(folded)))
         seen = {own}
-        # (The candidates' terms in one batch: each stage over all the new ones together.)
-        for term in chain.word_terms(candidates):
+        for term in terms:
             if term and term not in seen and vocabulary.knows(lang, term):
                 seen.add(term)
                 yield Expansion(lang, term, ranking.ACCENT_VARIANT_WEIGHT)
