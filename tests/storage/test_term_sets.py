@@ -174,3 +174,42 @@ def test_the_holders_of_terms_one_or_two_documents_hold() -> None:
             core.field_holders(data[:-3], b"")
     with pytest.raises(ValueError):
         python_field_holders(data[:-3], b"")
+
+
+def test_every_fields_lookups_are_whooshs(tmp_path: Path) -> None:
+    # A snapshot's lookups (held or not, and by how many documents) answer as Whoosh's reader
+    # does, for every indexed field of the schema: the terms of each field, looked up in every
+    # other, terms no field holds, a lone surrogate; and the fields no record fills (no full
+    # text here, in either segment), answered before the term is encoded. The Spanish titles
+    # are in the second segment only.
+    path = tmp_path / "index"
+    records: list[dict[str, str]] = [
+        {"id": f"r{i}", "title_en": f"Report {i} on remittances", "summary_es": f"Remesas {i}"}
+        for i in range(6)
+    ]
+    for record in records[3:]:
+        record["title_es"] = f"Informe sobre educación {record['id']}"
+    with ds.SearchIndex.create(path) as index:
+        index.add(records[:3])  # (two segments)
+        index.add(records[3:])
+        index.delete(["r1"])
+    store = IndexStore.open(path)
+    try:
+        snapshot = store.snapshot()
+        reader = snapshot._reader
+        fields = sorted(name for name, field in snapshot._fields.items() if field.indexed)
+        terms = {t for f in fields for t in snapshot.terms(f)} | {"zzzunheld", "", "remesa"}
+        assert {"text_en", "text_es"} <= snapshot._lookup._empty_fields
+        assert not {"title_en", "title_es", "summary_es", "id"} & snapshot._lookup._empty_fields
+        held = 0
+        for fieldname in fields:
+            for term in terms:
+                expected = reader.doc_frequency(fieldname, term)
+                assert snapshot.doc_frequency(fieldname, term) == expected, (fieldname, term)
+                assert snapshot.has_term(fieldname, term) == ((fieldname, term) in reader)
+                held += expected > 0
+            assert not snapshot.has_term(fieldname, "\ud800")  # (Whoosh cannot encode it)
+            assert snapshot.doc_frequency(fieldname, "\ud800") == 0
+        assert held > 10
+    finally:
+        store.close()

@@ -25,6 +25,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from whoosh.codec.whoosh3 import W3TermInfo
+from whoosh.fields import FieldType
 from whoosh.reading import TermNotFound
 
 from .._compiled import core as compiled_core
@@ -53,22 +54,40 @@ class TermLookup:
             frozenset(terms._fieldmap) if (terms := getattr(r, "_terms", None)) else None
             for r in readers
         ]
+        # The fields no segment holds a term of (every segment a W3 one): most of a query's
+        # lookups in a collection that leaves fields empty (full texts, one language's titles),
+        # answered before the term is encoded or kept.
+        held = self._segment_fields
+        self._empty_fields: frozenset[str] = (
+            frozenset(fields).difference(*held)  # type: ignore[arg-type]  # (no None in held)
+            if None not in held
+            else frozenset()
+        )
+        # The fields whose terms are their UTF-8 bytes (Whoosh's own to_bytes: text, keyword
+        # and id fields), encoded here without its two type checks.
+        self._utf8_fields = frozenset(
+            name for name, field in fields.items() if type(field).to_bytes is FieldType.to_bytes
+        )
         self._found: dict[Key, tuple[SegmentTerm, ...]] = {}
         self._field_terms: dict[tuple[int, str], FieldTerms] = {}
 
     def to_bytes(self, fieldname: str, term: str) -> bytes | None:
         """``term`` as ``fieldname`` stores it, or ``None`` (an unknown field, or a term the
         field cannot hold: Whoosh matches nothing)."""
-        field = self._fields.get(fieldname)
-        if field is None:
-            return None
         try:
+            if fieldname in self._utf8_fields and type(term) is str:
+                return term.encode("utf-8")
+            field = self._fields.get(fieldname)
+            if field is None:
+                return None
             return bytes(field.to_bytes(term))
-        except ValueError:
+        except ValueError:  # (a lone surrogate)
             return None
 
     def segments(self, fieldname: str, term: str) -> tuple[SegmentTerm, ...]:
         """The segments holding ``term`` in ``fieldname``, each with its term info."""
+        if fieldname in self._empty_fields:
+            return ()
         key = (fieldname, term)
         found = self._found.get(key)
         if found is None:
