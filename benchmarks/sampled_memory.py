@@ -50,7 +50,16 @@ class Peaks:
     # helper started by ``posix_spawn`` (vfork) execs from its parent's address space, and the
     # kernel carries that space's high-water mark into the child's ``ru_maxrss``.
     helper_hwm: dict[int, int] = field(default_factory=dict)
+    # Until its exec, such a helper shares its parent's address space (vfork), and its VmHWM
+    # is the parent's: readings taken while its command line is still its parent's count only
+    # for a helper never seen after an exec (one forked without exec, measured high, not low).
+    pre_exec_hwm: dict[int, int] = field(default_factory=dict)
     at_pss_peak: list[Usage] = field(default_factory=list)  # main first
+
+    def helper_peaks(self) -> list[int]:
+        """Each helper's own peak, in kilobytes: after its exec where it was seen then."""
+        helpers = self.pre_exec_hwm.keys() | self.helper_hwm.keys()
+        return [self.helper_hwm.get(h, self.pre_exec_hwm.get(h, 0)) for h in helpers]
 
     def as_mb(self) -> dict[str, object]:
         return {
@@ -58,12 +67,21 @@ class Peaks:
             "sampled_rss_uss_mb": self.rss_uss / 1024,
             "sampled_rss_sum_mb": self.rss / 1024,
             "sampled_processes": self.processes,
-            "sampled_helper_hwm_mb": max(self.helper_hwm.values(), default=0) / 1024,
+            "sampled_helper_hwm_mb": max(self.helper_peaks(), default=0) / 1024,
             "at_pss_peak_mb": [
                 {"rss": u.rss / 1024, "pss": u.pss / 1024, "private": u.private / 1024}
                 for u in self.at_pss_peak
             ],
         }
+
+
+def command_line(pid: int) -> bytes | None:
+    """A process's command line, or ``None`` once it has gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as line:
+            return line.read()
+    except OSError:
+        return None
 
 
 def usage(pid: int) -> Usage | None:
@@ -152,7 +170,12 @@ class Sampler:
         peaks.rss_uss = max(peaks.rss_uss, main.rss + sum(u.private for u in helpers))
         peaks.rss = max(peaks.rss, main.rss + sum(u.rss for u in helpers))
         peaks.processes = max(peaks.processes, 1 + len(helpers))
+        parent_line = command_line(self.pid)
         for helper in descendants(self.pid):
+            # (The command line read first: if it is no longer the parent's, the exec came
+            # before the VmHWM read.)
+            line = command_line(helper)
             hwm = high_water(helper)
             if hwm is not None:
-                peaks.helper_hwm[helper] = max(peaks.helper_hwm.get(helper, 0), hwm)
+                seen = peaks.helper_hwm if line != parent_line else peaks.pre_exec_hwm
+                seen[helper] = max(seen.get(helper, 0), hwm)
