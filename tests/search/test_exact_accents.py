@@ -265,21 +265,24 @@ def test_candidates_holding_no_written_form_are_not_read(tmp_path: Path) -> None
 WORDS = ["papá", "papa", "Papá", "año", "ano", "más", "mas", "público", "publicó", "publico"]
 WORDS += ["economía", "economia", "secretaría", "secretaria"]  # (forms that stem apart)
 OTHER = ["familia", "ciudad", "trabajo", "migrantes"]
+OTHER_EN = ["family", "city", "work", "migrants"]
 
 
 @pytest.fixture(scope="module")
 def forms_index(tmp_path_factory: pytest.TempPathFactory):
     """Records holding written forms that fold alike, in their titles, summaries or full texts
-    only, with and without other words."""
+    only, in Spanish and in English (whose text may hold them too: names, loanwords), with and
+    without other words."""
     import random
 
     rng = random.Random(7)
     records = []
-    for i in range(120):
+    for i in range(160):
         record: dict[str, str] = {"id": f"r{i}"}
-        for field in ("title_es", "summary_es", "text_es"):
+        for field in ("title_es", "summary_es", "text_es", "title_en", "summary_en"):
             if field == "summary_es" or rng.random() < 0.6:
-                words = rng.sample(WORDS, rng.randint(0, 2)) + rng.sample(OTHER, rng.randint(0, 3))
+                other = OTHER_EN if field.endswith("_en") else OTHER
+                words = rng.sample(WORDS, rng.randint(0, 2)) + rng.sample(other, rng.randint(0, 3))
                 record[field] = " ".join(words) or "nada"
         records.append(record)
     index = ds.SearchIndex.create(Path(tmp_path_factory.mktemp("forms")) / "index")
@@ -289,7 +292,7 @@ def forms_index(tmp_path_factory: pytest.TempPathFactory):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from([*WORDS, *OTHER, "guitarra"]), min_size=1, max_size=3))
+@given(st.lists(st.sampled_from([*WORDS, *OTHER, *OTHER_EN, "guitarra"]), min_size=1, max_size=3))
 def test_reading_only_the_holders_ranks_as_reading_every_candidate(
     forms_index: ds.SearchIndex, words: list[str]
 ) -> None:

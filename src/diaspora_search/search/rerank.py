@@ -56,15 +56,25 @@ class Reranker:
         tier, then BM25 times coordination times the exact-form factor, then BM25 rank. The
         stored fields (``stored_of``) are read only when the exact-form ranking needs them."""
         # The stored text of a candidate only when the exact-form ranking reads it: the
-        # candidates whose titles and summaries may hold a written form of a word typed.
+        # candidates whose titles and summaries may hold a written form of a word typed, and
+        # of those, the languages they may hold one in.
         fields: list[dict[str, Any]] = [{}] * len(ranked)
+        scanned: list[tuple[Language, ...]] = [()] * len(ranked)
         if plan.exact_forms:
             keys = _written_form_keys(plan)
-            fields = [
-                stored_of(doc) if keys is None or not keys.isdisjoint(matched[doc]) else {}
+            scanned = [
+                tuple(
+                    lang
+                    for lang in plan.exact_forms
+                    if keys is None or not keys[lang].isdisjoint(matched[doc])
+                )
                 for _, doc in ranked
             ]
-        exact = _exact_forms_held(plan, fields)
+            fields = [
+                stored_of(doc) if langs else {}
+                for (_, doc), langs in zip(ranked, scanned, strict=True)
+            ]
+        exact = _exact_forms_held(plan, fields, scanned)
         rescored = [
             (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
             for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))
@@ -161,24 +171,31 @@ def _text_fields(lang: Language) -> tuple[str, str]:
     return title_field(lang), summary_field(lang)
 
 
-def _written_form_keys(plan: QueryPlan) -> frozenset[Key] | None:
-    """The ``(field, term)`` keys a record's title or summary is indexed under when it holds
-    any written form of the plan's exact forms (:attr:`~.QueryPlan.exact_form_terms`): a
-    candidate holding none of them holds no such form, and its text need not be read. ``None``
-    when they are not known, or when one is not a term of the plan (whose holders the matches
-    do not tell): then every candidate is read."""
-    keys: set[Key] = set()
+def _written_form_keys(plan: QueryPlan) -> dict[Language, frozenset[Key]] | None:
+    """Per language of the plan's exact forms, the ``(field, term)`` keys a record's title or
+    summary in that language is indexed under when it holds any written form of them
+    (:attr:`~.QueryPlan.exact_form_terms`): a candidate holding none of a language's holds no
+    such form in that language's text, and that text need not be read. ``None`` when they are
+    not known, or when one is not a term of the plan (whose holders the matches do not tell):
+    then every candidate's text is read."""
+    found: dict[Language, frozenset[Key]] = {}
     for lang in plan.exact_forms:
         terms = plan.exact_form_terms.get(lang)
         if terms is None:
             return None
-        keys.update((name, term) for name in _text_fields(lang) for term in terms)
-    return frozenset(keys) if keys <= plan.term_groups.keys() else None
+        keys = frozenset((name, term) for name in _text_fields(lang) for term in terms)
+        if not keys <= plan.term_groups.keys():
+            return None
+        found[lang] = keys
+    return found
 
 
-def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple[int, float]]:
+def _exact_forms_held(
+    plan: QueryPlan, hits: list[dict[str, Any]], scanned: Sequence[tuple[Language, ...]]
+) -> list[tuple[int, float]]:
     """Accent-aware ranking, per hit: its tier and its factor, for the words the hits write in
-    several ways differing only by accents (papá and papa, médico and medicó: ambiguous words).
+    several ways differing only by accents (papá and papa, médico and medicó: ambiguous words),
+    read in the title and summary (its stored ``hits``) of each language ``scanned`` for it.
 
     The tier is minus the number of ambiguous words typed *with* accents that the hit holds
     only in another form: hits rank by tier first, so "papá" finds every record holding "papá"
@@ -200,13 +217,11 @@ def _exact_forms_held(plan: QueryPlan, hits: list[dict[str, Any]]) -> list[tuple
     folded_wanted = {folded for _, folded in wanted}
     held: list[dict[tuple[Language, str], set[str]]] = []
     seen: dict[tuple[Language, str], set[str]] = {key: set() for key in wanted}
-    read = [(lang, *_text_fields(lang)) for lang in plan.exact_forms]
-    for fields in hits:
+    for fields, langs in zip(hits, scanned, strict=True):
         forms: dict[tuple[Language, str], set[str]] = {}
         held.append(forms)
-        if not fields:  # (a candidate left unread: see Reranker.rescore)
-            continue
-        for lang, title, summary in read:
+        for lang in langs:  # (none for a candidate left unread: see Reranker.rescore)
+            title, summary = _text_fields(lang)
             # (Title and summary joined by a newline: no word spans the two.)
             text = f"{fields.get(title, '')}\n{fields.get(summary, '')}"
             for folded, written in _typed_forms_in(text, folded_wanted):
