@@ -77,3 +77,61 @@ def test_multi_word_targets_are_phrases_and_single_lookups_ignore_them() -> None
 def test_bad_lexicon_text_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         list(lexicon_pairs(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped stemmed table (data/lexicon-en-es.table.tsv.gz): loaded instead of stemming the
+# lexicon when it was made from it by the running analysis, and then the very same table.
+
+
+def _package_data(name: str) -> bytes:
+    from importlib import resources
+
+    return resources.files("diaspora_search").joinpath("data", name).read_bytes()
+
+
+def test_the_shipped_stemmed_table_is_the_lexicon_stemmed_now() -> None:
+    # Fails after a change of the analysis or the lexicon until `python scripts/build_table.py`
+    # is run: the shipped table would be left unused (and every process would stem again).
+    import gzip
+
+    from diaspora_search.translation import lexicon
+    from diaspora_search.translation.table import TranslationTable
+
+    lexicon_bytes = _package_data(lexicon.LEXICON_FILE)
+    shipped = gzip.decompress(_package_data(lexicon.TABLE_FILE)).decode("utf-8")
+    assert shipped == lexicon.stemmed_table_text()
+    loaded = bundled_table()
+    assert loaded == TranslationTable.from_pairs(
+        lexicon_pairs(gzip.decompress(lexicon_bytes).decode("utf-8"))
+    )
+    assert all(type(entries).__name__ == "_TsvEntries" for entries in loaded._entries.values())
+
+
+def test_a_stemmed_table_of_another_analysis_or_lexicon_is_not_used() -> None:
+    import gzip
+
+    from diaspora_search.translation import lexicon
+
+    pairs = (
+        "# diaspora_search lexicon-en-es format 1; test\nschool\tescuela\t3\nschool\tcolegio\t1\n"
+    )
+    lexicon_bytes = gzip.compress(pairs.encode("utf-8"))
+    good = lexicon._table_header(lexicon_bytes)
+    bogus = "en\tschool\tzzz\t1.0\n"
+    for header in (
+        good.replace("; analysis ", "; analysis 9"),  # another analysis version
+        good.replace("; stemmer ", "; stemmer 0."),  # another Snowball stemmer
+        good[:-8] + "00000000",  # another lexicon
+    ):
+        stale = gzip.compress(f"{header}\n{bogus}".encode())
+        table = lexicon.table_of(lexicon_bytes, stale)
+        assert table.translations(Language.EN, "school") == (("escuel", 0.75), ("colegi", 0.25))
+    fresh = gzip.compress(f"{good}\n{bogus}".encode())  # (what decides is the first line)
+    assert lexicon.table_of(lexicon_bytes, fresh).translations(Language.EN, "school") == (
+        ("zzz", 1.0),
+    )
+    assert lexicon.table_of(lexicon_bytes, None).translations(Language.EN, "school") == (
+        ("escuel", 0.75),
+        ("colegi", 0.25),
+    )

@@ -85,3 +85,48 @@ def test_json_of_another_version_or_shape_is_refused(change: dict[str, object]) 
     data.update(change)
     with pytest.raises(ValueError, match="not a translation table"):
         TranslationTable.from_json(json.dumps(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# A table as lines of text (to_tsv, from_tsv): the same mapping, decoded when read.
+
+
+def test_a_table_read_from_its_lines_is_the_same_table() -> None:
+    import gc
+
+    table = TranslationTable.from_pairs(
+        [
+            ("city of origin", "ciudad de origen", 2),
+            ("hometown", "ciudad de origen", 1),
+            ("school", "escuela", 3),
+            ("school", "colegio", 1),
+            ("remittances", "remesas", 1),
+        ]
+    )
+    read = TranslationTable.from_tsv(table.to_tsv())
+    assert read == table
+    assert len(read) == len(table) and set(read) == set(table)
+    for lang in Language:
+        assert sorted(read.sources(lang)) == sorted(table.sources(lang))
+        for source in table.sources(lang):
+            assert read.targets(lang, source) == table.targets(lang, source)
+            if len(source) == 1:
+                assert read.translations(lang, source[0]) == table.translations(lang, source[0])
+    assert read.targets(Language.ES, ("ciud", "orig")) == table.targets(
+        Language.ES, ("ciud", "orig")
+    )
+    assert read.translations(Language.EN, "unheld") == ()
+    assert read.targets(Language.EN, ("city of",)) == ()  # (a term with a space is no source)
+    assert (Language.EN, ("school",)) in read
+    # Its lines are strings in dicts of strings: nothing the garbage collector traverses.
+    assert not any(gc.is_tracked(entries._rows) for entries in read._entries.values())
+
+
+def test_lines_cannot_write_a_term_with_a_blank_or_be_read_half() -> None:
+    spaced = TranslationTable.from_probabilities({Language.EN: {("a b",): [(("c",), 0.5)]}})
+    with pytest.raises(ValueError, match="without blanks"):
+        spaced.to_tsv()
+    with pytest.raises(ValueError, match="line 2"):
+        TranslationTable.from_tsv("en\tschool\tescuel\t1.0\nen\tschool\n")
+    with pytest.raises(ValueError, match="line 1"):
+        TranslationTable.from_tsv("xx\tschool\tescuel\t1.0\n")

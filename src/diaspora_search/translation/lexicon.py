@@ -6,6 +6,13 @@ from Princeton WordNet 3.0 and the Spanish wordnets of the Open Multilingual Wor
 ``english<TAB>spanish<TAB>count`` lines, the count being the number of synsets naming the pair.
 Stemming at load keeps the table in step with the running analysis.
 
+Stemming and pruning 150,000 pairs takes more than a second, which every process would pay on
+its first translated search (each command-line search among them). So the package also ships
+that table stemmed, ``data/lexicon-en-es.table.tsv.gz`` (``scripts/build_table.py``): its
+first line names the analysis version, the Snowball stemmer's version and the digest of the
+lexicon it was made from, and it is used only when all three are those of the running code
+and the bundled lexicon, else the lexicon is stemmed at load as before.
+
 >>> table = bundled_table()
 >>> table.translations(Language.EN, "educ")[0]  # "education" -> "educación"
 ('educ', 0.5769230769230769)
@@ -15,24 +22,80 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 from collections.abc import Iterator
 from importlib import resources
 
+import Stemmer
+
 from .._language import Language
+from ..analysis import ANALYSIS_VERSION
 from .table import TranslationTable
 
 LEXICON_FILE = "lexicon-en-es.tsv.gz"
 LEXICON_FORMAT = 1
 _HEADER = "# diaspora_search lexicon-en-es format "
+TABLE_FILE = "lexicon-en-es.table.tsv.gz"
+_TABLE_HEADER = "# diaspora_search translation-table format 1"
 
-__all__ = ["LEXICON_FILE", "Language", "bundled_table", "lexicon_pairs"]
+__all__ = [
+    "LEXICON_FILE",
+    "TABLE_FILE",
+    "Language",
+    "bundled_table",
+    "lexicon_pairs",
+    "stemmed_table_text",
+    "table_of",
+]
 
 
 @functools.cache
 def bundled_table() -> TranslationTable:
-    """The translation table of the bundled lexicon, loaded on first use, once per process."""
-    data = resources.files("diaspora_search").joinpath("data", LEXICON_FILE).read_bytes()
-    return TranslationTable.from_pairs(lexicon_pairs(gzip.decompress(data).decode("utf-8")))
+    """The translation table of the bundled lexicon, loaded on first use, once per process:
+    the shipped stemmed table where it was made by the running analysis from this lexicon,
+    else the lexicon stemmed now."""
+    lexicon = _data(LEXICON_FILE)
+    if lexicon is None:
+        raise FileNotFoundError(f"the package's data/{LEXICON_FILE} is missing")
+    return table_of(lexicon, _data(TABLE_FILE))
+
+
+def table_of(lexicon: bytes, stemmed: bytes | None) -> TranslationTable:
+    """The table of a lexicon file's bytes: ``stemmed`` (a :data:`TABLE_FILE`'s bytes) where
+    its first line says it was made from this lexicon by the running analysis, else the
+    lexicon stemmed now."""
+    if stemmed is not None:
+        header, _, body = gzip.decompress(stemmed).decode("utf-8").partition("\n")
+        if header == _table_header(lexicon):
+            return TranslationTable.from_tsv(body)
+    return _stemmed_now(lexicon)
+
+
+def stemmed_table_text() -> str:
+    """The bundled lexicon's table stemmed by the running analysis, as the text of
+    :data:`TABLE_FILE` (``scripts/build_table.py`` writes it gzipped)."""
+    lexicon = _data(LEXICON_FILE)
+    if lexicon is None:
+        raise FileNotFoundError(f"the package's data/{LEXICON_FILE} is missing")
+    return _table_header(lexicon) + "\n" + _stemmed_now(lexicon).to_tsv()
+
+
+def _stemmed_now(lexicon: bytes) -> TranslationTable:
+    return TranslationTable.from_pairs(lexicon_pairs(gzip.decompress(lexicon).decode("utf-8")))
+
+
+def _table_header(lexicon: bytes) -> str:
+    """The first line of a stemmed table made from ``lexicon`` by the running analysis."""
+    digest = hashlib.sha256(lexicon).hexdigest()
+    stemmer = Stemmer.version()  # (PyStemmer's, with its Snowball algorithms)
+    return f"{_TABLE_HEADER}; analysis {ANALYSIS_VERSION}; stemmer {stemmer}; lexicon {digest}"
+
+
+def _data(name: str) -> bytes | None:
+    try:
+        return resources.files("diaspora_search").joinpath("data", name).read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def lexicon_pairs(text: str) -> Iterator[tuple[str, str, float]]:

@@ -63,7 +63,7 @@ class TranslationTable(Mapping[tuple[Language, Phrase], Targets]):
 
     def __init__(self, entries: Mapping[Language, Mapping[Phrase, Targets]]) -> None:
         """A table from already normalized entries; use the ``from_*`` builders instead."""
-        self._entries: dict[Language, dict[Phrase, Targets]] = {
+        self._entries: dict[Language, Mapping[Phrase, Targets]] = {
             lang: dict(entries.get(lang, {})) for lang in Language
         }
         self._singles: dict[Language, dict[str, tuple[tuple[str, float], ...]]] = {
@@ -214,6 +214,57 @@ class TranslationTable(Mapping[tuple[Language, Phrase], Targets]):
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
+    def to_tsv(self) -> str:
+        """The table as lines of text, one per source, sorted:
+        ``lang<TAB>source<TAB>target<TAB>P<TAB>target<TAB>P...``, a phrase's terms joined by
+        spaces, each ``P`` as Python writes a float (read back to the bit). What
+        :meth:`from_tsv` reads without decoding an entry before it is looked up.
+
+        Raises:
+            ValueError: for a term holding a space, a tab or a line break (no analyzer writes
+                one), which the lines could not tell apart.
+
+        >>> t = TranslationTable.from_pairs([("school", "escuela", 3), ("school", "colegio", 1)])
+        >>> t.to_tsv().splitlines()[0].split(chr(9))  # (tabs)
+        ['en', 'school', 'escuel', '0.75', 'colegi', '0.25']
+        """
+        lines = []
+        for lang, entries in self._entries.items():
+            for source, targets in sorted(entries.items()):
+                fields = [lang.value, _tsv_phrase(source)]
+                for target, p in targets:
+                    fields += [_tsv_phrase(target), repr(p)]
+                lines.append("\t".join(fields) + "\n")
+        return "".join(lines)
+
+    @classmethod
+    def from_tsv(cls, text: str) -> TranslationTable:
+        """The table of :meth:`to_tsv`'s lines, over them as they are: each entry is decoded
+        when it is read (looked up or iterated), so that loading a table of 190,000 sources is
+        one pass splitting lines (tens of milliseconds, where decoding them all takes more
+        than a second), and its lines are strings the garbage collector never traverses.
+
+        Raises:
+            ValueError: for a line without a language, a source and targets.
+
+        >>> t = TranslationTable.from_pairs([("school", "escuela", 3), ("school", "colegio", 1)])
+        >>> u = TranslationTable.from_tsv(t.to_tsv())
+        >>> u.translations(Language.EN, "school"), u == t
+        ((('escuel', 0.75), ('colegi', 0.25)), True)
+        """
+        rows: dict[Language, dict[str, str]] = {lang: {} for lang in Language}
+        by_code = {lang.value: rows[lang] for lang in Language}
+        for number, line in enumerate(text.splitlines(), start=1):
+            code, _, rest = line.partition("\t")
+            source, _, targets = rest.partition("\t")
+            found = by_code.get(code)
+            if found is None or not source or not targets:
+                raise ValueError(f"translation table line {number}: expected lang, source, targets")
+            found[source] = targets
+        table = cls({})
+        table._entries = {lang: _TsvEntries(rows[lang]) for lang in Language}
+        return table
+
     @classmethod
     def from_json(cls, text: str | bytes) -> TranslationTable:
         """The table that :meth:`to_json` wrote.
@@ -331,6 +382,36 @@ def _pruned(
 
 def _weight(item: tuple[Phrase, float]) -> float:
     return item[1]
+
+
+def _tsv_phrase(phrase: Phrase) -> str:
+    if not phrase or any(" " in t or "\t" in t or "\n" in t or not t for t in phrase):
+        raise ValueError(f"a phrase to write as text needs terms without blanks; got {phrase!r}")
+    return " ".join(phrase)
+
+
+class _TsvEntries(Mapping[Phrase, Targets]):
+    """One language's entries as :meth:`TranslationTable.to_tsv` writes them: each source
+    phrase (its terms joined by spaces) with the text of its targets, decoded when read."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: dict[str, str]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, phrase: Phrase) -> Targets:
+        if any(" " in term for term in phrase):  # (no such term is written: see _tsv_phrase)
+            raise KeyError(phrase)
+        fields = self._rows[" ".join(phrase)].split("\t")
+        return tuple(
+            (tuple(fields[i].split(" ")), float(fields[i + 1])) for i in range(0, len(fields), 2)
+        )
+
+    def __iter__(self) -> Iterator[Phrase]:
+        return (tuple(source.split(" ")) for source in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _entries_from_json(data: Any) -> dict[Language, dict[Phrase, Targets]]:
