@@ -46,9 +46,10 @@ class Peaks:
     rss_uss: int = 0
     rss: int = 0
     processes: int = 0  # most processes seen at once
-    # Each helper's own VmHWM (its peak RSS since its exec). Its ``ru_maxrss`` is not that: a
-    # helper started by ``posix_spawn`` (vfork) execs from its parent's address space, and the
-    # kernel carries that space's high-water mark into the child's ``ru_maxrss``.
+    # Each helper's own peak RSS since its exec (its VmHWM read after the exec; see
+    # helper_peaks for both dicts). Its ``ru_maxrss`` is not that: a helper started by
+    # ``posix_spawn`` (vfork) execs from its parent's address space, and the kernel carries
+    # that space's high-water mark into the child's ``ru_maxrss``.
     helper_hwm: dict[int, int] = field(default_factory=dict)
     # Until its exec, such a helper shares its parent's address space (vfork), and its VmHWM
     # is the parent's: readings taken while its command line is still its parent's count only
@@ -101,16 +102,20 @@ def usage(pid: int) -> Usage | None:
     return Usage(values["Rss"], values.get("Pss", 0), private)
 
 
-def high_water(pid: int) -> int | None:
-    """A process's ``VmHWM`` in kilobytes, or ``None`` once it has gone."""
+def high_water(pid: int) -> tuple[int, int] | None:
+    """A process's ``VmHWM`` in kilobytes and its parent's pid, or ``None`` once it has gone."""
+    found: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
+                name, _, value = line.partition(":")
+                if name in ("VmHWM", "PPid"):
+                    found[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
         return None
-    return None
+    if "VmHWM" not in found or "PPid" not in found:
+        return None
+    return found["VmHWM"], found["PPid"]
 
 
 def descendants(pid: int) -> list[int]:
@@ -170,12 +175,14 @@ class Sampler:
         peaks.rss_uss = max(peaks.rss_uss, main.rss + sum(u.private for u in helpers))
         peaks.rss = max(peaks.rss, main.rss + sum(u.rss for u in helpers))
         peaks.processes = max(peaks.processes, 1 + len(helpers))
-        parent_line = command_line(self.pid)
         for helper in descendants(self.pid):
-            # (The command line read first: if it is no longer the parent's, the exec came
-            # before the VmHWM read.)
+            # (The command line read first: if it is no longer its parent's, the exec came
+            # before the VmHWM read. Its own parent's, not the main process's: a helper's own
+            # child shares the helper's address space until its exec.)
             line = command_line(helper)
-            hwm = high_water(helper)
-            if hwm is not None:
-                seen = peaks.helper_hwm if line != parent_line else peaks.pre_exec_hwm
+            found = high_water(helper)
+            if found is not None:
+                hwm, parent = found
+                execed = line != command_line(parent)
+                seen = peaks.helper_hwm if execed else peaks.pre_exec_hwm
                 seen[helper] = max(seen.get(helper, 0), hwm)

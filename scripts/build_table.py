@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 from pathlib import Path
 
 from diaspora_search.translation.lexicon import TABLE_FILE, stemmed_table_text
@@ -29,8 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     text = stemmed_table_text()
-    with open(args.out, "wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as gz:
+    # (Written beside it, then moved over it: an interrupted build leaves the old file whole.)
+    partial = args.out.with_name(args.out.name + ".partial")
+    with open(partial, "wb") as raw, gzip.GzipFile("", "wb", 9, raw, mtime=0) as gz:
         gz.write(text.encode("utf-8"))
+    os.replace(partial, args.out)
     print(f"{args.out}: {text.count(chr(10)) - 1} sources, {args.out.stat().st_size:,} bytes")
     return 0
 

@@ -123,6 +123,7 @@ def test_a_stemmed_table_of_another_analysis_or_lexicon_is_not_used() -> None:
         good.replace("; analysis ", "; analysis 9"),  # another analysis version
         good.replace("; stemmer ", "; stemmer 0."),  # another Snowball stemmer
         good[:-8] + "00000000",  # another lexicon
+        good.replace("; top 8 ", "; top 7 "),  # another pruning
     ):
         stale = gzip.compress(f"{header}\n{bogus}".encode())
         table = lexicon.table_of(lexicon_bytes, stale)
@@ -135,3 +136,27 @@ def test_a_stemmed_table_of_another_analysis_or_lexicon_is_not_used() -> None:
         ("escuel", 0.75),
         ("colegi", 0.25),
     )
+
+
+def test_a_damaged_stemmed_table_falls_back_to_stemming() -> None:
+    # A search must not fail for want of a cache: a table that is not gzip, is cut short, is
+    # not UTF-8 or has a half line is ignored, and the lexicon is stemmed instead.
+    import gzip
+
+    from diaspora_search.translation import lexicon
+
+    pairs = "# diaspora_search lexicon-en-es format 1; test\nschool\tescuela\t1\n"
+    lexicon_bytes = gzip.compress(pairs.encode("utf-8"))
+    good = lexicon._table_header(lexicon_bytes)
+    whole = gzip.compress(f"{good}\nen\tschool\tzzz\t1.0\n".encode())
+    assert lexicon.table_of(lexicon_bytes, whole).translations(Language.EN, "school") == (
+        ("zzz", 1.0),
+    )
+    for damaged in (
+        b"not gzip at all",
+        whole[: len(whole) // 2],
+        gzip.compress(good.encode() + b"\n\xff\xfe\n"),
+        gzip.compress(f"{good}\nen\tschool\tzzz\n".encode()),  # (no probability)
+    ):
+        table = lexicon.table_of(lexicon_bytes, damaged)
+        assert table.translations(Language.EN, "school") == (("escuel", 1.0),), damaged

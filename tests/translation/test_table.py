@@ -118,6 +118,7 @@ def test_a_table_read_from_its_lines_is_the_same_table() -> None:
     assert read.translations(Language.EN, "unheld") == ()
     assert read.targets(Language.EN, ("city of",)) == ()  # (a term with a space is no source)
     assert (Language.EN, ("school",)) in read
+    assert (Language.EN, "school") not in read and (Language.EN, "school") not in table
     # Its lines are strings in dicts of strings: nothing the garbage collector traverses.
     assert not any(gc.is_tracked(entries._rows) for entries in read._entries.values())
 
@@ -130,3 +131,9 @@ def test_lines_cannot_write_a_term_with_a_blank_or_be_read_half() -> None:
         TranslationTable.from_tsv("en\tschool\tescuel\t1.0\nen\tschool\n")
     with pytest.raises(ValueError, match="line 1"):
         TranslationTable.from_tsv("xx\tschool\tescuel\t1.0\n")
+    with pytest.raises(ValueError, match="line 1"):  # (a target without its probability)
+        TranslationTable.from_tsv("en\tschool\tescuel\t1.0\tcolegi\n")
+    # Only "\n" ends a line: a term holding another line break (none an analyzer writes) is
+    # read back as written.
+    odd = TranslationTable.from_probabilities({Language.EN: {("a\rb",): [(("c\u2028",), 0.5)]}})
+    assert TranslationTable.from_tsv(odd.to_tsv()) == odd

@@ -92,7 +92,9 @@ class TermChain:
         texts: list[str | None] = [base]
         for stage in head:
             texts = stage.apply_all(texts)
-        if texts != [base]:
+        # (A leading "+" stays on a plain ASCII word but goes from an accented one: normalize
+        # strips the one it puts before a fraction.)
+        if texts != [base] or base.startswith("+"):
             return self.word_terms(variants)
         texts = list(variants)
         for stage in self.stages[len(head) :]:

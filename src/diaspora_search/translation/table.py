@@ -47,6 +47,9 @@ MIN_PROBABILITY = 0.02
 """Targets below this probability are dropped: one sense in fifty is noise for a query."""
 JSON_FORMAT = "diaspora_search.translation-table"
 JSON_VERSION = 1
+TSV_FORMAT = "# diaspora_search translation-table tsv 1"
+"""What names the lines of :meth:`TranslationTable.to_tsv` (and of their build) in a file's
+first line, such as the bundled lexicon's stemmed table (:mod:`.lexicon`)."""
 
 Phrase = tuple[str, ...]
 """The index terms of a word or phrase, stopwords left out."""
@@ -254,12 +257,19 @@ class TranslationTable(Mapping[tuple[Language, Phrase], Targets]):
         """
         rows: dict[Language, dict[str, str]] = {lang: {} for lang in Language}
         by_code = {lang.value: rows[lang] for lang in Language}
-        for number, line in enumerate(text.splitlines(), start=1):
+        lines = text.split("\n")  # (only "\n" ends a line: str.splitlines knows eight more)
+        if lines and not lines[-1]:
+            lines.pop()
+        for number, line in enumerate(lines, start=1):
             code, _, rest = line.partition("\t")
             source, _, targets = rest.partition("\t")
             found = by_code.get(code)
-            if found is None or not source or not targets:
-                raise ValueError(f"translation table line {number}: expected lang, source, targets")
+            # (Targets and probabilities alternate: an odd count of tabs between them.)
+            if found is None or not source or not targets or targets.count("\t") % 2 != 1:
+                raise ValueError(
+                    f"translation table line {number}: expected lang, source, then targets "
+                    "each with its probability"
+                )
             found[source] = targets
         table = cls({})
         table._entries = {lang: _TsvEntries(rows[lang]) for lang in Language}
@@ -385,7 +395,7 @@ def _weight(item: tuple[Phrase, float]) -> float:
 
 
 def _tsv_phrase(phrase: Phrase) -> str:
-    if not phrase or any(" " in t or "\t" in t or "\n" in t or not t for t in phrase):
+    if not phrase or any(not t or " " in t or "\t" in t or "\n" in t for t in phrase):
         raise ValueError(f"a phrase to write as text needs terms without blanks; got {phrase!r}")
     return " ".join(phrase)
 
@@ -400,7 +410,9 @@ class _TsvEntries(Mapping[Phrase, Targets]):
         self._rows = rows
 
     def __getitem__(self, phrase: Phrase) -> Targets:
-        if any(" " in term for term in phrase):  # (no such term is written: see _tsv_phrase)
+        # (A phrase is a tuple of terms, none with a space: see _tsv_phrase. Anything else, a
+        # bare string among them, is no key, as in a table's own dicts.)
+        if type(phrase) is not tuple or any(" " in term for term in phrase):
             raise KeyError(phrase)
         fields = self._rows[" ".join(phrase)].split("\t")
         return tuple(
