@@ -260,17 +260,19 @@ class TranslationTable(Mapping[tuple[Language, Phrase], Targets]):
         lines = text.split("\n")  # (only "\n" ends a line: str.splitlines knows eight more)
         if lines and not lines[-1]:
             lines.pop()
-        for number, line in enumerate(lines, start=1):
-            code, _, rest = line.partition("\t")
-            source, _, targets = rest.partition("\t")
-            found = by_code.get(code)
-            # (Targets and probabilities alternate: an odd count of tabs between them.)
-            if found is None or not source or not targets or targets.count("\t") % 2 != 1:
-                raise ValueError(
-                    f"translation table line {number}: expected lang, source, then targets "
-                    "each with its probability"
-                )
-            found[source] = targets
+        line = ""
+        try:
+            for line in lines:
+                code, source, targets = line.split("\t", 2)
+                # (Targets and probabilities alternate: an odd count of tabs between them.)
+                if not source or not targets.count("\t") % 2:
+                    raise ValueError(line)
+                by_code[code][source] = targets
+        except (ValueError, KeyError):
+            raise ValueError(
+                f"translation table line {lines.index(line) + 1}: expected lang, source, then "
+                "targets each with its probability"
+            ) from None
         table = cls({})
         table._entries = {lang: _TsvEntries(rows[lang]) for lang in Language}
         return table
