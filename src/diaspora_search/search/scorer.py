@@ -30,7 +30,7 @@ from .._compiled import core as _core
 from .._fields import TEXT_FIELDS, field_language
 from .._language import Language
 from ..query.plan import Key
-from ..storage import Snapshot, Statistics
+from ..storage import LENGTH_OF_BYTE, Snapshot, Statistics
 from .deadline import NO_DEADLINE, Deadline
 
 __all__ = [
@@ -77,15 +77,18 @@ class LengthNorms:
         (a segment of bilingual records: its postings need not be read at all)."""
         key = (segment, lang)
         if key not in self._skipped:
-            with_text = {
-                docnum
-                for field in TEXT_FIELDS[lang]
-                for docnum, length in enumerate(self.snapshot.lengths(segment, field.name))
-                if length
-            }
-            skipped = with_text | deleted
-            full = len(skipped) >= self.snapshot.segment_size(segment)
-            self._skipped[key] = None if full else self._flags(segment, skipped)
+            size = self.snapshot.segment_size(segment)
+            # Each document's flag, from its length bytes (a length above 0 is a byte above 0),
+            # the fields' flags OR-ed as one integer each: not a set of 26,000 numbers a field.
+            with_text = 0
+            for field in TEXT_FIELDS[lang]:
+                lengths = self.snapshot.length_bytes(segment, field.name)[:size]
+                with_text |= int.from_bytes(lengths.translate(_ABOVE_ZERO), "little")
+            flags = bytearray(with_text.to_bytes(size, "little"))
+            for docnum in deleted:
+                flags[docnum] = 1
+            full = flags.count(1) >= size
+            self._skipped[key] = None if full else bytes(flags)
         return self._skipped[key]
 
     def _flags(self, segment: int, docnums: Iterable[int]) -> bytes:
@@ -104,11 +107,19 @@ class LengthNorms:
         if found is None:
             k1, b = self.k1, self.b
             avg = statistics.avg_field_length(fieldname)
-            lengths = self.snapshot.lengths(segment, fieldname)
-            norms = array("d", [ranking.bm25_length_norm(n, avg, k1, b) for n in lengths])
-            ones = array("d", [ranking.bm25_saturate(1.0, norm, k1) for norm in norms])
+            # (A length is one of 256 bytes: each one's norm computed once, the very floats a
+            # document's length would give, then looked up for each document.)
+            norm_of = [ranking.bm25_length_norm(n, avg, k1, b) for n in LENGTH_OF_BYTE]
+            one_of = [ranking.bm25_saturate(1.0, norm, k1) for norm in norm_of]
+            lengths = self.snapshot.length_bytes(segment, fieldname)
+            norms = array("d", map(norm_of.__getitem__, lengths))
+            ones = array("d", map(one_of.__getitem__, lengths))
             found = self._norms[key] = (norms, ones)
         return found
+
+
+_ABOVE_ZERO = bytes([0, *[1] * 255])
+"""``bytes.translate`` table: 0 for the byte 0, 1 for any other."""
 
 
 class SegmentScores(NamedTuple):

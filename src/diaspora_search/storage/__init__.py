@@ -26,6 +26,7 @@ from ._compat import check_whoosh_version
 
 check_whoosh_version()
 
+from .codec import LENGTH_OF_BYTE  # noqa: E402
 from .snapshot import SegmentPostings, Snapshot  # noqa: E402
 from .store import (  # noqa: E402
     INDEX_FORMAT,
@@ -42,6 +43,7 @@ from .writer import DEFAULT_LOCK_TIMEOUT, Writer  # noqa: E402
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "INDEX_FORMAT",
+    "LENGTH_OF_BYTE",
     "META_FILE",
     "IndexStore",
     "SegmentPostings",

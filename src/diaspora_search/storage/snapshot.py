@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
-from .codec import field_lengths, postings_extent, stored_fields_reader, term_blocks
+from .codec import (
+    field_length_bytes,
+    field_lengths,
+    postings_extent,
+    stored_fields_reader,
+    term_blocks,
+)
 from .damage import guarded, guarded_iter
 from .lookup import TermLookup, read_field_holders
 from .lowering import lower, lower_alternative
@@ -259,6 +265,12 @@ class Snapshot:
     def segment_size(self, segment: int) -> int:
         """How many documents segment ``segment`` holds, deleted ones included."""
         return int(self._segments[segment][0].doc_count_all())
+
+    @guarded
+    def length_bytes(self, segment: int, fieldname: str) -> bytes:
+        """Each document's length in ``fieldname`` in one segment (by its own numbers) as a
+        byte (``codec.LENGTH_OF_BYTE`` gives the length)."""
+        return field_length_bytes(self._segments[segment][0], fieldname)
 
     @guarded
     def lengths(self, segment: int, fieldname: str) -> list[int]:
