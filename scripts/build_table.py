@@ -6,11 +6,11 @@ Usage::
 
 The output (default ``src/diaspora_search/data/lexicon-en-es.table.tsv.gz``) is what
 ``translation.lexicon.bundled_table`` loads instead of stemming the lexicon at every process's
-first translated search. Its first line names the analysis version, the Snowball stemmer's
-version and the lexicon's digest; where any differs from the running code's, the table is
-stemmed at load instead. Run it after changing the analysis or the lexicon
-(``tests/translation/test_lexicon.py`` fails until then). The gzip stream carries no time
-stamp or file name: the same input gives the same bytes.
+first translated search. Its first line names what it was made with (the analysis and
+stemmer versions, the table format and pruning, the lexicon's digest); where any differs from
+the running code's, the table is stemmed at load instead. Run it after changing the analysis,
+the table's pruning or the lexicon (``tests/translation/test_lexicon.py`` fails until then).
+The gzip stream carries no time stamp or file name: the same input gives the same bytes.
 """
 
 from __future__ import annotations

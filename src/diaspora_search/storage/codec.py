@@ -529,9 +529,3 @@ def field_length_bytes(reader: Any, fieldname: str) -> bytes:
         written = bytes(column._dbfile.get(column._basepos, stored)) if stored else b""
         return written + bytes(documents - stored)
     return bytes(column)  # (another column: its values, a byte each, as the reader gives them)
-
-
-def field_lengths(reader: Any, fieldname: str) -> list[int]:
-    """Each document's length in ``fieldname`` in one segment, as the length column stores it
-    (one byte, so lengths are approximate above 255)."""
-    return list(map(LENGTH_OF_BYTE.__getitem__, field_length_bytes(reader, fieldname)))

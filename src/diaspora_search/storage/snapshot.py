@@ -21,7 +21,6 @@ from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import (
     field_length_bytes,
-    field_lengths,
     postings_extent,
     stored_fields_reader,
     term_blocks,
@@ -271,11 +270,6 @@ class Snapshot:
         """Each document's length in ``fieldname`` in one segment (by its own numbers) as a
         byte (``codec.LENGTH_OF_BYTE`` gives the length)."""
         return field_length_bytes(self._segments[segment][0], fieldname)
-
-    @guarded
-    def lengths(self, segment: int, fieldname: str) -> list[int]:
-        """Each document's length in ``fieldname`` in one segment (by its own numbers)."""
-        return field_lengths(self._segments[segment][0], fieldname)
 
     @guarded
     def holders(self, keys: Iterable[Key], docnums: Iterable[int]) -> dict[int, set[Key]]:

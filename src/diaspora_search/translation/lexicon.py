@@ -9,9 +9,10 @@ Stemming at load keeps the table in step with the running analysis.
 Stemming and pruning 150,000 pairs takes more than a second, which every process would pay on
 its first translated search (each command-line search among them). So the package also ships
 that table stemmed, ``data/lexicon-en-es.table.tsv.gz`` (``scripts/build_table.py``): its
-first line names the analysis version, the Snowball stemmer's version and the digest of the
-lexicon it was made from, and it is used only when all three are those of the running code
-and the bundled lexicon, else the lexicon is stemmed at load as before.
+first line names what it was made with (:func:`_table_header`: the analysis and stemmer
+versions, the table format and pruning, the lexicon's digest), and it is used only when every
+one is the running code's and the bundled lexicon's, else the lexicon is stemmed at load as
+before.
 
 >>> table = bundled_table()
 >>> table.translations(Language.EN, "educ")[0]  # "education" -> "educación"
