@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diaspora_search import Language
+from diaspora_search.analysis.chain import ANALYZER_NAMES, TermChain, analyzer
 from diaspora_search.analysis.fold import FoldFilter
 from diaspora_search.analysis.normalize import NormalizeFilter
 from diaspora_search.analysis.stage import Stage
@@ -66,3 +67,25 @@ def test_batch_is_each_word_alone(texts: list[str | None]) -> None:
     for stage in STAGES:
         expected = [None if t is None else stage.apply(t) for t in texts]
         assert stage.apply_all(texts) == expected, type(stage).__name__
+
+
+CANDIDATES = ["the", "los", "educacion", "running", "happy", "naciones", "a", "y", "zzq", "ies"]
+
+
+@pytest.mark.parametrize("name", ANALYZER_NAMES)
+def test_candidate_terms_are_the_chains_terms(name: str) -> None:
+    """``TermChain.candidate_terms`` (a spelling correction's candidates, uncached, skipping
+    the stages that leave lowercase ASCII letters as they are) gives what the cached chain
+    gives, stopwords ("the", "los", "y") included; a list with other characters too."""
+    chain = analyzer(name).chain
+    for words in (CANDIDATES, [*CANDIDATES, "Educación", "U.S"], [*CANDIDATES, ""]):
+        fresh = TermChain(*chain.stages)
+        assert chain.candidate_terms(words) == fresh.word_terms(words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzñ", min_size=1, max_size=10)))
+def test_candidate_terms_are_the_chains_terms_on_any_letters(words: list[str]) -> None:
+    for name in ANALYZER_NAMES:
+        chain = analyzer(name).chain
+        assert chain.candidate_terms(words) == TermChain(*chain.stages).word_terms(words), name

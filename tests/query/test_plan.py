@@ -55,6 +55,30 @@ def test_coordination_counts_groups(vocabulary: Vocabulary) -> None:
     assert plan.coordination([("summary_es", "remes")]) == 0.5
     assert plan.coordination([("summary_es", "remes"), ("summary_es", "migrant")]) == 0.5
     assert plan.coordination([("summary_es", "remes"), ("summary_es", "educ")]) == 1.0
+    # A list at once (the head's candidates), an unknown term holding no group.
+    matched = [
+        [("summary_es", "remes")],
+        [],
+        [("summary_es", "educ"), ("summary_es", "nothing")],
+        [("summary_es", "migrant"), ("summary_es", "educ")],
+    ]
+    assert plan.coordinations(matched) == [0.5, 0.5, 0.5, 1.0]
+
+
+def test_coordination_of_many_groups(vocabulary: Vocabulary) -> None:
+    """Four groups: each hit's factor is that of the number of distinct groups its terms
+    stand for (Salton's coordination), however the terms overlap."""
+    plan = compile_query("remesas migrantes educación economía", vocabulary, ES)
+    assert plan.group_count == 4
+    keys = sorted(plan.term_groups)
+    matched = [keys[:n] for n in range(len(keys) + 1)] + [keys[::2], keys[1::3]]
+    expected = [
+        ranking.coordination(len(set().union(*(plan.term_groups[k] for k in m))), 4)
+        for m in matched
+    ]
+    assert plan.coordinations(matched) == expected
+    assert [plan.coordination(m) for m in matched] == expected
+    assert len(set(expected)) >= 3
 
 
 def test_phrase_terms_count_for_their_group(vocabulary: Vocabulary) -> None:

@@ -68,6 +68,12 @@ def test_each_fields_terms_are_the_lexicons(snapshot: Snapshot) -> None:
     assert set(snapshot.known_terms(both)) == expected  # (iterated: decoded)
     assert "\ud800" not in snapshot.known_terms(both)  # (a lone surrogate: no term)
     assert b"migrant" not in snapshot.known_terms(both)  # (terms are str)
+    # Intersected with many at once (a spelling correction's candidates), as one at a time.
+    known = snapshot.known_terms(both)
+    asked = {*sorted(expected)[::7], "zzzq", "", "\ud800", "migr\u00e1"}
+    held = {term for term in asked if term in known}
+    assert known & asked == held == asked & known
+    assert held and held != asked
 
 
 def _records(*keys: bytes, value: bytes = b"\x00" * 3) -> bytes:

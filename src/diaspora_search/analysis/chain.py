@@ -101,6 +101,22 @@ class TermChain:
             texts = stage.apply_all(texts)
         return [t or _STOPPED for t in texts]
 
+    def candidate_terms(self, words: list[str]) -> list[str]:
+        """The index term of each of ``words``, ``""`` for a stopword, not cached: for the
+        hundreds of candidates of a spelling correction, nearly all of them nonsense.
+
+        Words made of lowercase ASCII letters only (the candidates are) are their own
+        normalization and folding: only the other stages run, the stopword lists and the
+        stemmer. Any other list runs every stage."""
+        joined = "".join(words)
+        if not (joined.isascii() and joined.isalpha() and joined.islower()) or "" in words:
+            return self.word_terms(words)
+        texts: list[str | None] = list(words)
+        for stage in self.stages:
+            if not isinstance(stage, (NormalizeFilter, FoldFilter)):
+                texts = stage.apply_all(texts)
+        return [t or _STOPPED for t in texts]
+
     def learn(self, words: list[str]) -> None:
         """Compute and remember the terms of ``words``, not yet known (repeats allowed)."""
         self._compute_all(list(dict.fromkeys(words)))

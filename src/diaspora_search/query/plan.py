@@ -170,9 +170,21 @@ class QueryPlan:
 
     def coordination(self, matched: Iterable[Key]) -> float:
         """The coordination factor of a hit holding the ``matched`` terms."""
-        if self.group_count <= 1:
-            return 1.0
-        held: set[int] = set()
-        for key in matched:
-            held |= self.term_groups.get(key, set())
-        return ranking.coordination(len(held), self.group_count)
+        return self.coordinations([matched])[0]
+
+    def coordinations(self, matched: Iterable[Iterable[Key]]) -> list[float]:
+        """The :meth:`coordination` of each hit of a list, each holding the terms of its own
+        item of ``matched``: the groups of each term as the bits of an int, made once for the
+        list (a head's fifty candidates), and a hit's groups the OR of its terms' bits."""
+        count = self.group_count
+        if count <= 1:
+            return [1.0 for _ in matched]
+        bits = {key: sum(1 << g for g in groups) for key, groups in self.term_groups.items()}
+        factor = [ranking.coordination(held, count) for held in range(count + 1)]
+        out: list[float] = []
+        for keys in matched:
+            held = 0
+            for key in keys:
+                held |= bits.get(key, 0)
+            out.append(factor[held.bit_count()])
+        return out

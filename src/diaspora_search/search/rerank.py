@@ -75,9 +75,12 @@ class Reranker:
                 for (_, doc), langs in zip(ranked, scanned, strict=True)
             ]
         exact = _exact_forms_held(plan, fields, scanned)
+        coordination = plan.coordinations([matched[doc] for _, doc in ranked])
         rescored = [
-            (tier, score * plan.coordination(matched[doc]) * factor, rank, doc)
-            for rank, ((score, doc), (tier, factor)) in enumerate(zip(ranked, exact, strict=True))
+            (tier, score * held * factor, rank, doc)
+            for rank, ((score, doc), held, (tier, factor)) in enumerate(
+                zip(ranked, coordination, exact, strict=True)
+            )
         ]
         rescored.sort(key=lambda item: (-item[0], -item[1], item[2]))
         return [(score, doc) for _, score, _, doc in rescored]

@@ -98,16 +98,14 @@ def correct_word(word: str, searcher: Searcher) -> str | None:
     candidates = edits1(folded)
     frequency: dict[tuple[str, str], int] = {}
     ordered = sorted(candidates)
+    # Hundreds of candidates: stemmed together, looked up in the vocabulary in memory all
+    # at once. (The order of ``frequency`` does not matter: it is sorted by frequency, then
+    # by key.)
     for lang, chain in chains.items():
-        # Hundreds of candidates: stemmed together, looked up in the vocabulary in memory.
-        known = vocabulary.vocabulary(lang)
-        for term in dict.fromkeys(chain.word_terms(ordered)):
-            if term in known:
-                frequency[(lang.value, term)] = vocabulary.doc_frequency(lang, term)
-    names = vocabulary.names()
-    for term in dict.fromkeys(name_chain.word_terms(ordered)):
-        if term in names:
-            frequency[(NAMES_SOURCE, term)] = vocabulary.name_frequency(term)
+        for term in vocabulary.vocabulary(lang) & set(chain.candidate_terms(ordered)):
+            frequency[(lang.value, term)] = vocabulary.doc_frequency(lang, term)
+    for term in vocabulary.names() & set(name_chain.candidate_terms(ordered)):
+        frequency[(NAMES_SOURCE, term)] = vocabulary.name_frequency(term)
     # The index holds stems and folded names, not words: read how the commonest are written in
     # a few records, and keep a written word that is one typo from the query word.
     for source, term in sorted(frequency, key=lambda key: (-frequency[key], key))[
