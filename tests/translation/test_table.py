@@ -119,6 +119,12 @@ def test_a_table_read_from_its_lines_is_the_same_table() -> None:
     assert read.targets(Language.EN, ("city of",)) == ()  # (a term with a space is no source)
     assert (Language.EN, ("school",)) in read
     assert (Language.EN, "school") not in read and (Language.EN, "school") not in table
+    # Looked up with get (what a lookup of a query word asks), as the table's own dicts.
+    asked = [("school",), ("unheld",), ("city of",), ("city", "of", "origin"), "school", ()]
+    for lang in Language:
+        for phrase in asked:
+            assert read._entries[lang].get(phrase, "-") == table._entries[lang].get(phrase, "-")
+    assert read._entries[Language.EN].get(("school",)) == table.targets(Language.EN, "school")
     # Its lines are strings in dicts of strings: nothing the garbage collector traverses.
     assert not any(gc.is_tracked(entries._rows) for entries in read._entries.values())
 

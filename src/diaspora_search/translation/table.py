@@ -412,11 +412,25 @@ class _TsvEntries(Mapping[Phrase, Targets]):
         self._rows = rows
 
     def __getitem__(self, phrase: Phrase) -> Targets:
+        found = self._targets(phrase)
+        if found is None:
+            raise KeyError(phrase)
+        return found
+
+    def get(self, phrase: Phrase, default: Any = None) -> Any:
+        # (Without the KeyError that Mapping.get would catch: most query words have no entry.)
+        found = self._targets(phrase)
+        return default if found is None else found
+
+    def _targets(self, phrase: Phrase) -> Targets | None:
         # (A phrase is a tuple of terms, none with a space: see _tsv_phrase. Anything else, a
         # bare string among them, is no key, as in a table's own dicts.)
         if type(phrase) is not tuple or any(" " in term for term in phrase):
-            raise KeyError(phrase)
-        fields = self._rows[" ".join(phrase)].split("\t")
+            return None
+        row = self._rows.get(" ".join(phrase))
+        if row is None:
+            return None
+        fields = row.split("\t")
         return tuple(
             (tuple(fields[i].split(" ")), float(fields[i + 1])) for i in range(0, len(fields), 2)
         )
