@@ -219,3 +219,24 @@ def test_every_fields_lookups_are_whooshs(tmp_path: Path) -> None:
         assert held > 10
     finally:
         store.close()
+
+
+def test_a_term_info_is_read_as_whoosh_reads_it() -> None:
+    """``term_info_at`` reads a pointer to postings in one unpack, and leaves inlined postings
+    (which this package never writes, Whoosh's writer may) to Whoosh's ``from_bytes``: both
+    give the info Whoosh would."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    pointed = W3TermInfo(weight=3.0, df=2, minlength=4, maxlength=40, maxweight=2.0, minid=7)
+    pointed._maxid, pointed._offset, pointed._length = 9, 123_456_789_012, 77
+    unbounded = W3TermInfo(weight=1.0, df=1, maxlength=1, maxweight=1.0)
+    unbounded._offset, unbounded._length = 0, 5
+    inlined = W3TermInfo(weight=2.0, df=1, minlength=3, maxlength=3, maxweight=2.0, minid=4)
+    inlined._maxid, inlined._inlined = 4, ((4,), (2.0,), (None,))
+    for info in (pointed, unbounded, inlined):
+        data = info.to_bytes()
+        records = b"junk" + _records(b"\x00\x01key", value=data)
+        found = term_info_at(memoryview(records), 4)
+        assert vars(found) == vars(W3TermInfo.from_bytes(data))
+        assert found.doc_frequency() == info.doc_frequency()
+        assert found.is_inlined() == (info is inlined)
