@@ -43,7 +43,9 @@ _COMPRESS_FROM = 128
 
 _BLOCK_PROTOCOL = 3
 _INT = struct.Struct("!i")
-_TERM_INFO = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's struct, then pack_long + pack_int
+TERM_INFO = struct.Struct("!BfIBBfIIqi")
+"""A term info pointing into the postings file, as written here and read by
+:func:`~.lookup.term_info_at`: W3TermInfo's struct, then pack_long + pack_int."""
 _KEY_VALUE = struct.Struct("!ii")  # whoosh.filedb.filetables._lengths
 _MAGIC = WHOOSH3_HEADER_MAGIC
 _LENGTH_BYTES = bytes(length_to_byte(n) for n in range(1, 4096))
@@ -235,7 +237,7 @@ def encode_terms(
         extent = len(_MAGIC) + len(found.blocks)
         out.append(_MAGIC)
         out.append(found.blocks)
-        info = _TERM_INFO.pack(
+        info = TERM_INFO.pack(
             False,
             found.total,
             found.doc_frequency,

@@ -31,6 +31,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .._compiled import core as compiled_core
 from ..query.plan import Key
+from .codec import TERM_INFO
 
 MEMO_LIMIT = 200_000
 """Distinct ``(field, term)`` answers kept (then forgotten all at once and looked up again)."""
@@ -216,10 +217,10 @@ def term_info_at(records: bytes | memoryview, at: int) -> Any:
     this was a third of their cost); inlined postings are left to ``from_bytes``."""
     keylen, datalen = _RECORD_LENGTHS.unpack_from(records, at)
     start = at + _RECORD_LENGTHS.size + keylen
-    if datalen != _TERM_INFO.size or records[start]:  # (inlined postings: flags set)
+    if datalen != TERM_INFO.size or records[start]:  # (inlined postings: flags set)
         return W3TermInfo.from_bytes(bytes(records[start : start + datalen]))
     _, weight, df, minlength, maxlength, maxweight, minid, maxid, offset, length = (
-        _TERM_INFO.unpack_from(records, start)
+        TERM_INFO.unpack_from(records, start)
     )
     info = W3TermInfo.__new__(W3TermInfo)
     info._weight = weight
@@ -273,9 +274,7 @@ def _field_records(reader: Any, fieldname: str) -> tuple[bytes | memoryview, byt
 
 
 _RECORD_LENGTHS = struct.Struct("!ii")  # (Whoosh's filetables._lengths)
-# W3TermInfo's fields ("!BfIBBfII"), then the postings' offset and length (pack_long, pack_int).
-_TERM_INFO = struct.Struct("!BfIBBfIIqi")
-_NO_ID = 0xFFFFFFFF
+_NO_ID = 0xFFFFFFFF  # (W3TermInfo's stand-in for no first or last document)
 _INFO_COUNT = struct.Struct("!I")  # (W3TermInfo's document frequency, first, last: "!BfIBBfII")
 
 
