@@ -251,6 +251,45 @@ def test_claims_from_both_ends_take_every_document_once(total: int, shared: bool
     assert not claims.take(5, backward=False) and not claims.take(5, backward=True)
 
 
+def test_a_builder_has_its_end_before_this_process_finishes_its_last_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Records of 3 KB: a chunk of them (parallel.CLAIM) is more than a pipe holds, so the
+    # end message of a builder that still has chunks to read cannot be written at once. It
+    # must reach the pipe before this process begins finishing its own segment (seconds on
+    # a large batch), or the builder idles through that finish waiting for it.
+    long_records = [
+        {"id": f"long-{i}", "summary_en": f"consulate report {i} " + "migrant health " * 200}
+        for i in range(600)
+    ]
+    builders_from(monkeypatch, 100)
+    handles: list[Any] = []
+    start = _parallel.start_builder
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        handles.append(start(*args, **kwargs))
+        return handles[-1]
+
+    monkeypatch.setattr(_parallel, "start_builder", recorded)
+    at_own_finish: list[list[tuple[bool, bool]]] = []
+    finish = _parallel.Segments.finish
+
+    def observed(self: _parallel.Segments) -> list[Any]:
+        at_own_finish.append([(h.ended, h.waiting_output) for h in handles])
+        return finish(self)
+
+    monkeypatch.setattr(_parallel.Segments, "finish", observed)  # (this process's only)
+    store = IndexStore.create(tmp_path / "index")
+    with store.writer(processes=2) as writer:
+        writer.add(validate_batch(long_records))
+    store.close()
+    assert len(handles) == 1
+    assert at_own_finish == [[(True, False)]]  # sent its end, and all of it in the pipe
+    with ds.SearchIndex.open(tmp_path / "index") as index:
+        assert len(index) == 600
+        assert index.search("consulate", limit=1).total == 600
+
+
 def test_a_failing_process_fails_the_batch_with_its_error(
     tmp_path: Path, records: list[ds.Record], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -136,6 +136,7 @@ class BuilderProcess:
         self.stall_timeout = stall_timeout
         self.status: int | None = None  # once it has ended
         self.in_flight = 0  # chunks sent and not yet acknowledged
+        self.ended = False  # sent the end of its documents
         self.started: tuple[float, float] | None = None  # its start's wall and CPU seconds
         self._stopped_at: float | None = None
         self._out = bytearray()  # sent, not yet taken by the pipe
@@ -148,6 +149,8 @@ class BuilderProcess:
         self._out += frame(kind, payload)
         if kind == DOCUMENTS:
             self.in_flight += 1
+        elif kind == END:
+            self.ended = True
         self.flush()
 
     def flush(self) -> None:

@@ -166,6 +166,11 @@ class Claims:
         front, back = _PAIR.unpack_from(self._state)
         return int(front + self.total - back)
 
+    def left(self) -> int:
+        """How many documents are still unclaimed."""
+        front, back = _PAIR.unpack_from(self._state)
+        return int(back - front)
+
 
 class Segments:
     """Documents added one at a time into as many new segments as ``postings_per_segment``
@@ -213,9 +218,11 @@ def build(
     *,
     backward: bool = False,
     between: Callable[[], None] | None = None,
+    claimed: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Claim and write documents of ``items`` until none are left (``between`` is called
-    after each claim); the finished (uncommitted) segments, in document order.
+    after each claim, ``claimed`` once none is left, before the last segment's finish); the
+    finished (uncommitted) segments, in document order.
 
     The cyclic garbage collector is off meanwhile (for the whole process: the buffers are
     millions of small lists without cycles, which it would only walk over and over).
@@ -229,6 +236,8 @@ def build(
                 segments.add(to_document(items[i]))
             if between is not None:
                 between()
+        if claimed is not None:
+            claimed()
         return segments.finish()
     finally:
         segments.close()  # (an error: the unfinished segment's files)
@@ -303,7 +312,13 @@ def build_batch(
         r, backward = plan[-1]
         built = {
             plan[-1]: build(
-                index, ranges[r], to_document, claims[r], backward=backward, between=between
+                index,
+                ranges[r],
+                to_document,
+                claims[r],
+                backward=backward,
+                between=between,
+                claimed=feeder.deliver,
             )
         }
         built.update(feeder.finish())
@@ -330,7 +345,6 @@ class _Feeder:
         self._ranges = ranges
         self._claims = claims
         self._to_document = to_document
-        self._sent_all: set[Key] = set()
         self._built: dict[Key, list[Any]] = {}
 
     def pump(self) -> None:
@@ -344,19 +358,21 @@ class _Feeder:
                 COSTS.builder_started(*builder.started)
                 builder.started = None
             builder.alive()
-            if key not in self._sent_all:
+            if not builder.ended:
                 self._feed(key, builder)
             builder.flush()
 
     def _feed(self, key: Key, builder: BuilderProcess) -> None:
+        """Send chunks until :data:`AHEAD` are in flight, and the end as soon as none of the
+        range is left: not once the builder's last chunks are built, which may be after this
+        process has begun finishing its own segment (it would wait idle through that, half a
+        second in a full-corpus build)."""
         r, backward = key
-        while builder.in_flight < AHEAD:
-            order = self._claims[r].take(CLAIM, backward=backward)
-            if not order:
-                builder.send(END)
-                self._sent_all.add(key)
-                return
+        claims = self._claims[r]
+        while builder.in_flight < AHEAD and (order := claims.take(CLAIM, backward=backward)):
             builder.send(DOCUMENTS, self._chunk(self._ranges[r], order))
+        if claims.left() == 0:
+            builder.send(END)
 
     def _chunk(self, items: list[Any], order: range) -> bytes:
         try:
@@ -367,16 +383,33 @@ class _Feeder:
             ) from error
         return encode_documents(documents)
 
+    def deliver(self) -> None:
+        """Wait until every builder's messages are in its pipe, when this process has no
+        more of its own range to build: a builder whose pipe is full when its end is sent
+        would otherwise get the end only after this process's own last segment is finished
+        (it reads its pipe only as it builds; a full-corpus build's builder waited half a
+        second for it). The wait is the builder's reading of what the pipe did not take, a
+        chunk or two."""
+        while True:
+            self.pump()
+            writers = self._unsent()
+            if not writers:
+                return
+            select.select([], writers, [], _CHECK)
+
     def finish(self) -> dict[Key, list[Any]]:
         """Every builder's segments, once it has built all of its range that is left."""
         while True:
             self.pump()
             if not self._running:
                 return self._built
-            builders = self._running.values()
-            readers = [b.reader for b in builders if b.reader is not None]
-            writers = [b.writer for b in builders if b.waiting_output and b.writer is not None]
-            select.select(readers, writers, [], _CHECK)
+            readers = [b.reader for b in self._running.values() if b.reader is not None]
+            select.select(readers, self._unsent(), [], _CHECK)
+
+    def _unsent(self) -> list[int]:
+        """The pipes of the builders with messages the pipe has not yet taken."""
+        builders = self._running.values()
+        return [b.writer for b in builders if b.waiting_output and b.writer is not None]
 
 
 def _split(items: list[Any], parts: int) -> list[list[Any]]:
