@@ -152,6 +152,11 @@ def test_record_ids_come_from_the_id_terms(tmp_path: Path) -> None:
         ids = [fresh.record_id(d) for d in range(fresh.doc_count)]
         fresh.close()
         assert ids == stored
+        batch = store.new_snapshot()  # (nothing read yet: each id read by record_ids itself)
+        batch._stored_fields = refuse  # type: ignore[method-assign,assignment]
+        assert batch.record_ids(range(batch.doc_count)[::-1]) == stored[::-1]
+        assert batch.record_ids([3, 3, 0]) == [stored[3], stored[3], stored[0]]
+        batch.close()
         assert ids.count(records[7]["id"]) == 2  # (the deleted document's too)
         readers = _readers(snapshot)
         assert sum(len(read_field_holders(r, "id")) for r in readers) == snapshot.doc_count

@@ -137,10 +137,10 @@ class Matches:
 
     def best(self, limit: int) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, docnum)``, best first, ties by record id."""
-        record_id = self._snapshot.record_id
+        record_ids = self._snapshot.record_ids
         if self._segments is not None:
-            return best_of_segments(self._segments, limit, record_id)
-        return best(self.scores, limit, record_id)
+            return best_of_segments(self._segments, limit, record_ids)
+        return best(self.scores, limit, record_ids)
 
     def scores_of(self, docnums: set[int]) -> dict[int, float]:
         """The scores of those of ``docnums`` that match."""
@@ -262,7 +262,7 @@ class Searcher:
             if len(ranked) <= asked or ranked[asked][0] < ranked[depth - 1][0]:
                 break
             asked *= 2
-        return ties_by_id(ranked, self.snapshot.record_id)[:depth]
+        return ties_by_id(ranked, self.snapshot.record_ids)[:depth]
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of a document."""
@@ -361,7 +361,7 @@ class Searcher:
             preferred = self.accent_holders(plan)
         if preferred:
             extra = matches.scores_of(preferred)
-            ranked = with_preferred(ranked, extra, ACCENT_POOL, self.snapshot.record_id)
+            ranked = with_preferred(ranked, extra, ACCENT_POOL, self.snapshot.record_ids)
         return ranked
 
     def tail(
@@ -381,7 +381,7 @@ class Searcher:
             ]
             negated = [(-scores[d] * factor[held[d]], d) for d in rest]
         negated.sort()  # (tuples compared in C: best first; then ties by id, read for ties only)
-        return ties_by_id([(-score, d) for score, d in negated], self.snapshot.record_id)
+        return ties_by_id([(-score, d) for score, d in negated], self.snapshot.record_ids)
 
     def _by_year(
         self, order: list[tuple[float, int]], *, newest_first: bool

@@ -165,11 +165,11 @@ def top_documents(
     if found is None:
         return None
     segments, holders = found
-    record_id = snapshot.record_id
-    ranked = best_of_segments(segments, limit, record_id)
+    record_ids = snapshot.record_ids
+    ranked = best_of_segments(segments, limit, record_ids)
     if preferred and preferred[0]:
         chosen, count = preferred
-        ranked = with_preferred(ranked, scores_of(segments, chosen), count, record_id)
+        ranked = with_preferred(ranked, scores_of(segments, chosen), count, record_ids)
     return ranked, held_leaves(holders, [d for _, d in ranked])
 
 
@@ -177,12 +177,12 @@ def with_preferred(
     ranked: list[tuple[float, int]],
     preferred: dict[int, float],
     count: int,
-    record_id: Callable[[int], str],
+    record_ids: RecordIds,
 ) -> list[tuple[float, int]]:
     """``ranked`` (the best, best first, ties by record id) joined by the ``count`` best of
     the ``preferred`` documents' scores, whatever their place, in one order again."""
-    extra = best(preferred, count, record_id)
-    return ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_id)
+    extra = best(preferred, count, record_ids)
+    return ties_by_id(sorted(set(ranked).union(extra), key=_by_score), record_ids)
 
 
 def python_held_leaves(holders: Holders, docnums: list[int]) -> dict[int, set[Key]]:
@@ -390,28 +390,26 @@ held_leaves: Callable[[Holders, list[int]], dict[int, set[Key]]] = (
 
 
 def best_of_segments(
-    segments: list[SegmentScores], limit: int, record_id: Callable[[int], str]
+    segments: list[SegmentScores], limit: int, record_ids: RecordIds
 ) -> list[tuple[float, int]]:
     """:func:`best` of the scores of ``segments``."""
-    return _best_of(best_in_segments(segments, limit), limit, record_id)
+    return _best_of(best_in_segments(segments, limit), limit, record_ids)
 
 
-def best(
-    scores: dict[int, float], limit: int, record_id: Callable[[int], str]
-) -> list[tuple[float, int]]:
+def best(scores: dict[int, float], limit: int, record_ids: RecordIds) -> list[tuple[float, int]]:
     """The ``limit`` best ``(score, docnum)``, best first, ties by record id: the scores at or
     above the ``limit``-th best (:func:`best_candidates`), then only those sorted (every
     document tied with the ``limit``-th is a candidate, so the cut is by id too)."""
-    return _best_of(best_candidates(scores, limit), limit, record_id)
+    return _best_of(best_candidates(scores, limit), limit, record_ids)
 
 
 def _best_of(
-    candidates: list[tuple[float, int]], limit: int, record_id: Callable[[int], str]
+    candidates: list[tuple[float, int]], limit: int, record_ids: RecordIds
 ) -> list[tuple[float, int]]:
     """The ``limit`` best of the candidates of a cut (every document scored at least the
     ``limit``-th best), sorted, ties by record id."""
     candidates.sort(key=_by_score)
-    return ties_by_id(candidates, record_id)[:limit]
+    return ties_by_id(candidates, record_ids)[:limit]
 
 
 def python_best_candidates(scores: dict[int, float], limit: int) -> list[tuple[float, int]]:
@@ -432,12 +430,14 @@ best_candidates: Callable[[dict[int, float], int], list[tuple[float, int]]] = (
 )
 
 
-def ties_by_id(
-    ranked: list[tuple[float, int]], record_id: Callable[[int], str]
-) -> list[tuple[float, int]]:
+RecordIds = Callable[[list[int]], list[str]]
+"""The record ids of documents (``Snapshot.record_ids``): what ties are ordered by."""
+
+
+def ties_by_id(ranked: list[tuple[float, int]], record_ids: RecordIds) -> list[tuple[float, int]]:
     """``ranked`` (sorted by score, best first) with each run of equal scores ordered by record
     id: the one tie rule of every ranking, so that a sharded index ranks as one index does.
-    Ids are read only for the documents that tie."""
+    Ids are read only for the documents that tie, a run at a time."""
     if len({score for score, _ in ranked}) == len(ranked):  # (no tie: most rankings, in C)
         return list(ranked)
     out: list[tuple[float, int]] = []
@@ -446,10 +446,12 @@ def ties_by_id(
         end = start + 1
         while end < len(ranked) and ranked[end][0] == ranked[start][0]:
             end += 1
-        run = ranked[start:end]
-        if len(run) > 1:
-            run.sort(key=lambda item: record_id(item[1]))
-        out.extend(run)
+        if end - start > 1:
+            run = ranked[start:end]
+            ids = record_ids([d for _, d in run])
+            out.extend(item for _, item in sorted(zip(ids, run, strict=True)))
+        else:
+            out.append(ranked[start])
         start = end
     return out
 

@@ -427,15 +427,26 @@ def postings_extent(terms: Any, info: Any) -> tuple[Any, int, int] | None:
     reader; ``info``: the term's info there), for the core to read: the file's buffer, the
     start and the length; ``None`` when the core cannot read them (no core, inlined postings,
     a file not in memory or mapped)."""
-    if _core is None or info.is_inlined():
+    return extent_in(postings_buffer(terms), info)
+
+
+def postings_buffer(terms: Any) -> Any:
+    """The buffer of a W3 segment's postings file (``terms``: its terms reader) that the core
+    reads postings from: the file in memory or mapped; ``None`` when it cannot (no core, or
+    a file read otherwise)."""
+    if _core is None:
         return None
-    buffer = getattr(terms._postfile, "_buf", None)  # (a segment file in memory or mapped)
-    if buffer is None:
+    return getattr(terms._postfile, "_buf", None)
+
+
+def extent_in(buffer: Any, info: Any) -> tuple[Any, int, int] | None:
+    """:func:`postings_extent` in a segment's :func:`postings_buffer` (made once a segment)."""
+    if buffer is None or info._inlined is not None:  # (W3TermInfo.is_inlined)
         return None
-    start, length = info.extent()
-    if isinstance(length, tuple):  # (as W3TermInfo.from_bytes leaves it: unpacked)
+    length = info._length
+    if type(length) is tuple:  # (as W3TermInfo.from_bytes leaves it: unpacked)
         (length,) = length
-    return buffer, start, length
+    return buffer, info._offset, length
 
 
 def term_blocks(

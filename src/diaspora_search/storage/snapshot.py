@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._fields import ID
 from ..query.plan import Key, PhraseMatch, QueryPlan
 from .codec import (
+    extent_in,
     field_length_bytes,
-    postings_extent,
+    postings_buffer,
     stored_fields_reader,
     term_blocks,
 )
@@ -48,8 +49,25 @@ class SegmentPostings(NamedTuple):
     offset: int
     doc_frequency: int
     deleted: frozenset[int]
-    blocks: Iterator[tuple[list[int], list[float] | None]]
+    blocks: Iterable[tuple[list[int], list[float] | None]]
     extent: tuple[Any, int, int] | None = None
+
+
+class _Blocks:
+    """A term's postings in a segment a block at a time (:func:`~.codec.term_blocks`), read
+    when iterated: made for every term of every query, and most are scored by the core from
+    the postings' extent instead."""
+
+    __slots__ = ("_fmt", "_info", "_path", "_term", "_terms")
+
+    def __init__(
+        self, path: Path | None, terms: Any, info: Any, fmt: Any, term: tuple[str, bytes]
+    ) -> None:
+        self._path, self._terms, self._info, self._fmt, self._term = path, terms, info, fmt, term
+
+    def __iter__(self) -> Iterator[tuple[list[int], list[float] | None]]:
+        blocks = term_blocks(self._terms, self._info, self._fmt, self._term)
+        return guarded_iter(self._path, blocks)
 
 
 def _text(term: Any) -> str:
@@ -80,6 +98,20 @@ class Snapshot:
         self.blocks_readable = all(
             hasattr(reader, "_terms") for reader, _ in self._segments if reader.doc_count_all()
         )
+        # What reading a term's postings in each segment needs: its terms reader, where its
+        # document numbers start, its deleted documents, and its postings file's buffer for
+        # the core (None: not a W3 segment).
+        self._block_reading: list[tuple[Any, int, frozenset[int], Any] | None] = [
+            (
+                reader._terms,
+                offset,
+                getattr(reader, "deleted_docs_set", frozenset()),
+                postings_buffer(reader._terms),
+            )
+            if hasattr(reader, "_terms")
+            else None
+            for reader, offset in self._segments
+        ]
 
     # Statistics (the collection statistics BM25 reads) -----------------------------------------
 
@@ -124,15 +156,20 @@ class Snapshot:
         Read from the id field's terms file (each segment's, once: the document holding each
         id is in its term info), not the stored record: a search breaks ties among its best
         documents by id, and reading a stored record decompresses and unpickles all of it."""
-        found = self._record_ids.get(docnum)
-        if found is None:
-            segment = bisect.bisect_right(self._offsets, docnum) - 1
-            term = self._ids_of(segment).get(docnum - self._offsets[segment])
-            if term is not None:
-                found = term.decode("utf-8")
-            else:  # (an id held by more than two documents of a segment)
-                found = str(self._stored_fields(docnum)["id"])
-            self._record_ids[docnum] = found
+        return self._record_ids.get(docnum) or self._read_record_id(docnum)
+
+    @guarded
+    def record_ids(self, docnums: Iterable[int]) -> list[str]:
+        """:meth:`record_id` of each of ``docnums`` (a run of tied documents, read at once)."""
+        known = self._record_ids
+        return [known.get(d) or self._read_record_id(d) for d in docnums]
+
+    def _read_record_id(self, docnum: int) -> str:
+        segment = bisect.bisect_right(self._offsets, docnum) - 1
+        term = self._ids_of(segment).get(docnum - self._offsets[segment])
+        # (None: an id held by more than two documents of a segment; its stored record says)
+        found = term.decode("utf-8") if term is not None else str(self._stored_fields(docnum)["id"])
+        self._record_ids[docnum] = found
         return found
 
     def _ids_of(self, segment: int) -> dict[int, bytes]:
@@ -233,21 +270,13 @@ class Snapshot:
         fmt = self._fields[fieldname].format
         out = []
         for segment, info in found:
-            reader, offset = self._segments[segment]
-            if not hasattr(reader, "_terms"):  # (not a W3 segment: not read a block at a time)
+            reading = self._block_reading[segment]
+            if reading is None:  # (not a W3 segment: not read a block at a time)
                 continue
-            deleted: frozenset[int] = getattr(reader, "deleted_docs_set", frozenset())
-            blocks = term_blocks(reader._terms, info, fmt, (fieldname, btext))
-            out.append(
-                SegmentPostings(
-                    segment,
-                    offset,
-                    int(info.doc_frequency()),
-                    deleted,
-                    guarded_iter(self.path, blocks),
-                    postings_extent(reader._terms, info),
-                )
-            )
+            terms, offset, deleted, buffer = reading
+            blocks = _Blocks(self.path, terms, info, fmt, (fieldname, btext))
+            extent = extent_in(buffer, info)
+            out.append(SegmentPostings(segment, offset, info._df, deleted, blocks, extent))
         return out
 
     @guarded
