@@ -163,8 +163,7 @@ class Claims:
                 lock.release()
 
     def claimed(self) -> int:
-        front, back = _PAIR.unpack_from(self._state)
-        return int(front + self.total - back)
+        return self.total - self.left()
 
     def left(self) -> int:
         """How many documents are still unclaimed."""
